@@ -1,0 +1,3 @@
+from culprit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,60 @@
+"""The ``culprit`` command: argparse in, pipeline call, renderer out. No logic lives here.
+
+Each sub-command is a module in ``culprit.commands`` with ``add_parser(subparsers)`` and
+``run(args) -> int``; this file only finds them and maps errors to exit codes
+(0 ran, 2 usage error, 3 nothing usable in the input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from culprit import __version__, commands
+from culprit.errors import CulpritError, ExitCode
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(ExitCode.USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = _Parser(
+        prog="culprit",
+        description="Find out why a Windows patch or installer failed, what blocked it, and what to allow.",
+    )
+    ap.add_argument("--version", action="version", version=f"culprit {__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    mods = sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
+    for name in mods:
+        mod = importlib.import_module(f"culprit.commands.{name}")
+        p = mod.add_parser(sub)
+        p.set_defaults(_run=mod.run)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    if not getattr(args, "_run", None):
+        ap.print_help(sys.stderr)
+        return ExitCode.USAGE
+    try:
+        return int(args._run(args))
+    except CulpritError as e:
+        print(f"culprit: {e}", file=sys.stderr)
+        return int(e.exit_code)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

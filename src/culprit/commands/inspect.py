@@ -1,0 +1,45 @@
+"""``culprit inspect FILE``: the parsed events of one artifact."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from culprit import pipeline, query
+from culprit.commands._common import add_output, add_tz, output
+from culprit.errors import ExitCode
+from culprit.report import events as render
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("inspect", help="show the parsed events of one file (or every file of a bundle)")
+    p.add_argument("path", metavar="FILE")
+    p.add_argument("--where", metavar="EXPR", help="filter, e.g. \"result = 'ACCESS DENIED' and path like '%%Services%%'\"")
+    p.add_argument("--limit", type=int, metavar="N", help="stop after N events")
+    add_output(p, ("table", "json", "csv"), default="table")
+    add_tz(p)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    pred = query.compile_where(args.where) if args.where else None
+    with pipeline.load([args.path], utc_offset=args.tz) as ws, output(args.output) as out:
+        multi = len(ws.artifacts) > 1
+        shown = 0
+        for a in ws.artifacts:
+            if a.parser is None:
+                print(f"{a.name}: skipped: {a.skipped}", file=sys.stderr)
+                continue
+            evs = (e for e in a.events if pred is None or pred(e))
+            if args.limit is not None:
+                evs = (e for i, e in zip(range(args.limit - shown), evs))
+            shown += render.write(evs, out, args.format, source=multi)
+            info = a.info()
+            print(
+                f"{a.name}: {info.kind}, {info.encoding or 'binary'}, {info.events:,} events, {info.warnings:,} warnings",
+                file=sys.stderr,
+            )
+        for w in ws.all_warnings()[:50]:
+            where = f":{w.line}" if w.line else ""
+            print(f"warning: {w.artifact}{where}: {w.message}", file=sys.stderr)
+    return ExitCode.OK

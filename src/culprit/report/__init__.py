@@ -1,0 +1,1 @@
+"""Renderers: turn model objects into text, json, csv, markdown, html, pdf. They never parse."""
