@@ -15,6 +15,7 @@ from culprit.parsers.base import Parser, ParseContext, Source
 __all__ = ["PARSERS", "ParseContext", "Parser", "Source", "get", "register", "sniff"]
 
 PARSERS: dict[str, type[Parser]] = {}
+LOAD_ERRORS: dict[str, str] = {}  # module -> error; a broken parser module must not stop the others
 _loaded = False
 P = TypeVar("P", bound=type[Parser])
 
@@ -37,8 +38,12 @@ def load_all() -> dict[str, type[Parser]]:
     if not _loaded:
         for info in pkgutil.walk_packages(__path__, prefix=__name__ + "."):
             leaf = info.name.rsplit(".", 1)[-1]
-            if not leaf.startswith("_") and leaf != "base":
+            if leaf.startswith("_") or leaf == "base":
+                continue
+            try:
                 importlib.import_module(info.name)
+            except Exception as e:  # reported by `culprit formats` and failed by the test suite
+                LOAD_ERRORS[info.name] = f"{type(e).__name__}: {e}"
         _loaded = True
     return PARSERS
 
