@@ -1,0 +1,145 @@
+"""Helpers shared by the servicing text parsers (CBS, DISM, SetupAPI, Windows Update, INF).
+
+Nothing here is a parser: these are the small decoders every servicing log needs — status
+codes written as ``[HRESULT = 0x80070005 - E_ACCESSDENIED]``, CBS session ids (a FILETIME
+written as ``high_low`` decimals), package identities (``name~token~arch~lang~version``),
+package state numbers, and cached local-time parsing.
+
+References: ../shared/docs/formats.md §1 (CBS), §3 (DISM), §10 (error codes); the CBS package
+state values are those of ``...\\Component Based Servicing\\Packages\\<pkg>\\CurrentState``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+# Absent 0x00 ... Permanent 0x80 (formats.md §1).
+PACKAGE_STATES: dict[int, str] = {
+    0x00: "Absent",
+    0x05: "Uninstall Pending",
+    0x10: "Resolving",
+    0x20: "Resolved",
+    0x30: "Staging",
+    0x40: "Staged",
+    0x50: "Superseded",
+    0x60: "Install Pending",
+    0x65: "Partially Installed",
+    0x70: "Installed",
+    0x80: "Permanent",
+}
+
+_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
+
+# [HRESULT = 0x80070005 - E_ACCESSDENIED]   [HRESULT = 0x800f080d]
+_HRESULT_BRACKET = re.compile(r"\[HRESULT = (0x[0-9A-Fa-f]{1,8})(?: - ([A-Za-z_][\w]*))?\]")
+# hr: 0x800705aa   gle=0xd000042a   status: 0x80070005   HRESULT=800F0922   (hr:0x800f0922)
+_CODE_FORMS = re.compile(
+    r"(?:\bhr: ?|\bgle=|\bstatus: |\bHRESULT=(?:0x)?|\bhr ?= ?(?:0x)?|Recording result: |failure status: )"
+    r"(0x[0-9A-Fa-f]{1,8}|[0-9A-Fa-f]{8})\b"
+)
+# Package_for_KB4474419~31bf3856ad364e35~amd64~~6.1.3.2
+_PACKAGE = re.compile(r"\b((?:Package|Microsoft|Windows)[\w.\-]*~[0-9a-fA-F]{16}~(\w*)~([\w\-]*)~([\d.]+))")
+_KB = re.compile(r"(?<![A-Za-z0-9])KB(\d{6,8})(?!\d)", re.I)
+_KB_IN_NAME = re.compile(r"KB(\d{6,8})(?!\d)", re.I)
+
+
+def hex_code(text: str) -> int:
+    """``0x80070005`` / ``80070005`` → 0x80070005 as an unsigned 32-bit int."""
+    return int(text, 16) & 0xFFFFFFFF
+
+
+def find_code(text: str) -> tuple[int | None, str | None]:
+    """The status code a servicing message carries and its symbol as written.
+
+    The bracketed ``[HRESULT = 0x... - SYMBOL]`` form wins; otherwise the first ``hr:``, ``gle=``,
+    ``status:``, ``HRESULT=`` or ``Recording result:`` code.
+
+    Returns:
+        ``(code, symbol)``; ``(None, None)`` when the text has no code.
+    """
+    m = _HRESULT_BRACKET.search(text)
+    if m:
+        return hex_code(m.group(1)), m.group(2)
+    m = _CODE_FORMS.search(text)
+    if m:
+        return hex_code(m.group(1)), None
+    return None, None
+
+
+def session_time(session: str) -> datetime | None:
+    """The UTC time encoded in a CBS session id ``<high>_<low>`` (a FILETIME in decimal halves).
+
+    ``30546173_4261722401`` → 2016-09-27 20:30:31 UTC. Returns None for ids that are no FILETIME.
+    """
+    high, sep, low = session.partition("_")
+    if not sep or not high.isdigit() or not low.isdigit():
+        return None
+    ft = (int(high) << 32) | int(low)
+    try:
+        return _FILETIME_EPOCH + timedelta(microseconds=ft // 10)
+    except OverflowError:
+        return None
+
+
+def package_fields(text: str) -> dict[str, Any]:
+    """Package identity fields of the first package named in ``text``.
+
+    Returns:
+        ``{"package", "arch", "version", "kb"}`` (``kb`` like ``KB4474419`` when the name has one),
+        or an empty dict.
+    """
+    m = _PACKAGE.search(text)
+    if not m:
+        return {}
+    d: dict[str, Any] = {"package": m.group(1), "arch": m.group(2) or None, "version": m.group(4)}
+    kb = _KB_IN_NAME.search(m.group(1))
+    if kb:
+        d["kb"] = "KB" + kb.group(1)
+    return d
+
+
+def find_kb(text: str) -> str | None:
+    """The first ``KBnnnnnnn`` in free text (``... (KB4474419)``), normalised to upper case."""
+    m = _KB.search(text)
+    return "KB" + m.group(1) if m else None
+
+
+def state_name(value: int) -> str:
+    """CBS package state number → name (``112`` → ``Installed``); unknown ones as hex."""
+    return PACKAGE_STATES.get(value, f"0x{value:x}")
+
+
+@lru_cache(maxsize=4096)
+def local_stamp(stamp: str) -> datetime | None:
+    """``2024-09-03 10:30:41`` (or with ``/`` and a ``.mmm`` fraction) → naive local datetime.
+
+    Cached: servicing logs repeat the same second on many lines.
+    """
+    try:
+        y, mo, d = int(stamp[0:4]), int(stamp[5:7]), int(stamp[8:10])
+        h, mi, s = int(stamp[11:13]), int(stamp[14:16]), int(stamp[17:19])
+        us = 0
+        if len(stamp) > 20 and stamp[19] in ".:,":
+            frac = stamp[20:]
+            if frac.isdigit():
+                us = int(frac.ljust(6, "0")[:6])
+        return datetime(y, mo, d, h, mi, s, us)  # noqa: DTZ001 - naive local time by design
+    except ValueError:
+        return None
+
+
+def offset_minutes(local: datetime, utc: datetime) -> int:
+    """Minutes east of UTC proved by one (local, UTC) pair of the same instant, to the minute."""
+    delta = local - utc.replace(tzinfo=None)
+    return int(round(delta.total_seconds() / 60.0))
+
+
+def printable_ratio_bad(text: str) -> bool:
+    """True when a decoded line is mostly control characters or U+FFFD (binary garbage)."""
+    if not text:
+        return False
+    bad = sum(1 for ch in text if (ch < " " and ch not in "\t") or ch == "\ufffd")
+    return bad * 10 > len(text)

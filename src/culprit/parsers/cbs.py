@@ -1,0 +1,581 @@
+"""CBS.log and CbsPersist_*.log — Component Based Servicing (TrustedInstaller / TiWorker).
+
+Where: ``%WINDIR%\\Logs\\CBS\\CBS.log``; older logs are renamed ``CbsPersist_<local stamp>.log`` and
+cabbed beside it (the ingest step extracts the cab). Encoding: 8-bit (ASCII/ANSI), no BOM, CRLF;
+a UTF-16 file is transcoded. Times are local, one-second resolution. References:
+../shared/docs/formats.md §1, docs/events/cbs.md.
+
+Line layout (fixed columns)::
+
+    2024-09-03 10:30:41, Error                 CBS    Startup: Failed while processing ... [HRESULT = 0x80070005 - E_ACCESSDENIED]
+
+Lines without the leading stamp (``CSIPERF:TXCOMMIT;594313``, wrapped dumps) continue the record
+above them and are part of its ``origin.text``.
+
+Speed: CBS logs reach gigabytes, so the file is scanned as bytes in 4 MiB chunks with compiled
+patterns; only records that matter become events (every Error/Warning line, every line carrying a
+status code or ``Failed``, and every line of a record kind below). Plain Info lines are counted,
+not itemised: a final ``cbs:summary`` event says how many (see docs/decisions.md for the numbers).
+
+Kinds (all carry ``level``, ``component``, and ``hresult``/``symbol`` when the line has a code;
+package lines add ``package``, ``kb``, ``arch``, ``version``; CSI lines add ``csi_seq`` and, when
+stamped, ``csi_time`` in UTC):
+
+- ``cbs:run`` — TrustedInstaller boundaries: ``step``, ``boundary`` (``start``/``end``/None).
+- ``cbs:session`` — ``session``, ``session_time`` (its FILETIME, UTC), ``action``
+  (``initialized``/``finalized``), ``client``, ``reboot_required``.
+- ``cbs:package`` — applicability and state changes: ``current_state``, ``applicable_state``,
+  ``start_state``, ``target_state``, ``pending_state``, ``failure_source``, ``client``.
+- ``cbs:exec`` — ``Exec:`` lines: ``action``, ``update``, ``deployment``, ``session``, ``client``.
+- ``cbs:perf`` — ``Perf:`` phases: ``phase``, ``state`` (``started``/``ended``/``complete``).
+- ``cbs:driver`` — Doqe/driver operations: ``operation``, ``index``, ``phase``, ``win32``, ``inf``,
+  ``path``.
+- ``cbs:startup`` — ``Startup:``/``Shtd:``/``NonStart:``: ``stage``, ``failure``, ``rollback``, ``state``.
+- ``cbs:wer`` — failure report: ``package``…, ``hresult`` (status), ``failure_source``,
+  ``start_state``, ``target_state``, ``client``.
+- ``cbs:csi_failure`` — CSI ``(F)`` frames: ``symbol``, ``gle``, ``correlation``, ``function``.
+- ``cbs:line`` — any other kept line (Error/Warning/coded/``Failed``).
+- ``cbs:summary`` — one per file: ``lines``, ``records``, ``plain_info_lines``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+from culprit.model import Event, Origin, Severity
+from culprit.parsers import register
+from culprit.parsers._servicing import (
+    find_code,
+    hex_code,
+    local_stamp,
+    offset_minutes,
+    package_fields,
+    session_time,
+    state_name,
+)
+from culprit.parsers.base import Parser, ParseContext, Source
+
+CHUNK = 4 << 20
+MAX_RECORD = 1 << 20  # bytes kept of one record (a longer one is cut, with a warning)
+MAX_TEXT = 4000  # characters of a record kept in origin.text
+
+# 2024-09-03 10:30:41, Error                 CBS    Startup: Failed while processing ...
+_STAMP_B = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d, ")
+_NEXT_B = re.compile(rb"\n\d{4}-\d\d-\d\d \d\d:\d\d:\d\d, ")
+# Record kinds recognised from the start of the message (col 50), e.g.
+# 2024-09-03 10:16:40, Info                  CBS    Session: 31128999_1337659839 initialized by client WindowsUpdateAgent.
+_KIND_BODY = (
+    rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d, \w+ +(?:CBS|CSI|DISM) +(?:[0-9a-f]{8}\S* \(F\)|Session: |Exec: |Perf: "
+    rb"|Doqe|\w+ index: |Startup|Shtd: |NonStart: |WER: |Reporting package|Read out cached package"
+    rb"|Starting TrustedInstaller|Ending TrustedInstaller|DriverUpdate)"
+)
+# ...or anything carrying a failure code, a failure word or a non-Info level (anywhere in the line):
+# 2024-09-03 10:30:41, Info                  CBS    DriverUpdateInstallUpdates failed [HRESULT = 0x80070005 - ...]
+_KIND_B = re.compile(rb"\n" + _KIND_BODY)
+_KIND0_B = re.compile(_KIND_BODY)
+_CODE_B = re.compile(rb"0x[89a-dA-D][0-9a-fA-F]|, (?:Error|Warning) |\(F\)|HRESULT|ailed")
+_CTRL_B = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+_LINE = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d), (\w+)\s+(\S+)\s+(.*)")
+_BODY = re.compile(r", (\w+)\s+(\S+)\s+(.*)")
+# 00000001@2024/9/3:02:15:22.287 WcpInitialize (wcp.dll version 0.0.0.6) called ...
+_CSI = re.compile(r"([0-9a-f]{8})(?:@(\d{4})/(\d{1,2})/(\d{1,2}):(\d\d):(\d\d):(\d\d)\.(\d{3}))?\s(.*)", re.S)
+# (F) STATUS_REQUEST_OUT_OF_SEQUENCE #785758# from CCSDirectTransaction::PerformChangeAnalysis(...)[gle=0xd000042a]
+_CSI_F = re.compile(r"\(F\) (\S+)(?: #(\d+)#)?(?: (?:from|originated in function) (.*?))?\s*(?:\[gle=(0x[0-9a-fA-F]+)\])?\s*$")
+# Session: 30546173_4261722401 initialized by client WindowsUpdateAgent.
+_SESSION_INIT = re.compile(r"Session: (\d+_\d+) initialized by client (.+?)\.?$")
+# Session: 31128999_1337659839 finalized. Reboot required: yes [HRESULT = 0x00000000 - S_OK]
+_SESSION_FIN = re.compile(r"Session: (\d+_\d+) finalized\.(?: Reboot required: (yes|no))?", re.I)
+# INSTALL index: 0, phase: 1, result 5, inf: cpu.inf
+_DRIVER_OP = re.compile(r"(\w+) index: (\d+), phase: (\d+), result (\d+), inf: (\S+)")
+# Doqe: Recording result: 0x80070005, for Inf: cpu.inf
+_DOQE_RESULT = re.compile(r"Recording result: (0x[0-9A-Fa-f]+), for Inf: (\S+)")
+# Doqe: Driver package: C:\Windows\winsxs\amd64_cpu.inf_31bf..._none_4f2e...\cpu.inf
+_DOQE_PACKAGE = re.compile(r"Driver package: (.+\\([^\\]+\.inf))\s*$", re.I)
+# Exec: Processing complete.  Session(Stack): 31128999_1337659839, Package: Package_for_KB... [HRESULT = ...]
+_EXEC_ACTION = re.compile(r"Exec: (.+?)(?:\.\s|:\s|\.$|,\s|$)")
+_KV = re.compile(r"\b(Package|Update|InstallDeployment|Client|Session(?:\(Stack\))?): ([^,\s\[]+)")
+# WER: Generating failure report for package: <pkg>, status: 0x80070308, failure source: Execute, start state:
+# Staged, target state: Installed, client id: WindowsUpdateAgent
+_WER_KV = re.compile(r"(status|failure source|start state|target state|client id): ([^,]+?)\s*(?:,|$)")
+# Reporting package change for package: <pkg>, current: Staged, pending: Default, start: Staged, ...
+_PKG_KV = re.compile(
+    r"\b(current|pending|start|applicable|target|limit|failure source|client id|status|ApplicableState"
+    r"|CurrentState|applicable state|state): ?([^,]+?)\s*(?:,|$)"
+)
+_ROLLED_BACK = re.compile(r"rolled back to state: (\w[\w ]*?)\.?$")
+
+
+@register
+class CbsParser(Parser):
+    """CBS.log / CbsPersist_*.log (also the CBS/CSI lines a DISM-hosted stack writes)."""
+
+    name = "cbs"
+    description = "CBS.log / CbsPersist_*.log (Component Based Servicing)"
+    local_time = True
+
+    @classmethod
+    def sniff(cls, source: Source) -> float:
+        text = source.text_head
+        if not text:
+            return 0.0
+        lines = text.lstrip("\ufeff").splitlines()[:60]
+        hits = dism = 0
+        for ln in lines:
+            m = _LINE.match(ln)
+            if not m:
+                continue
+            comp = m.group(3)
+            if comp in ("CBS", "CSI"):
+                hits += 1
+            elif comp == "DISM" or "PID=" in m.group(4):
+                dism += 1
+        if hits == 0 or dism:
+            return 0.0 if dism >= hits else 0.4
+        score = 0.9 if hits >= max(2, len(lines) // 3) else 0.5
+        if "cbs" in source.filename.lower():
+            score += 0.05
+        return score
+
+    def parse(self, source: Source, ctx: ParseContext) -> Iterator[Event]:
+        scan = _Scanner(source, ctx)
+        build = _Builder(source, ctx)
+        for lineno, offset, raw in scan.records():
+            ev = build.event(raw, lineno, offset)
+            if ev is not None:
+                yield ev
+        yield Event(
+            kind="cbs:summary",
+            origin=Origin(ctx.artifact, line=None, text=""),
+            message=f"{scan.lines:,} lines, {scan.kept_lines:,} in {scan.kept:,} records kept, "
+            f"{scan.lines - scan.kept_lines:,} plain Info lines counted",
+            fields={
+                "lines": scan.lines,
+                "records": scan.kept,
+                "plain_info_lines": scan.lines - scan.kept_lines,
+            },
+        )
+
+    @classmethod
+    def utc_offsets(cls, source: Source) -> Iterator[int]:
+        """Offsets proved by CSI ``@`` UTC stamps and by session ids (FILETIME UTC) vs the local stamp."""
+        yield from csi_offsets(source)
+
+
+# --- scanning ----------------------------------------------------------------------------------
+
+
+class _Scanner:
+    """Splits a CBS-format byte stream into the records worth an event, chunk by chunk."""
+
+    def __init__(self, source: Source, ctx: ParseContext) -> None:
+        self.source = source
+        self.ctx = ctx
+        self.lines = 0
+        self.kept = 0
+        self.kept_lines = 0
+        self.exact_offsets = not source.encoding.wide
+
+    def records(self) -> Iterator[tuple[int, int | None, bytes]]:
+        carry = b""
+        offset = self.source.encoding.bom  # file offset of carry[0]
+        lineno = 1  # line number of carry[0]
+        skipping = False  # inside an over-long line: drop bytes until its end
+        with self.source.open() as fp:
+            for data in _chunks(fp, self.source):
+                if skipping:
+                    nl = data.find(b"\n")
+                    if nl < 0:
+                        offset += len(data)
+                        continue
+                    data = data[nl + 1 :]
+                    offset += nl + 1
+                    lineno += 1
+                    skipping = False
+                buf = carry + data if carry else data
+                cut = _last_record_start(buf)
+                if cut == 0:
+                    nl = buf.rfind(b"\n")
+                    if nl >= 0:
+                        cut = nl + 1
+                    elif len(buf) > MAX_RECORD:
+                        # One line longer than any record: keep its head, drop the rest of it.
+                        self.ctx.warn(f"line longer than {MAX_RECORD:,} bytes cut", lineno)
+                        yield from self._work(buf[:MAX_RECORD], offset, lineno)
+                        offset += len(buf)
+                        carry = b""
+                        skipping = True
+                        continue
+                    else:
+                        carry = buf
+                        continue
+                work, carry = buf[:cut], buf[cut:]
+                yield from self._work(work, offset, lineno)
+                offset += cut
+                lineno += work.count(b"\n")
+            if carry:
+                yield from self._work(carry, offset, lineno)
+
+    def _work(self, work: bytes, base_off: int, base_line: int) -> Iterator[tuple[int, int | None, bytes]]:
+        n_lines = work.count(b"\n") + (0 if work.endswith(b"\n") else 1)
+        self.lines += n_lines
+        if base_line == 1 and work and not _STAMP_B.match(work):
+            self.ctx.warn("file does not start with a CBS time stamp; leading lines ignored", 1)
+        if _CTRL_B.search(work):
+            self._garbage(work, base_line)
+        rfind, count, stamp, nxt = work.rfind, work.count, _STAMP_B.match, _NEXT_B.search
+        starts = [m.start() + 1 for m in _KIND_B.finditer(work)]
+        if _KIND0_B.match(work):
+            starts.append(0)
+        last = -1
+        for m in _CODE_B.finditer(work):
+            s = rfind(b"\n", 0, m.start()) + 1
+            if s != last:
+                last = s
+                starts.append(s if stamp(work, s) else _record_start(work, s))
+        prev = 0  # start of the last record yielded (for line counting)
+        line = base_line
+        done = -1  # end of the last record yielded
+        for s in sorted(starts):
+            if s < done or not stamp(work, s):
+                continue  # same record again, or text before the first stamped line (warned above)
+            nm = nxt(work, s)
+            end = nm.start() + 1 if nm else len(work)
+            done = end
+            line += count(b"\n", prev, s)
+            prev = s
+            raw = work[s:end]
+            if len(raw) > MAX_RECORD:
+                self.ctx.warn(f"record longer than {MAX_RECORD:,} bytes cut", line)
+                raw = raw[:MAX_RECORD]
+            self.kept += 1
+            self.kept_lines += count(b"\n", s, end)
+            yield line, (base_off + s if self.exact_offsets else None), raw
+        if work and not work.endswith(b"\n") and done == len(work):
+            self.kept_lines += 1
+
+    def _garbage(self, work: bytes, base_line: int) -> None:
+        m = _CTRL_B.search(work)
+        prev, line = 0, base_line
+        while m:
+            i = m.start()
+            line += work.count(b"\n", prev, i)
+            prev = i
+            self.ctx.warn("binary data (control characters) in line", line)
+            nl = work.find(b"\n", i)
+            if nl < 0:
+                return
+            m = _CTRL_B.search(work, nl)
+
+
+def _chunks(fp: BinaryIO, source: Source) -> Iterator[bytes]:
+    """The file as byte chunks; UTF-16 files are transcoded to UTF-8 on the way."""
+    enc = source.encoding
+    fp.seek(enc.bom)
+    if not enc.wide:
+        while data := fp.read(CHUNK):
+            yield data
+        return
+    dec = codecs.getincrementaldecoder("utf-16-le")(errors="replace")
+    while True:
+        data = fp.read(CHUNK)
+        text = dec.decode(data, final=not data)
+        if text:
+            yield text.encode("utf-8", "surrogatepass")
+        if not data:
+            return
+
+
+def _last_record_start(buf: bytes) -> int:
+    """Offset of the last stamped line start in ``buf`` (0 if none after the first line)."""
+    i = len(buf)
+    for _ in range(10_000):
+        i = buf.rfind(b"\n", 0, i)
+        if i < 0:
+            return 0
+        if _STAMP_B.match(buf, i + 1):
+            return i + 1
+    return 0
+
+
+def _record_start(work: bytes, ls: int) -> int:
+    """Walk back from a line start to the stamped line that owns it (continuations)."""
+    for _ in range(1000):
+        if ls == 0 or _STAMP_B.match(work, ls):
+            return ls
+        ls = work.rfind(b"\n", 0, ls - 1) + 1
+    return ls
+
+
+# --- events ------------------------------------------------------------------------------------
+
+_SEVERITY = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+
+
+class _Builder:
+    """Turns kept records into events; identical record bodies are decoded and classified once."""
+
+    def __init__(self, source: Source, ctx: ParseContext, kind_prefix: str = "cbs") -> None:
+        self.source = source
+        self.ctx = ctx
+        self.codec = "utf-8" if source.encoding.wide else source.encoding.name
+        self.bodies: dict[bytes, tuple[str, str, Severity, str, dict[str, Any], int | None] | None] = {}
+        self.stamps: dict[bytes, tuple[datetime | None, datetime | None]] = {}
+
+    def event(self, raw: bytes, lineno: int, offset: int | None) -> Event | None:
+        stamp_b, body_b = raw[:19], raw[19:]
+        hit = self.bodies.get(body_b, False)
+        if hit is False:
+            hit = self._body(body_b, lineno)
+            if len(self.bodies) > 100_000:
+                self.bodies.clear()
+            self.bodies[body_b] = hit
+        elif hit is not None and "\ufffd" in hit[0]:
+            self.ctx.warn(f"bytes not valid {self.source.encoding.label} replaced", lineno)
+        if hit is None:
+            self.ctx.warn("malformed CBS line", lineno)
+            return None
+        text, kind, sev, msg, fields, code = hit
+        times = self.stamps.get(stamp_b)
+        if times is None:
+            local = local_stamp(stamp_b.decode("ascii", "replace"))
+            times = (local, self.ctx.to_utc(local))
+            if len(self.stamps) > 100_000:
+                self.stamps.clear()
+            self.stamps[stamp_b] = times
+        return Event(
+            kind=kind,
+            origin=Origin(self.ctx.artifact, line=lineno, offset=offset, text=(stamp_b.decode("ascii") + text)[:MAX_TEXT]),
+            time=times[1],
+            local_time=times[0],
+            utc_offset=self.ctx.utc_offset if times[0] else None,
+            severity=sev,
+            code=code,
+            message=msg,
+            fields=dict(fields),
+        )
+
+    def _body(self, body_b: bytes, lineno: int) -> tuple[str, str, Severity, str, dict[str, Any], int | None] | None:
+        try:
+            text = body_b.decode(self.codec)
+        except UnicodeDecodeError:
+            self.ctx.warn(f"bytes not valid {self.source.encoding.label} replaced", lineno)
+            text = body_b.decode(self.codec, errors="replace")
+        parts = text.replace("\r", "").rstrip("\n").split("\n")
+        m = _BODY.match(parts[0])
+        if not m:
+            return None
+        level, comp, msg = m.groups()
+        cont = [p for p in parts[1:] if p.strip()]
+        kind, fields, code = classify(comp, msg, cont)
+        fields["level"] = level
+        fields["component"] = comp
+        if cont:
+            fields["continuation"] = "\n".join(cont)[:MAX_TEXT]
+        return "\n".join(parts), kind, _SEVERITY.get(level.lower(), Severity.INFO), msg[:MAX_TEXT], fields, code
+
+
+def classify(comp: str, msg: str, cont: list[str] | None = None) -> tuple[str, dict[str, Any], int | None]:
+    """Decide the kind of one CBS/CSI message and decode its fields.
+
+    Args:
+        comp: the component column (``CBS``, ``CSI``, ``DISM``...).
+        msg: the message text (column 50 on).
+        cont: continuation lines of the record, if any.
+
+    Returns:
+        ``(kind, fields, code)`` — ``code`` is the record's main status code or None.
+    """
+    fields: dict[str, Any] = {}
+    body = msg
+    if comp == "CSI":
+        cm = _CSI.match(msg)
+        if cm:
+            fields["csi_seq"] = int(cm.group(1), 16)
+            if cm.group(2):
+                try:
+                    fields["csi_time"] = datetime(
+                        *(int(cm.group(i)) for i in range(2, 8)), int(cm.group(8)) * 1000, tzinfo=UTC
+                    )
+                except ValueError:
+                    pass
+            body = cm.group(9)
+    code, symbol = find_code(body if not cont else body + " " + " ".join(cont))
+    if code is not None:
+        fields["hresult"] = code
+        if symbol:
+            fields["symbol"] = symbol
+    fields.update(package_fields(body))
+    kind = "cbs:line"
+
+    if comp == "CSI" and body.startswith("(F)"):
+        kind = "cbs:csi_failure"
+        fm = _CSI_F.match(body)
+        if fm:
+            fields["symbol"] = fm.group(1)
+            if fm.group(2):
+                fields["correlation"] = int(fm.group(2))
+            if fm.group(3):
+                fields["function"] = fm.group(3)
+            if fm.group(4):
+                fields["gle"] = hex_code(fm.group(4))
+                code = fields["gle"]
+                fields.pop("hresult", None)
+    elif "TrustedInstaller" in body and body.startswith(("Starting TrustedInstaller", "Ending TrustedInstaller")):
+        kind = "cbs:run"
+        fields["step"] = body.rstrip(".")
+        fields["boundary"] = (
+            "start" if body.startswith("Starting TrustedInstaller initialization")
+            else "end" if body.startswith("Ending TrustedInstaller finalization") else None
+        )
+    elif body.startswith("Session: "):
+        kind = "cbs:session"
+        sm = _SESSION_INIT.match(body)
+        fm2 = None if sm else _SESSION_FIN.match(body)
+        if sm:
+            fields.update(session=sm.group(1), action="initialized", client=sm.group(2))
+        elif fm2:
+            fields.update(session=fm2.group(1), action="finalized")
+            if fm2.group(2):
+                fields["reboot_required"] = fm2.group(2).lower() == "yes"
+        else:
+            fields["session"] = body.split()[1]
+        st = session_time(fields["session"])
+        if st is not None:
+            fields["session_time"] = st
+    elif body.startswith("Exec: "):
+        kind = "cbs:exec"
+        am = _EXEC_ACTION.match(body)
+        if am:
+            fields["action"] = am.group(1).strip()
+        _kv_fields(body, fields)
+    elif body.startswith("Perf: "):
+        kind = "cbs:perf"
+        phase = body[6:].strip().rstrip(".")
+        fields["phase"] = phase
+        last = phase.rsplit(" ", 1)[-1].lower()
+        if last in ("started", "ended", "complete", "completed"):
+            fields["state"] = last
+    elif body.startswith(("Doqe", "DriverUpdate")) or _DRIVER_OP.match(body):
+        kind = "cbs:driver"
+        dm = _DRIVER_OP.match(body)
+        rm = _DOQE_RESULT.search(body)
+        pm = _DOQE_PACKAGE.search(body)
+        if dm:
+            fields.update(
+                operation=dm.group(1), index=int(dm.group(2)), phase=int(dm.group(3)),
+                win32=int(dm.group(4)), inf=dm.group(5),
+            )
+            code = fields["win32"]
+        elif rm:
+            fields.update(hresult=hex_code(rm.group(1)), inf=rm.group(2))
+        elif pm:
+            fields.update(path=pm.group(1), inf=pm.group(2))
+    elif body.startswith(("Startup", "Shtd: ", "NonStart: ")):
+        kind = "cbs:startup"
+        fields["stage"] = body.split(":", 1)[0] if ":" in body[:10] else "Startup"
+        low = body.lower()
+        fields["failure"] = "fail" in low
+        fields["rollback"] = "rolling back" in low or "rolled back" in low or "rollback" in low
+        rb = _ROLLED_BACK.search(body)
+        if rb:
+            fields["state"] = rb.group(1)
+    elif body.startswith("WER: "):
+        kind = "cbs:wer"
+        for k, v in _WER_KV.findall(body):
+            _set_kv(fields, k, v)
+    elif body.startswith(("Reporting package", "Read out cached package", "Appl: ", "Plan: ")):
+        kind = "cbs:package"
+        for k, v in _PKG_KV.findall(body):
+            _set_kv(fields, k, v)
+        _kv_fields(body, fields)
+    if code is None:
+        code = fields.get("hresult")
+    return kind, fields, code
+
+
+def _kv_fields(body: str, fields: dict[str, Any]) -> None:
+    for k, v in _KV.findall(body):
+        if k == "Update":
+            fields["update"] = v
+        elif k == "InstallDeployment":
+            fields["deployment"] = v
+        elif k == "Client":
+            fields["client"] = v
+        elif k.startswith("Session"):
+            fields["session"] = v
+            st = session_time(v)
+            if st is not None:
+                fields["session_time"] = st
+
+
+_STATE_KEYS = {
+    "current": "current_state", "CurrentState": "current_state", "pending": "pending_state",
+    "start": "start_state", "start state": "start_state", "applicable": "applicable_state",
+    "ApplicableState": "applicable_state", "applicable state": "applicable_state",
+    "target": "target_state", "target state": "target_state", "limit": "limit_state", "state": "state",
+}
+
+
+def _set_kv(fields: dict[str, Any], key: str, value: str) -> None:
+    value = value.strip()
+    if key in _STATE_KEYS:
+        fields[_STATE_KEYS[key]] = state_name(int(value)) if value.isdigit() else value
+    elif key == "status":
+        try:
+            fields["hresult"] = hex_code(value)
+        except ValueError:
+            fields["status"] = value
+    elif key == "failure source":
+        fields["failure_source"] = value
+    elif key == "client id":
+        fields["client"] = value
+
+
+# --- time zone evidence ------------------------------------------------------------------------
+
+# 2024-09-03 10:15:22, Info                  CSI    00000001@2024/9/3:02:15:22.287 WcpInitialize ...
+_CSI_PAIR_B = re.compile(
+    rb"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d), \w+ +CSI +[0-9a-f]{8}@(\d{4})/(\d{1,2})/(\d{1,2}):(\d\d):(\d\d):(\d\d)"
+)
+# 2024-09-03 10:16:40, Info                  CBS    Session: 31128999_1337659839 initialized by client ...
+_SESSION_PAIR_B = re.compile(rb"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d), \w+ +CBS +Session: (\d+_\d+) initialized")
+MAX_PAIRS = 25
+
+
+def csi_offsets(source: Source, limit_bytes: int = 16 << 20) -> Iterator[int]:
+    """UTC offsets proved by a CBS-format file (CBS.log, DISM.log) from its first ``limit_bytes``.
+
+    Each CSI line stamped ``@YYYY/M/D:HH:MM:SS.mmm`` (UTC) and each ``Session: <FILETIME>
+    initialized`` line gives one (local, UTC) pair; at most 25 of each kind are yielded.
+    """
+    with source.open() as fp:
+        fp.seek(source.encoding.bom)
+        data = fp.read(limit_bytes)
+    if source.encoding.wide:
+        data = data.decode("utf-16-le", errors="replace").encode("utf-8")
+    n = 0
+    for m in _CSI_PAIR_B.finditer(data):
+        local = local_stamp(m.group(1).decode("ascii"))
+        try:
+            utc = datetime(*(int(g) for g in m.groups()[1:]), tzinfo=UTC)
+        except ValueError:
+            continue
+        if local is not None:
+            yield offset_minutes(local, utc)
+            n += 1
+            if n >= MAX_PAIRS:
+                break
+    n = 0
+    for m in _SESSION_PAIR_B.finditer(data):
+        local = local_stamp(m.group(1).decode("ascii"))
+        utc = session_time(m.group(2).decode("ascii"))
+        if local is not None and utc is not None:
+            yield offset_minutes(local, utc)
+            n += 1
+            if n >= MAX_PAIRS:
+                break
