@@ -1,0 +1,387 @@
+"""Process Monitor PML reader: the whole capture as columns, details decoded on demand.
+
+Format: Sysinternals Process Monitor backing file, version 9 (``*.PML``; saved wherever the user chose,
+``%TEMP%`` while capturing, boot logs in ``%SystemRoot%``). Binary, little-endian, UTF-16LE strings,
+times are UTC FILETIMEs (100 ns). 32- and 64-bit captures differ in pointer size (header flag at 0x008).
+
+Reading: the file is memory-mapped; the fixed 0x34-byte headers of all events are gathered in bulk with
+numpy (chunks of :data:`CHUNK` events through the event-offset array) into compact columns, so memory stays
+proportional to the event count, not the file size. Path, Detail and stacks are decoded per event, only
+when asked (:mod:`culprit.parsers.procmon.details`).
+
+Damaged captures: if Procmon did not close the file (header offsets 0) the events are found by walking them
+from the first event; events cut off by truncation keep their header columns and lose their details; a
+stretch of garbage ends the walk. Every loss is a warning that says what was lost.
+
+References: ``shared/docs/formats.md`` §7.1; eronnen/procmon-parser ``docs/PML Format.md`` (MIT).
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from culprit.model import Event
+from culprit.parsers import register
+from culprit.parsers.base import Parser, ParseContext, Source
+from culprit.parsers.procmon import consts as C
+from culprit.parsers.procmon import details as D
+from culprit.parsers.procmon.capture import Capture
+from culprit.parsers.procmon.structs import (
+    EVENT_DTYPE,
+    EVENT_HEADER_SIZE,
+    HEADER_SIZE,
+    MAGIC,
+    OFFSET_DTYPE,
+    Header,
+    PmlError,
+    ProcessRecord,
+    read_header,
+    read_hosts_ports,
+    read_processes,
+    read_strings,
+)
+
+CHUNK = 1 << 16  # events gathered per numpy pass
+MAX_DEPTH = 1024  # sanity limits when walking an unindexed capture
+MAX_DETAIL = 1 << 20
+
+
+class PmlCapture(Capture):
+    """A PML capture opened for reading (see :class:`culprit.parsers.procmon.capture.Capture`).
+
+    Extra columns: ``offsets`` (event file offsets), ``op`` (raw operation number), ``sub`` (first detail
+    byte: file-system sub-operation / network flags), ``depth``, ``detail_size``, ``extra_offset``.
+
+    Attributes:
+        header: the decoded file header (computer, OS, pointer size...).
+        tz_minutes: zone used for dates inside Detail text (0 = UTC, like the corpus exports).
+    """
+
+    kind = "pml"
+
+    def __init__(self, path: str | Path, artifact: str | None = None, tz_minutes: int = 0) -> None:
+        super().__init__(path, artifact)
+        self.tz_minutes = tz_minutes
+        self._fp = open(self.path, "rb")  # noqa: SIM115 - kept open for the mapping
+        try:
+            size = self.path.stat().st_size
+            if size < 8:
+                raise PmlError("not a Process Monitor capture (file too short)")
+            self._mm: mmap.mmap | None = mmap.mmap(self._fp.fileno(), 0, access=mmap.ACCESS_READ)
+            self.buffer = self._mm
+            self.header: Header = read_header(self._mm)
+            self._read()
+        except BaseException:
+            self.close()
+            raise
+
+    # --- loading ----------------------------------------------------------------------------------------------
+
+    def _read(self) -> None:
+        h = self.header
+        buf = self._mm
+        assert buf is not None
+        size = len(buf)
+        w = self.warnings
+        if not h.closed_cleanly:
+            w.append("capture was not closed cleanly by Procmon (header offsets are 0): "
+                     "events found by walking the file; process names may be missing")
+        strings: list[str] = []
+        if h.string_table_offset:
+            strings = read_strings(buf, h.string_table_offset, w)
+        if h.process_table_offset:
+            self.processes = self._index_processes(read_processes(buf, h.process_table_offset, strings, h.is64, w))
+        elif h.closed_cleanly:
+            w.append("no process table: process names are unknown")
+        self._hosts, self._ports = ({}, {})
+        if h.hosts_offset and h.hosts_offset < size:
+            self._hosts, self._ports = read_hosts_ports(buf, h.hosts_offset)
+        offsets = self._offsets_from_array(size) if h.closed_cleanly else None
+        if offsets is None:
+            offsets = self._walk(size)
+        self._gather(offsets, size)
+
+    def _index_processes(self, procs: list[ProcessRecord]) -> list[ProcessRecord]:
+        """Processes placed at their table index (gaps filled with unnamed records)."""
+        if not procs:
+            return []
+        top = max(p.index for p in procs)
+        if top > 4 * len(procs) + 1024:  # absurd index: keep list order
+            return procs
+        out: list[ProcessRecord] = [ProcessRecord(index=i, pid=0, parent_pid=None, name="") for i in range(top + 1)]
+        for p in procs:
+            out[p.index] = p
+        return out
+
+    def _offsets_from_array(self, size: int) -> np.ndarray | None:
+        h = self.header
+        n = h.event_count
+        start = h.event_offsets_offset
+        if start + 5 * n > size:
+            avail = max(0, (size - start) // 5)
+            self.warnings.append(f"event-offset array truncated: {n - avail:,} of {n:,} events lost")
+            n = avail
+        if n == 0:
+            return np.zeros(0, dtype=np.uint32)
+        arr = np.frombuffer(self._mm, dtype=OFFSET_DTYPE, count=n, offset=start)["offset"].copy()
+        ok = (arr >= HEADER_SIZE) & (arr.astype(np.int64) + EVENT_HEADER_SIZE <= size)
+        if not ok.all():
+            bad = int((~ok).sum())
+            self.warnings.append(f"{bad:,} event offset(s) point outside the file: those events are lost")
+            arr = arr[ok]
+        return arr
+
+    def _walk(self, size: int) -> np.ndarray:
+        """Find events one after another from the first-event offset (capture not closed cleanly)."""
+        buf = self._mm
+        assert buf is not None
+        ps = self.header.pointer_size
+        pos = self.header.events_offset or HEADER_SIZE
+        limit = size
+        for t in (self.header.event_offsets_offset, self.header.process_table_offset,
+                  self.header.string_table_offset):
+            if t and pos < t < limit:
+                limit = t
+        out: list[int] = []
+        unpack = struct.Struct("<III H").unpack_from
+        while pos + EVENT_HEADER_SIZE <= limit:
+            _pi, _tid, klass, _op = unpack(buf, pos)
+            depth, = struct.unpack_from("<H", buf, pos + 0x28)
+            dsize, xoff = struct.unpack_from("<II", buf, pos + 0x2C)
+            if not 1 <= klass <= 6 or depth > MAX_DEPTH or dsize > MAX_DETAIL:
+                self.warnings.append(f"unreadable data at byte {pos:,} ({limit - pos:,} bytes): "
+                                     f"stopped after {len(out):,} events")
+                break
+            end = pos + EVENT_HEADER_SIZE + depth * ps + dsize
+            if xoff:
+                xp = pos + xoff
+                if xp + 2 <= limit:
+                    end = max(end, xp + 2 + struct.unpack_from("<H", buf, xp)[0])
+            out.append(pos)
+            if end > limit:
+                break
+            pos = end
+        return np.array(out, dtype=np.uint32)
+
+    def _gather(self, offsets: np.ndarray, size: int) -> None:
+        """Decode the fixed header of every event in bulk into columns."""
+        n = int(offsets.shape[0])
+        ps = self.header.pointer_size
+        u8 = np.frombuffer(self._mm, dtype=np.uint8)
+        pi = np.empty(n, np.uint32)
+        tid = np.empty(n, np.uint32)
+        klass = np.empty(n, np.uint8)
+        op = np.empty(n, np.uint16)
+        sub = np.zeros(n, np.uint8)
+        dur = np.empty(n, np.uint64)
+        tim = np.empty(n, np.int64)
+        res = np.empty(n, np.uint32)
+        depth = np.empty(n, np.uint16)
+        dsize = np.empty(n, np.uint32)
+        xoff = np.empty(n, np.uint32)
+        cols = np.arange(EVENT_HEADER_SIZE, dtype=np.int64)
+        for a in range(0, n, CHUNK):
+            b = min(n, a + CHUNK)
+            offs = offsets[a:b].astype(np.int64)
+            rec = u8[offs[:, None] + cols].view(EVENT_DTYPE).reshape(-1)
+            pi[a:b] = rec["process_index"]
+            tid[a:b] = rec["tid"]
+            klass[a:b] = np.minimum(rec["event_class"], 255)
+            op[a:b] = rec["operation"]
+            dur[a:b] = rec["duration"]
+            tim[a:b] = rec["time"].astype(np.int64)
+            res[a:b] = rec["result"]
+            depth[a:b] = rec["depth"]
+            dsize[a:b] = rec["detail_size"]
+            xoff[a:b] = rec["extra_offset"]
+            # the first detail byte names file-system sub-operations and the TCP/UDP flag
+            dpos = offs + EVENT_HEADER_SIZE + rec["depth"].astype(np.int64) * ps
+            has = (rec["detail_size"] > 0) & (dpos < size) & np.isin(rec["event_class"], (3, 5, 6))
+            sub[a:b][has] = u8[dpos[has]]
+        ends = offsets.astype(np.int64) + EVENT_HEADER_SIZE + depth.astype(np.int64) * ps + dsize
+        cut = ends > size
+        if cut.any():
+            self.warnings.append(f"file truncated: {int(cut.sum()):,} event(s) cut off, their details are lost")
+        self.offsets = offsets
+        self.process_index = pi
+        self.tid = tid
+        self.event_class = klass
+        self.op = op
+        self.sub = sub
+        self.duration = dur
+        self.time = tim
+        self.result = res
+        self.depth = depth
+        self.detail_size = dsize
+        self.extra_offset = xoff
+        self._truncated = cut
+        # process index -> pid
+        if self.processes:
+            pids = np.array([p.pid for p in self.processes] + [0], dtype=np.uint32)
+            idx = np.where(pi < len(self.processes), pi, len(self.processes))
+            self.pid = pids[idx]
+            missing = int((pi >= len(self.processes)).sum())
+            if missing:
+                self.warnings.append(f"{missing:,} event(s) name a process missing from the process table")
+        else:
+            self.pid = np.zeros(n, np.uint32)
+        # operation names: one id per distinct (class, operation, sub-operation)
+        key = (klass.astype(np.uint32) << 24) | (op.astype(np.uint32) << 8)
+        fs = np.isin(klass, (3, 5, 6))
+        key[fs] |= sub[fs].astype(np.uint32)
+        uniq, inv = np.unique(key, return_inverse=True)
+        names: list[str] = []
+        ids: dict[str, int] = {}
+        remap = np.empty(len(uniq), np.uint16)
+        for j, k in enumerate(uniq.tolist()):
+            name = C.operation_name(k >> 24, (k >> 8) & 0xFFFF, k & 0xFF)
+            remap[j] = ids.setdefault(name, len(ids))
+            if remap[j] == len(names):
+                names.append(name)
+        self.operation_names = names
+        self.operation_id = remap[inv.reshape(-1)] if n else np.zeros(0, np.uint16)
+
+    # --- per event --------------------------------------------------------------------------------------------
+
+    def decoded(self, i: int) -> D.Decoded:
+        """Path and Detail of event ``i`` (decoded now, not cached)."""
+        return D.decode(self, i)
+
+    def path_of(self, i: int) -> str:
+        return D.decode(self, i).path
+
+    def detail_items(self, i: int) -> list[tuple[str, str]]:
+        return D.decode(self, i).items
+
+    def _decode(self, i: int) -> tuple[str, list[tuple[str, str]]]:
+        d = D.decode(self, i)
+        if d.damaged:
+            self._warn_once(d.damaged)
+        return d.path, d.items
+
+    def _warn_once(self, msg: str) -> None:
+        if msg not in self.warnings and len(self.warnings) < 200:
+            self.warnings.append(msg)
+
+    def frames(self, i: int) -> list[int]:
+        """Event ``i``'s raw stack addresses."""
+        depth = int(self.depth[i])
+        if not depth:
+            return []
+        ps = self.header.pointer_size
+        start = int(self.offsets[i]) + EVENT_HEADER_SIZE
+        buf = self._mm
+        assert buf is not None
+        depth = min(depth, max(0, (len(buf) - start) // ps))
+        return np.frombuffer(buf, dtype="<u8" if ps == 8 else "<u4", count=depth, offset=start).tolist()
+
+    def is_kernel(self, address: int) -> bool:
+        return address >= (0xFFFF800000000000 if self.header.is64 else 0x80000000)
+
+    def stack(self, i: int) -> list[str]:
+        """Stack frames of event ``i`` as ``module+0xoffset`` (``0x...`` when no module holds the address).
+
+        User-mode frames resolve through the owning process's module list; kernel frames through the System
+        process's (PID 4) module list, then any process's kernel-range modules.
+        """
+        addrs = self.frames(i)
+        if not addrs:
+            return []
+        proc = self.process(i)
+        out = []
+        for a in addrs:
+            m = None
+            if self.is_kernel(a):
+                m = self._kernel_module(a)
+            elif proc is not None:
+                m = proc.module_at(a)
+            out.append(f"{m.name}+0x{a - m.base:x}" if m else f"0x{a:x}")
+        return out
+
+    def _kernel_module(self, address: int):  # noqa: ANN202 - Module | None
+        mods = getattr(self, "_kmods", None)
+        if mods is None:
+            system = [p for p in self.processes if p.pid == 4]
+            ordered = system + [p for p in self.processes if p.pid != 4]
+            seen: dict[tuple[int, int], object] = {}
+            for p in ordered:
+                for m in p.modules:
+                    if self.is_kernel(m.base):
+                        seen.setdefault((m.base, m.size), m)
+            mods = sorted(seen.values(), key=lambda m: m.base)  # type: ignore[attr-defined]
+            self._kmods = mods
+            self._kbases = np.array([m.base for m in mods], dtype=np.uint64)
+        if not mods:
+            return None
+        j = int(np.searchsorted(self._kbases, np.uint64(address), side="right")) - 1
+        if j >= 0:
+            m = mods[j]
+            if m.base <= address < m.base + m.size:
+                return m
+        return None
+
+    def host_name(self, ip: bytes, v4: bool) -> str:
+        name = self._hosts.get(ip, "")
+        if name:
+            return name
+        if v4:
+            return ".".join(str(b) for b in ip[:4])
+        return ":".join(f"{int.from_bytes(ip[k:k + 2], 'big'):x}" for k in range(0, 16, 2))
+
+    def port_name(self, port: int, tcp: bool) -> str:
+        return self._ports.get((port, tcp), str(port))
+
+    def close(self) -> None:
+        mm = getattr(self, "_mm", None)
+        if mm is not None:
+            self.buffer = b""
+            # numpy views of the map may still exist in callers; let the GC close it then
+            try:
+                mm.close()
+            except BufferError:
+                pass
+            self._mm = None
+        fp = getattr(self, "_fp", None)
+        if fp is not None:
+            fp.close()
+
+
+@register
+class ProcmonParser(Parser):
+    """Process Monitor PML captures (events in capture order, kind ``procmon:event``)."""
+
+    name = "procmon"
+    description = "Process Monitor capture (PML v9, 32/64-bit): processes, modules, events, stacks"
+    local_time = False
+
+    @classmethod
+    def sniff(cls, source: Source) -> float:
+        head = source.head
+        if head[:4] != MAGIC:
+            return 0.0
+        if len(head) >= 8 and struct.unpack_from("<I", head, 4)[0] == 9:
+            return 1.0
+        return 0.6
+
+    def parse(self, source: Source, ctx: ParseContext) -> Iterator[Event]:
+        try:
+            cap = PmlCapture(source.path, ctx.artifact)
+        except PmlError as e:
+            ctx.warn(str(e))
+            return
+        with cap:
+            reported = 0
+            for i in range(len(cap)):
+                ev = cap.event(i)
+                while reported < len(cap.warnings):
+                    ctx.warn(cap.warnings[reported])
+                    reported += 1
+                yield ev
+            while reported < len(cap.warnings):
+                ctx.warn(cap.warnings[reported])
+                reported += 1
