@@ -18,6 +18,7 @@ References: ``shared/docs/formats.md`` §7.1; eronnen/procmon-parser ``docs/PML 
 
 from __future__ import annotations
 
+import dataclasses
 import mmap
 import struct
 from collections.abc import Iterator
@@ -107,16 +108,14 @@ class PmlCapture(Capture):
         self._gather(offsets, size)
 
     def _index_processes(self, procs: list[ProcessRecord]) -> list[ProcessRecord]:
-        """Processes placed at their table index (gaps filled with unnamed records)."""
-        if not procs:
-            return []
-        top = max(p.index for p in procs)
-        if top > 4 * len(procs) + 1024:  # absurd index: keep list order
-            return procs
-        out: list[ProcessRecord] = [ProcessRecord(index=i, pid=0, parent_pid=None, name="") for i in range(top + 1)]
-        for p in procs:
-            out[p.index] = p
-        return out
+        """Processes sorted by the capture's own process index and renumbered 0..n-1.
+
+        Events name processes by the capture's index (Procmon starts it anywhere, e.g. 1280); the
+        ``process_index`` column holds the position in :attr:`processes` instead.
+        """
+        procs = sorted(procs, key=lambda p: p.index)
+        self._raw_index = np.array([p.index for p in procs], dtype=np.int64)
+        return [dataclasses.replace(p, index=j) for j, p in enumerate(procs)]
 
     def _offsets_from_array(self, size: int) -> np.ndarray | None:
         h = self.header
@@ -208,6 +207,15 @@ class PmlCapture(Capture):
         if cut.any():
             self.warnings.append(f"file truncated: {int(cut.sum()):,} event(s) cut off, their details are lost")
         self.offsets = offsets
+        # capture process index -> position in self.processes (len(processes) when unknown)
+        nproc = len(self.processes)
+        if nproc:
+            raw = getattr(self, "_raw_index", np.zeros(0, np.int64))
+            j = np.searchsorted(raw, pi.astype(np.int64))
+            jc = np.minimum(j, nproc - 1)
+            pi = np.where(raw[jc] == pi, jc, nproc).astype(np.uint32)
+        else:
+            pi = np.zeros(n, np.uint32)
         self.process_index = pi
         self.tid = tid
         self.event_class = klass
