@@ -3,7 +3,9 @@
 Nothing here is a parser: these are the small decoders every servicing log needs — status
 codes written as ``[HRESULT = 0x80070005 - E_ACCESSDENIED]``, CBS session ids (a FILETIME
 written as ``high_low`` decimals), package identities (``name~token~arch~lang~version``),
-package state numbers, and cached local-time parsing.
+package state numbers, cached local-time parsing, and :func:`pieces`: the decoded text of a whole log in large pieces
+cut at record boundaries (line-by-line Python is too slow for multi-hundred-MB logs, so the
+section-based parsers run compiled patterns over pieces of a few MiB).
 
 References: ../shared/docs/formats.md §1 (CBS), §3 (DISM), §10 (error codes); the CBS package
 state values are those of ``...\\Component Based Servicing\\Packages\\<pkg>\\CurrentState``.
@@ -11,10 +13,14 @@ state values are those of ``...\\Component Based Servicing\\Packages\\<pkg>\\Cur
 
 from __future__ import annotations
 
+import codecs
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
+
+from culprit.parsers.base import ParseContext, Source
 
 # Absent 0x00 ... Permanent 0x80 (formats.md §1).
 PACKAGE_STATES: dict[int, str] = {
@@ -143,3 +149,77 @@ def printable_ratio_bad(text: str) -> bool:
         return False
     bad = sum(1 for ch in text if (ch < " " and ch not in "\t") or ch == "\ufffd")
     return bad * 10 > len(text)
+
+
+# --- decoded text in large pieces ---------------------------------------------------------------
+
+READ = 4 << 20
+MAX_PIECE = 64 << 20  # a piece with no record start this big is cut anyway
+MAX_LINE = 1 << 20
+_BAD = re.compile(r"[\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def pieces(source: Source, ctx: ParseContext, boundary: str) -> Iterator[tuple[int, str]]:
+    """Yield ``(first_line_number, text)`` pieces of ``source``, each ending with a full line.
+
+    Args:
+        source: the artifact.
+        ctx: where decoding problems and over-long lines are reported.
+        boundary: a literal that starts a record at the beginning of a line (``">>>  ["``);
+            pieces are cut just before the last such line of the text read so far.
+
+    Text has ``\\n`` line ends (``\\r\\n`` normalised), no BOM, and over-long lines cut.
+    """
+    enc = source.encoding
+    dec = codecs.getincrementaldecoder(enc.name)(errors="replace")
+    needle = "\n" + boundary
+    carry = ""
+    lineno = 1
+    with source.open() as fp:
+        fp.seek(enc.bom)
+        while True:
+            data = fp.read(READ)
+            final = not data
+            text = dec.decode(data, final)
+            buf = (carry + text).replace("\r\n", "\n") if carry else text.replace("\r\n", "\n")
+            if final:
+                cut = len(buf)
+            else:
+                cut = buf.rfind(needle) + 1
+                if cut <= 0:
+                    if len(buf) < MAX_PIECE:
+                        carry = buf
+                        continue
+                    cut = buf.rfind("\n") + 1 or len(buf)
+            piece, carry = buf[:cut], buf[cut:]
+            if piece:
+                piece = _clean(piece, lineno, ctx, enc.label)
+                yield lineno, piece
+                lineno += piece.count("\n")
+            if final:
+                return
+
+
+def _clean(piece: str, lineno: int, ctx: ParseContext, label: str) -> str:
+    """Report undecodable bytes and binary garbage per line; cut over-long lines."""
+    if _BAD.search(piece):
+        prev, line = 0, lineno
+        m = _BAD.search(piece)
+        while m:
+            line += piece.count("\n", prev, m.start())
+            prev = m.start()
+            what = f"bytes not valid {label} replaced" if m.group() == "\ufffd" else "binary data in line"
+            ctx.warn(what, line)
+            nl = piece.find("\n", m.start())
+            if nl < 0:
+                break
+            m = _BAD.search(piece, nl)
+    if len(piece) > MAX_LINE and max(map(len, piece.split("\n"))) > MAX_LINE:
+        out = []
+        for i, ln in enumerate(piece.split("\n")):
+            if len(ln) > MAX_LINE:
+                ctx.warn(f"line longer than {MAX_LINE:,} characters cut ({len(ln):,})", lineno + i)
+                ln = ln[:MAX_LINE]
+            out.append(ln)
+        piece = "\n".join(out)
+    return piece

@@ -1,0 +1,437 @@
+"""SetupAPI text logs: setupapi.dev.log, .app.log, .offline.log, .setup.log and dated rollovers.
+
+Where: ``%WINDIR%\\INF\\setupapi.dev.log`` (device/driver installs), ``setupapi.app.log``,
+``setupapi.offline.log`` (in the target image), ``setupapi.setup.log``; rotated as
+``setupapi.dev.YYYYMMDD_HHMMSS.log``. Encoding: ANSI (CP936 on zh-CN), CRLF (LF tolerated).
+Times are local. References: ../shared/docs/formats.md §2, docs/events/setupapi.md,
+Microsoft's "SetupAPI text logs" documentation.
+
+A section is one operation::
+
+    >>>  [Device Install (DiInstallDevice) - ACPI\\AUTHENTICAMD_-_AMD64_FAMILY_15_MODEL_107\\_0]
+    >>>  Section start 2024/09/03 10:30:40.621
+         inf:                AddService=AmdK8,0x00000002,AmdK8_Service_Inst,AmdK8_EventLog_Inst  (cpu.inf line 80)
+    !!!  dvi:                Add Service: Failed to modify existing service 'AmdK8'.
+    !!!  dvi:                Error 5: Access is denied.
+    <<<  Section end 2024/09/03 10:30:41.090
+    <<<  [Exit status: FAILURE(0x00000005)]
+
+The older header form (``>>>  2005/02/13 22:06:28.109: Section start``, ``<<<  [Exit
+Status(0x00000000)]``) is read too. A section without footer ends at the next ``>>>  [``.
+
+Kinds (every item event carries ``section`` (title), ``section_line``, ``instance``; times are the
+latest time the section logged before the item):
+
+- ``setupapi:header`` — ``os_version``, ``architecture``, ``service_pack``, ``product_type``.
+- ``setupapi:boot`` — ``[Boot Session: ...]`` marker.
+- ``setupapi:section`` — ``title``, ``instance``, ``start``/``end`` (naive local), ``exit_status``
+  (``SUCCESS``, ``FAILURE``, ``SUCCESS (REBOOT_REQUIRED)``...), ``exit_code`` (int), ``command_line``,
+  ``inf`` (the INF it concerns), ``infs`` (every INF named), ``subsections`` (list of ``{name,
+  exit_code, line, depth}``), ``failed_subsections``, ``errors``, ``warnings``.
+- ``setupapi:error`` / ``setupapi:warning`` — ``!!!`` / ``!`` entries: ``category``, ``entry``
+  (message), ``win32`` or ``hresult`` and ``error_text`` from a following ``Error N: text`` entry
+  (merged into the entry before it; ``error_line`` is its line).
+- ``setupapi:service_failure`` — ``!!!`` ``Add Service: Failed to ... service 'X'`` / ``Error while
+  installing services``: ``service``, ``operation`` (create/modify/open/lock/install), ``win32``.
+- ``setupapi:filequeue_failure`` — ``!!!`` file-queue entries (``SPFQNOTIFY_COPYERROR``,
+  ``FileQueueCommit aborting``, ``flq:``): ``win32``/``hresult`` if given.
+- ``setupapi:addservice`` — ``AddService=`` / ``{Add Service: X}``: ``service``, ``flags``,
+  ``install_section``, ``eventlog_section``, ``inf``, ``inf_line``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from culprit.model import Event, Origin, Severity
+from culprit.parsers import register
+from culprit.parsers._servicing import local_stamp, pieces
+from culprit.parsers.base import Parser, ParseContext, Source
+
+MAX_TEXT = 2000
+
+# >>>  [Device Install (Hardware initiated) - SWD\IP_TUNNEL_VBUS\ISATAP_0]
+_TITLE = re.compile(r">>>  \[(.*?)(?: - (.+))?\][ \t]*$", re.M)
+# <<<  [Exit status: FAILURE(0xe0000248)]   |  <<<  [Exit Status(0x00000000)]
+_EXIT = re.compile(r"^<<<  \[Exit [Ss]tatus(?:: ([A-Z_]+)(?: ?\(([^)]*)\))?|\((0x[0-9a-fA-F]+)\))\]", re.M)
+# [Boot Session: 2015/11/22 17:58:03.498]
+_BOOT = re.compile(r"^\[Boot Session: (\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{3})\]", re.M)
+#      OS Version = 10.0.10240
+_HEADER_KV = re.compile(r"^ +(OS Version|Service Pack|Suite|ProductType|Architecture) = (.*)$", re.M)
+# !!!  dvi:                Add Service: Failed to modify existing service 'AmdK8'.
+# !    sig:                Verifying file against specific (valid) catalog failed! (0x800b0109)
+_ENTRY = re.compile(r"\n(!!!|!)[ \t]+([a-z.]{2,3}|ui ):[ \t]+([^\n]*)")
+#      dvi: {Build Driver List - exit(0x00000000)} 17:59:30.797   |  {_commit_file_queue exit OK}
+_BRACE = re.compile(r"\n[! ]*(?:[a-z.]{2,3}|ui ):( *)\{([^{}\n]*)\}[ \t]*(\d\d:\d\d:\d\d\.\d{3})?")
+#      inf:      AddService=USBSTOR,0x00000002,USBSTOR.AddService  (usbstor.inf line 69)
+_ADDSERVICE = re.compile(
+    r"AddService=([^,\s]+)(?:,([^,\s]*))?(?:,([^,\s]*))?(?:,([^,\s]*))?[^\n(]*(?:\(([^()\s]+\.[iI][nN][fF]) line (\d+)\))?"
+)
+#      inf: {Add Service: tunnel}
+_ADDSERVICE_BRACE = re.compile(r"Add Service: ([^\s}]+)\}", re.I)
+#       cmd: C:\Windows\system32\spoolsv.exe
+_CMD = re.compile(r"\n *cmd: +([^\n]*)")
+# any INF name: cpu.inf, cpu.inf_amd64_neutral_7b4c..., oem12.inf
+_INF_DOT = re.compile(r"\.[iI][nN][fF](?![a-zA-Z0-9])")
+_TOKEN_END = re.compile(r"[\w\-.]+$")
+# inf:      AddService=... (cpu.inf line 80) | InfName      - C:\...\cpu.inf | INF path: ... | Driver Package = ...
+_INF_PLACES = tuple(
+    re.compile(p, re.M)
+    for p in (
+        r"\(([\w\-.]+\.[iI][nN][fF]) line \d+\)",
+        r"InfName +- +(?:[^\n]*\\)?([\w\-.]+\.[iI][nN][fF])[ \t]*$",
+        r"INF path: (?:[^\n]*\\)?([\w\-.]+\.[iI][nN][fF])[ \t]*$",
+        r"Driver Package = (?:[^\n]*\\)?([\w\-.]+\.[iI][nN][fF])[ \t]*$",
+    )
+)
+# Error 5: Access is denied.   |  Error 0x800b0109: A certificate chain processed, but ...
+_ERROR_N = re.compile(r"^Error (0x[0-9a-fA-F]+|-?\d+):\s*(.*)$")
+_SERVICE_FAIL = re.compile(
+    r"Add Service: Failed to (create|modify existing|open existing|lock|start|delete) service(?: control manager)?"
+    r"(?: ['\"]([^'\"]+)['\"])?",
+    re.I,
+)
+# ... exit(0x00000000)} 17:59:30.797  |  exit OK}  |  exit 00000000}  |  exit (0x0)}
+_SUB_EXIT = re.compile(
+    r"exit\s*\(?\s*(0x[0-9a-fA-F]+|[0-9a-fA-F]{8}|OK)?\s*\)?\}[ \t]*(\d\d:\d\d:\d\d\.\d{3})?"
+)
+_ADD_ANY = re.compile(r"AddService=|Add Service: (?=[^\s}]+\})")
+_ENTRY_ITEM, _EXIT_ITEM, _ADD_ITEM = 0, 1, 2
+_SXS_PREFIX = re.compile(r"^(?:amd64|x86|wow64|arm64|arm|ia64|msil)_(?=.+\.inf$)", re.I)
+_TRAILING_TIME = re.compile(r"\s(\d\d):(\d\d):(\d\d)\.(\d{3})$")
+
+
+@register
+class SetupApiParser(Parser):
+    """setupapi.dev/app/offline/setup .log (and dated rollovers)."""
+
+    name = "setupapi"
+    description = "SetupAPI text log (setupapi.dev/.app/.offline/.setup.log)"
+    local_time = True
+
+    @classmethod
+    def sniff(cls, source: Source) -> float:
+        text = source.text_head
+        if not text:
+            return 0.0
+        head = text.lstrip("\ufeff")
+        score = 0.0
+        if head.startswith(("[Device Install Log]", "[SetupAPI Log]")) or "\n[BeginLog]" in head:
+            score = 0.9
+        elif ">>>  [" in head and (">>>  Section start" in head or ": Section start" in head):
+            score = 0.85
+        elif _ENTRY.search(head) and _BRACE.search(head):
+            score = 0.6
+        if score and source.filename.lower().startswith("setupapi"):
+            score += 0.05
+        return score
+
+    def parse(self, source: Source, ctx: ParseContext) -> Iterator[Event]:
+        for first, text in pieces(source, ctx, ">>>  ["):
+            yield from _piece(text, first, ctx)
+
+
+def _piece(text: str, first: int, ctx: ParseContext) -> Iterator[Event]:
+    """Events of one piece of text: an optional preamble, then sections each starting ``>>>  [``."""
+    starts = [0] + [m.start() + 1 for m in re.finditer(r"\n>>>  \[", text)]
+    if text.startswith(">>>  ["):
+        starts = starts[1:] if len(starts) > 1 and starts[1] == 0 else starts
+    line = first
+    for i, s in enumerate(starts):
+        e = starts[i + 1] if i + 1 < len(starts) else len(text)
+        chunk = text[s:e]
+        if chunk.startswith(">>>  ["):
+            yield from _section(chunk, line, ctx)
+        else:
+            yield from _preamble(chunk, line, ctx)
+        line += chunk.count("\n")
+
+
+def _line_of(chunk: str, pos: int, base: int) -> int:
+    return base + chunk.count("\n", 0, pos)
+
+
+def _preamble(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
+    """Text outside sections: the log header and boot-session markers."""
+    kv = dict(_HEADER_KV.findall(chunk))
+    if kv:
+        pos = chunk.find("[Device Install Log]")
+        pos = 0 if pos < 0 else pos
+        ln = _line_of(chunk, pos, base)
+        yield Event(
+            kind="setupapi:header",
+            origin=Origin(ctx.artifact, line=ln, text=chunk[pos : pos + 400].split("\n\n")[0]),
+            message="SetupAPI log header: OS " + kv.get("OS Version", "?"),
+            fields={
+                "os_version": kv.get("OS Version"),
+                "service_pack": kv.get("Service Pack"),
+                "product_type": kv.get("ProductType"),
+                "architecture": kv.get("Architecture"),
+            },
+        )
+    for m in _BOOT.finditer(chunk):
+        local = local_stamp(m.group(1))
+        yield Event(
+            kind="setupapi:boot",
+            origin=Origin(ctx.artifact, line=_line_of(chunk, m.start(), base), text=m.group(0)),
+            time=ctx.to_utc(local),
+            local_time=local,
+            utc_offset=ctx.utc_offset if local else None,
+            message=m.group(0),
+        )
+    if base == 1 and chunk.strip() and not kv and not chunk.lstrip("\ufeff").startswith("["):
+        ctx.warn("text before the first SetupAPI section is not a SetupAPI header", 1)
+
+
+def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
+    """One section: the ``setupapi:section`` event, then its entries in line order."""
+    tm = _TITLE.match(chunk)
+    title = tm.group(1) if tm else chunk[6 : chunk.find("\n")].rstrip("]")
+    instance = tm.group(2) if tm else None
+    start = _stamp_after(chunk, ("\n>>>  Section start ",), ": Section start")
+    end = _stamp_after(chunk, ("\n<<<  Section end ",), ": Section end")
+    xi = chunk.find("\n<<<  [Exit ")
+    xm = _EXIT.match(chunk, xi + 1) if xi >= 0 else None
+    status, code = _exit(xm)
+    sm = start is not None
+    if not sm:
+        ctx.warn(f"section without a start time: {title[:80]}", base)
+    cmd = _CMD.search(chunk)
+    inf = _section_inf(instance, chunk)
+
+    # Collect the section's items with their positions, then walk them in order.
+    items: list[tuple[int, int, re.Match[str]]] = []
+    items += [(m.start() + 1, _ENTRY_ITEM, m) for m in _ENTRY.finditer(chunk)]
+    items += [(m.start(), _EXIT_ITEM, m) for m in _SUB_EXIT.finditer(chunk)]
+    items += [(m.start(), _ADD_ITEM, m) for m in _ADD_ANY.finditer(chunk)]
+    items.sort(key=lambda t: t[0])
+    subsections: list[dict[str, Any]] = []
+    out: list[Event] = []
+    errors = warnings = 0
+    now = start
+    hms: str | None = None  # latest body time not yet applied to `now` (applied when an item needs it)
+    prev, line = 0, base
+    last_entry: dict[str, Any] | None = None  # the entry an "Error N:" line merges into
+    common = {"section": title, "section_line": base, "instance": instance}
+    for pos, what, m in items:
+        line += chunk.count("\n", prev, pos)
+        prev = pos
+        if what == _EXIT_ITEM:
+            ob = chunk.rfind("{", 0, pos)
+            ls = chunk.rfind("\n", 0, pos) + 1
+            if ob < ls:
+                continue  # "exit" outside a {...} subsection marker
+            if m.group(2):
+                hms = m.group(2)
+            colon = chunk.find(":", ls, ob)
+            level = (ob - colon - 2) // 5 if colon >= 0 and ob - colon > 2 else 0
+            subsections.append({
+                "name": chunk[ob + 1 : pos].rstrip(" -:"), "exit_code": _code(m.group(1)),
+                "line": line, "depth": level,
+            })
+            last_entry = None
+            continue
+        if hms is not None and now is not None:
+            now, hms = _at(now, hms), None
+        le = chunk.find("\n", pos)
+        raw = chunk[pos if what == _ENTRY_ITEM else chunk.rfind("\n", 0, pos) + 1 : le if le >= 0 else len(chunk)]
+        if what == _ADD_ITEM:
+            am = _ADDSERVICE.match(chunk, pos) if m.group(0) == "AddService=" else None
+            bm = None if am else _ADDSERVICE_BRACE.match(chunk, pos)
+            if am:
+                f = {
+                    **common,
+                    "service": am.group(1),
+                    "flags": _int(am.group(2)),
+                    "install_section": am.group(3) or None,
+                    "eventlog_section": am.group(4) or None,
+                    "inf": (am.group(5) or inf or "").lower() or None,
+                    "inf_line": int(am.group(6)) if am.group(6) else None,
+                }
+            elif bm and chunk.rfind("{", max(0, pos - 2), pos) >= 0:
+                f = {**common, "service": bm.group(1), "flags": None, "install_section": None,
+                     "eventlog_section": None, "inf": inf, "inf_line": None}
+            else:
+                continue
+            out.append(_item("setupapi:addservice", ctx, line, raw, now, Severity.INFO,
+                             f"AddService {f['service']}", f))
+            last_entry = None
+            continue
+        sev_mark, cat, msg = m.group(1), m.group(2).strip(), m.group(3).strip()
+        if sev_mark == "!!!":
+            errors += 1
+        else:
+            warnings += 1
+        tt = _TRAILING_TIME.search(msg)
+        if tt and now is not None:
+            now = _at(now, msg[tt.start() + 1 :])
+        em2 = _ERROR_N.match(msg)
+        if em2 and last_entry is not None and last_entry["sev"] == sev_mark:
+            _merge_error(last_entry, em2, line, raw)
+            last_entry = None
+            continue
+        fields: dict[str, Any] = {**common, "category": cat, "entry": msg}
+        kind = "setupapi:error" if sev_mark == "!!!" else "setupapi:warning"
+        sf = _SERVICE_FAIL.search(msg)
+        if sev_mark == "!!!" and (sf or "Error while installing services" in msg):
+            kind = "setupapi:service_failure"
+            fields["service"] = sf.group(2) if sf and sf.group(2) else None
+            fields["operation"] = sf.group(1).split()[0].lower() if sf else "install"
+        elif sev_mark == "!!!" and (cat == "flq" or "COPYERROR" in msg or "FileQueueCommit" in msg):
+            kind = "setupapi:filequeue_failure"
+        if em2:
+            _error_code(fields, em2)
+        else:
+            cm = re.search(r"\((0x[0-9a-fA-F]{8})\)", msg)
+            if cm:
+                _set_code(fields, int(cm.group(1), 16))
+        fields["inf"] = fields.get("inf") or inf
+        rec = {"sev": sev_mark, "fields": fields, "kind": kind, "line": line, "raw": raw, "time": now}
+        out.append(rec)  # type: ignore[arg-type]  # finished below
+        last_entry = None if em2 else rec
+
+    failed = [s for s in subsections if s["exit_code"] not in (None, 0, 0xE000020E, 0x103)]
+    fields = {
+        **{"title": title, "instance": instance, "start": start, "end": end},
+        "exit_status": status,
+        "exit_code": code,
+        "command_line": cmd.group(1).strip() if cmd else None,
+        "inf": inf,
+        "subsections": subsections,
+        "failed_subsections": failed,
+        "errors": errors,
+        "warnings": warnings,
+    }
+    failure = status is not None and not status.startswith("SUCCESS")
+    yield Event(
+        kind="setupapi:section",
+        origin=Origin(ctx.artifact, line=base, text=chunk[: chunk.find("\n")][:MAX_TEXT] if "\n" in chunk else chunk),
+        time=ctx.to_utc(start),
+        local_time=start,
+        utc_offset=ctx.utc_offset if start else None,
+        severity=Severity.ERROR if failure else Severity.INFO,
+        code=code,
+        message=f"{title}{' - ' + instance if instance else ''}: {status or 'no exit status'}",
+        fields=fields,
+    )
+    for rec in out:
+        yield rec if isinstance(rec, Event) else _finish(rec, ctx)
+
+
+def _finish(rec: dict[str, Any], ctx: ParseContext) -> Event:
+    f = rec["fields"]
+    sev = Severity.ERROR if rec["sev"] == "!!!" else Severity.WARNING
+    code = f.get("win32", f.get("hresult"))
+    msg = f["entry"] + (f" (Error {code}: {f['error_text']})" if f.get("error_text") is not None else "")
+    return _item(rec["kind"], ctx, rec["line"], rec["raw"], rec["time"], sev, msg, f, code=code)
+
+
+def _item(kind: str, ctx: ParseContext, line: int, raw: str, now: datetime | None, sev: Severity, msg: str,
+          fields: dict[str, Any], code: int | None = None) -> Event:
+    return Event(
+        kind=kind,
+        origin=Origin(ctx.artifact, line=line, text=raw[:MAX_TEXT]),
+        time=ctx.to_utc(now),
+        local_time=now,
+        utc_offset=ctx.utc_offset if now else None,
+        severity=sev,
+        code=code,
+        message=msg[:MAX_TEXT],
+        fields=fields,
+    )
+
+
+def _merge_error(rec: dict[str, Any], em: re.Match[str], line: int, raw: str) -> None:
+    _error_code(rec["fields"], em)
+    rec["fields"]["error_line"] = line
+    rec["raw"] = rec["raw"] + "\n" + raw
+
+
+def _error_code(fields: dict[str, Any], em: re.Match[str]) -> None:
+    n = em.group(1)
+    value = int(n, 16) if n.lower().startswith("0x") else int(n)
+    _set_code(fields, value & 0xFFFFFFFF)
+    fields["error_text"] = em.group(2).strip()
+
+
+def _set_code(fields: dict[str, Any], value: int) -> None:
+    if value <= 0xFFFF:
+        fields["win32"] = value
+    else:
+        fields["hresult"] = value
+
+
+def _stamp_after(chunk: str, heads: tuple[str, ...], old: str) -> datetime | None:
+    """The ``YYYY/MM/DD HH:MM:SS.mmm`` after a section header/footer marker (both header forms)."""
+    for h in heads:
+        i = chunk.find(h)
+        if i >= 0:
+            return local_stamp(chunk[i + len(h) : i + len(h) + 23])
+    i = chunk.find(old)
+    if i >= 23:
+        return local_stamp(chunk[i - 23 : i])
+    return None
+
+
+def _exit(m: re.Match[str] | None) -> tuple[str | None, int | None]:
+    if not m:
+        return None, None
+    if m.group(3):  # old form: [Exit Status(0x00000000)]
+        code = int(m.group(3), 16)
+        return ("SUCCESS" if code == 0 else "FAILURE"), code
+    word, inner = m.group(1), m.group(2)
+    if inner and re.fullmatch(r"0x[0-9a-fA-F]+", inner):
+        return word, int(inner, 16)
+    if inner:
+        return f"{word} ({inner})", 0 if word == "SUCCESS" else None
+    return word, 0 if word == "SUCCESS" else None
+
+
+def _code(text: str | None) -> int | None:
+    if not text or text.upper() == "OK":
+        return 0 if text else None
+    return int(text, 16)
+
+
+def _int(text: str | None) -> int | None:
+    if not text:
+        return None
+    try:
+        return int(text, 0)
+    except ValueError:
+        return None
+
+
+def _at(now: datetime, hms: str) -> datetime:
+    """The section's date with a body line's ``HH:MM:SS.mmm`` (a day later if the clock wrapped)."""
+    try:
+        t = datetime(now.year, now.month, now.day, int(hms[0:2]), int(hms[3:5]), int(hms[6:8]),  # noqa: DTZ001
+                     int(hms[9:12]) * 1000)
+    except (ValueError, IndexError):
+        return now
+    if t < now - timedelta(hours=12):
+        t += timedelta(days=1)
+    return t
+
+
+def _section_inf(instance: str | None, chunk: str) -> str | None:
+    """The INF a section concerns: its instance if that is an INF, else the body's INF references."""
+    if instance:
+        leaf = instance.rsplit("\\", 1)[-1]
+        m = _INF_DOT.search(leaf)
+        if m:
+            return _SXS_PREFIX.sub("", leaf[: m.start()].lower()) + ".inf"
+    for rx in _INF_PLACES:
+        m = rx.search(chunk)
+        if m:
+            return m.group(1).lower()
+    # Any other reference: cpu.inf, C:\...\cpu.inf_amd64_neutral_7b4c...\, 'oem12.inf'
+    m = _INF_DOT.search(chunk)
+    if m:
+        tm = _TOKEN_END.search(chunk, max(0, m.start() - 200), m.start())
+        if tm:
+            return _SXS_PREFIX.sub("", tm.group(0).lower()) + ".inf"
+    return None
