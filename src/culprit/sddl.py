@@ -420,10 +420,11 @@ def _parse_mask(tok: str) -> int:
     t = tok.strip()
     if not t:
         return 0
-    if t[:2].lower() == "0x":
-        return int(t, 16) & 0xFFFFFFFF
-    if t.isdigit():
-        return int(t) & 0xFFFFFFFF
+    if t[:2].lower() == "0x" or t.isdigit():
+        try:
+            return int(t, 0 if t[:2].lower() == "0x" else 10) & 0xFFFFFFFF
+        except ValueError:
+            raise SddlError(f"rights {t!r} are not a number") from None
     if len(t) % 2:
         raise SddlError(f"rights {t!r} are not two-letter codes")
     mask = 0
