@@ -349,3 +349,18 @@ def test_arbitrary_bytes_never_raise(tmp_path: Path, data: bytes, wide: bool) ->
     p.write_bytes(head + data if wide else data)
     evs, _ = parse(p)
     assert evs[-1].kind == "msi:summary" if evs else True
+
+
+def test_appended_sessions_each_get_first_failure_and_summary(tmp_path: Path) -> None:
+    # msiexec /l*v+ appends a second session to the same file
+    data = case_path(*CASE_BAD).read_bytes()
+    p = tmp_path / "appended.log"
+    p.write_bytes(data + data[2:])
+    evs, ctx = parse(p)
+    assert [e.origin.line for e in evs if e.fields.get("first_failure")] == [295, 408 + 295]
+    summaries = [e for e in evs if e.kind == "msi:summary"]
+    assert [(s.fields["status_line"], s.fields["first_failure_line"]) for s in summaries] == [
+        (395, 295), (408 + 395, 408 + 295)]
+    assert summaries[0].fields["ca_errors"] == [
+        {"action": "DoInstall", "code": 0x80040902, "raw": -2147219198, "line": 289}]
+    assert ctx.warning_count == 0

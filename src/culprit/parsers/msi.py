@@ -36,7 +36,8 @@ and ``ca_thread: True`` when the ids are joined by ``!``):
                       ``version``, ``language``, ``manufacturer``, ``package``, ``product_code``.
 ``msi:engine-return`` ``MainEngineThread is returning N``: ``status``.
 ``msi:text``          any other line (continuations, dumps): ``text``.
-``msi:summary``       one, last: ``product``, ``version``, ``package``, ``product_code``, ``status``,
+``msi:summary``       one per session (a file appended with ``/l*v+`` holds several; the
+                      ``first_failure`` mark is per session too): ``product``, ``version``, ``package``, ``product_code``, ``status``,
                       ``status_line``, ``first_failure_action``, ``first_failure_line``,
                       ``ca_errors`` (list of ``{action, code, raw, line}``). Origin = status line.
 """
@@ -272,12 +273,15 @@ class MsiParser(Parser):
             last_local = datetime.combine(day, tod)
             return last_local
 
+        session_lines = 0
         for lineno, offset, line in source.lines(ctx):
             last_line = lineno
             if lineno == 1:
                 line = line.lstrip("\ufeff")
             if not line.strip():
                 continue
+            if not _BANNER.match(line):
+                session_lines += 1
             if ("\x00" in line or len(_CONTROL.findall(line)) > 2 or (wide and "\ufffd" in line)):
                 ctx.warn("unreadable characters in line (damaged or not UTF-16 text)", line=lineno)
             origin = Origin(ctx.artifact, line=lineno, offset=offset, text=line[:MAX_TEXT])
@@ -323,6 +327,12 @@ class MsiParser(Parser):
                     stopped = True
                 elif ev.fields.get("event") == "start":
                     stopped = False
+                    if "build" in ev.fields and session_lines:
+                        # a new msiexec session appended to the same file (/l*v+): close the last one
+                        yield self._summary(st, ctx, lineno - 1)
+                        st = _State()
+                        session_lines = 0
+                session_lines += 1
                 yield self._event(ev.kind, origin, last_local if d else None, ctx, dict(ev.fields))
                 continue
 
