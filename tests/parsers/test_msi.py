@@ -157,6 +157,7 @@ def test_case_bad_properties_and_summary() -> None:
         "ca_errors": [{"action": "DoInstall", "code": 0x80040902, "raw": -2147219198, "line": 289}],
     }
     assert summary.origin.line == 395
+    assert summary.local_time == datetime(2022, 6, 16, 10, 43, 5, 806000)
 
 
 def test_case_good_succeeds_without_failure() -> None:

@@ -18,7 +18,7 @@ and ``ca_thread: True`` when the ids are joined by ``!``):
                       ``package`` / ``path`` for the package lines.
 ``msi:action``        ``action``, ``phase`` (``start``/``end``), ``return_value`` (end only, 0 not run,
                       1 ok, 2 cancel, 3 failure, 4 suspend), ``first_failure: True`` on the first
-                      ``Return value 3`` of the file (and only there).
+                      ``Return value 3`` of the session (and only there).
 ``msi:note``          ``note`` (int), ``args`` (list of str, ``2:`` onwards); plus ``action``/``path``/
                       ``command`` for 1722, ``key``/``win32`` for 1402/1406, ``service`` for 1920-1923.
 ``msi:custom-action`` ``action``, ``raw`` (signed decimal as logged), ``code`` (unsigned 32-bit),
@@ -205,6 +205,7 @@ class _State:
         self.product_code: str | None = None
         self.status: int | None = None
         self.status_line: int | None = None
+        self.status_local: datetime | None = None
         self.engine_status: int | None = None
         self.first_failure: tuple[str, int] | None = None
         self.ca_errors: list[dict[str, Any]] = []
@@ -599,7 +600,7 @@ class MsiParser(Parser):
             st.product = product
         if version:
             st.version = version
-        st.status, st.status_line = status, origin.line
+        st.status, st.status_line, st.status_local = status, origin.line, local
         f = {**ids, "status": status, "operation": gd.get("op"), "product": product or st.product, "version": version or st.version,
              "language": _int(language) if language else None, "manufacturer": manufacturer,
              "package": st.pkg(), "product_code": st.product_code}
@@ -621,6 +622,9 @@ class MsiParser(Parser):
         return Event(
             kind="msi:summary",
             origin=Origin(ctx.artifact, line=st.status_line or last_line),
+            time=ctx.to_utc(st.status_local),
+            local_time=st.status_local,
+            utc_offset=ctx.utc_offset if st.status_local else None,
             severity=Severity.ERROR if failed else Severity.INFO,
             code=status,
             message=msg,
