@@ -16,7 +16,11 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from culprit.parsers.base import ParseContext, Source
 
 MAX_FIELD = 4000  # characters kept of one field / one origin text
 
@@ -215,3 +219,34 @@ def header_cells(header: str, spans: Sequence[tuple[int, int]]) -> list[str]:
     if len(words) == len(spans):
         return words
     return cut(header, spans)
+
+
+def check_ending(source: Source, ctx: ParseContext, last_line: int | None) -> None:
+    """Warn when a tool output does not end with a line end: the capture was probably cut.
+
+    Console tools always end their output with CRLF; a file that stops mid-line lost its end.
+    """
+    if not last_line:
+        return
+    enc = source.encoding
+    n = 2 if enc.wide else 1
+    try:
+        with source.open() as fp:
+            size = fp.seek(0, 2)
+            if size <= enc.bom:
+                return
+            fp.seek(max(enc.bom, size - n))
+            tail = fp.read(n)
+    except OSError:
+        return
+    if tail not in (b"\n", b"\n\x00"):
+        ctx.warn("file does not end with a line end: the capture may be truncated", last_line)
+
+
+def tool_lines(source: Source, ctx: ParseContext) -> Iterator[tuple[int, int, str]]:
+    """``source.lines(ctx)`` plus the truncation check of :func:`check_ending` at the end."""
+    last = 0
+    for item in source.lines(ctx):
+        last = item[0]
+        yield item
+    check_ending(source, ctx, last)

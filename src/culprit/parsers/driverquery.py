@@ -45,6 +45,7 @@ from culprit.parsers._tables import (
     is_rule,
     norm_header,
     rule_spans,
+    tool_lines,
 )
 from culprit.parsers.base import ParseContext, Parser, Source
 
@@ -147,7 +148,7 @@ class DriverqueryParser(Parser):
         columns: tuple[str | None, ...] | None = None
         spans: list[tuple[int, int]] | None = None
         pending: tuple[int, str] | None = None
-        for lineno, offset, raw in source.lines(ctx):
+        for lineno, offset, raw in tool_lines(source, ctx):
             line = raw.lstrip("\ufeff")
             if not line.strip():
                 continue

@@ -44,6 +44,7 @@ from culprit.parsers._tables import (
     is_rule,
     norm_header,
     rule_spans,
+    tool_lines,
 )
 from culprit.parsers.base import ParseContext, Parser, Source
 
@@ -103,7 +104,7 @@ class FltmcParser(Parser):
         kind = ""
         prev: tuple[int, int, str] | None = None
         error: dict[str, Any] | None = None
-        for lineno, offset, line in source.lines(ctx):
+        for lineno, offset, line in tool_lines(source, ctx):
             if not line.strip():
                 if prev is not None:
                     ctx.warn("line outside a fltmc table ignored", prev[0])
