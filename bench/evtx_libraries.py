@@ -108,7 +108,8 @@ def _damaged(src: Path, tmp: Path) -> list[tuple[str, str]]:
 
 
 def main() -> None:
-    corpus = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared/corpus/evtx")
+    default = Path(__file__).resolve().parents[2] / "shared/corpus/evtx"
+    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else default
     files = sorted(corpus.glob("*.evtx"))
     peers = [n for n in PEERS if _available(n)]
     total_mb = sum(f.stat().st_size for f in files) / 1e6

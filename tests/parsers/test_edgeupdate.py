@@ -1,4 +1,5 @@
 """MicrosoftEdgeUpdate.log parser: the case logs (UTF-16LE), our ANSI fixture, damaged input."""
+# ruff: noqa: DTZ001  (naive datetimes here are the local times as the log writes them)
 
 from __future__ import annotations
 
@@ -88,7 +89,8 @@ def test_bad_runs_early_exit() -> None:
         "pid": 7140, "process": "MicrosoftEdgeUpdate", "first_line": 9, "last_line": 10, "lines": 2,
         "start": datetime(2022, 6, 16, 2, 43, 4, 906000, tzinfo=UTC),
         "end": datetime(2022, 6, 16, 2, 43, 4, 906000, tzinfo=UTC),
-        "version": "1.3.163.19", "is_machine": True, "banner": True, "early_exit": True, "ran_installer": False,
+        "version": "1.3.163.19", "is_machine": True, "banner": True, "early_exit": True,
+        "ran_installer": False,
         "installer_results": [], "failures": [], "exit_code": 0x80040C01, "exit_line": 11,
     }
     assert r.origin.line == 9 and r.severity is Severity.ERROR
@@ -102,7 +104,8 @@ def test_good_installer_result_line_10_and_runs() -> None:
     assert ctx.warning_count == 0
     r = line_event(evs, 10)
     assert r.kind == "edgeupdate:installer-result"
-    assert (r.fields["app_id"], r.fields["result"], r.code) == ("{56EB18F8-B008-4CBD-B6D2-8C97FE7E9062}", 0, 0)
+    assert (r.fields["app_id"], r.fields["result"], r.code) == (
+        "{56EB18F8-B008-4CBD-B6D2-8C97FE7E9062}", 0, 0)
     run_ = line_event(evs, 9)
     assert run_.kind == "edgeupdate:running-installer"
     assert run_.fields["args"] == "--msedge --channel=stable --system-level --verbose-logging"

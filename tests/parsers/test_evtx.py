@@ -14,7 +14,7 @@ import pytest
 from culprit import parsers
 from culprit.model import Event, Severity
 from culprit.parsers.base import ParseContext, Source
-from culprit.parsers.evtx import EvtxParser
+from culprit.parsers.evtx import MISSING_LIBRARY, EvtxParser
 from tests.conftest import SHARED, corpus_path, data_path
 
 pytest.importorskip("evtx", reason="the optional 'evtx' extra is not installed")
@@ -95,7 +95,8 @@ def test_servicing_userdata_records() -> None:
     e = record(evs, 2)
     assert e.kind == "evtx:servicing"
     assert dict(e.fields) == {
-        "provider": "Microsoft-Windows-Servicing", "event_id": 2, "channel": "Setup", "computer": "WIN-E0PO207ERMD",
+        "provider": "Microsoft-Windows-Servicing", "event_id": 2, "channel": "Setup",
+        "computer": "WIN-E0PO207ERMD",
         "level": 0, "record_id": 2,
         "data": {"PackageIdentifier": "KB2999226", "IntendedPackageState": "Installed", "ErrorCode": "0x0",
                  "Client": "WindowsUpdateAgent"},
@@ -161,7 +162,8 @@ def test_app_crash_unnamed_inserts() -> None:
     assert e is not None and e.kind == "evtx:app-crash"
     f = {k: v for k, v in e.fields.items() if k not in ("data", "inserts")}
     assert f == {
-        "provider": "Application Error", "event_id": 1000, "channel": "Application", "computer": "BANK-WS-0457",
+        "provider": "Application Error", "event_id": 1000, "channel": "Application",
+        "computer": "BANK-WS-0457",
         "level": 2, "record_id": 101, "process": "MicrosoftEdgeUpdate.exe", "module": "schk.dll",
         "module_version": "3.2.0.118", "module_path": r"C:\Program Files (x86)\TMS\schk.dll",
         "path": r"C:\Program Files (x86)\Microsoft\Temp\EU5A1C.tmp\MicrosoftEdgeUpdate.exe",
@@ -281,5 +283,5 @@ def test_library_missing_is_a_warning(monkeypatch: pytest.MonkeyPatch, system_by
     p.write_bytes(system_bytes)
     evs, ctx = parse(p)
     assert evs == []
-    assert [w.message for w in ctx.warnings] == [
-        "EVTX support is not installed (pip install 'culprit[evtx]'); this event log was not read"]
+    assert [w.message for w in ctx.warnings] == [MISSING_LIBRARY]
+    assert "pip install 'culprit[evtx]'" in MISSING_LIBRARY

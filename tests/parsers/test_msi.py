@@ -1,4 +1,5 @@
 """Windows Installer verbose log parser: real zh-CN case logs, English corpus logs, damaged input."""
+# ruff: noqa: DTZ001  (naive datetimes here are the local times as the log writes them)
 
 from __future__ import annotations
 
@@ -96,7 +97,8 @@ def test_case_bad_custom_action_code_line_289() -> None:
     e = at(evs, 289)
     assert e.kind == "msi:custom-action"
     assert dict(e.fields) == {
-        "action": "DoInstall", "raw": -2147219198, "code": 0x80040902, "hresult": 0x80040902, "ignored": False,
+        "action": "DoInstall", "raw": -2147219198, "code": 0x80040902, "hresult": 0x80040902,
+        "ignored": False,
     }
     assert e.code == 0x80040902
     # the bare line has no time of its own: it carries the previous line's (10:43:05.185)
@@ -117,7 +119,8 @@ def test_case_bad_first_failure_is_line_295_only() -> None:
     evs, _ = parse(case_path(*CASE_BAD))
     e = at(evs, 295)
     assert e.kind == "msi:action"
-    assert dict(e.fields) == {"action": "InstallFinalize", "phase": "end", "return_value": 3, "first_failure": True}
+    assert dict(e.fields) == {"action": "InstallFinalize", "phase": "end", "return_value": 3,
+                              "first_failure": True}
     assert e.local_time == datetime(2022, 6, 16, 10, 43, 5)
     firsts = [x.origin.line for x in evs if x.fields.get("first_failure")]
     assert firsts == [295]
@@ -144,10 +147,12 @@ def test_case_bad_status_line_395() -> None:
 def test_case_bad_properties_and_summary() -> None:
     evs, _ = parse(case_path(*CASE_BAD))
     orig = at(evs, 84)
-    assert (orig.kind, orig.fields["name"], orig.fields["change"]) == ("msi:property", "OriginalDatabase", "add")
+    assert (orig.kind, orig.fields["name"], orig.fields["change"]) == (
+        "msi:property", "OriginalDatabase", "add")
     assert orig.fields["value"] == r"C:\Users\张伟\Desktop\Edge\MicrosoftEdgeEnterpriseX64.msi"
     dump = at(evs, 332)
-    assert dict(dump.fields) == {"name": "ProductVersion", "value": "102.0.1245.39", "change": "dump", "scope": "S"}
+    assert dict(dump.fields) == {"name": "ProductVersion", "value": "102.0.1245.39", "change": "dump",
+                                 "scope": "S"}
     summary = evs[-1]
     assert summary.kind == "msi:summary"
     assert dict(summary.fields) == {
@@ -195,7 +200,8 @@ def test_english_fixture_rollover_and_fields() -> None:
     assert (status.fields["operation"], status.fields["manufacturer"]) == ("installed", "Contoso Ltd.")
     assert status.fields["package"] == "ContosoAgent.msi"
     mod = at(evs, 7)
-    assert dict(mod.fields) == {"side": "s", "pid": 0x68, "tid": 0xAC, "name": "CostingComplete", "value": "1",
+    assert dict(mod.fields) == {"side": "s", "pid": 0x68, "tid": 0xAC, "name": "CostingComplete",
+                                "value": "1",
                                 "old": "0", "change": "modify"}
     assert evs[-1].fields["first_failure_line"] == 15
 
@@ -248,8 +254,9 @@ def test_corpus_success_log_status_and_debug_errors() -> None:
 
 def test_corpus_uninstall_status_operation() -> None:
     evs, _ = parse(corpus_path("msi", "redball_burn-child_uninstall_related_bundle_utf16.log"))
-    st_ = [e for e in evs if e.kind == "msi:status"][0]
-    assert (st_.fields["operation"], st_.fields["status"], st_.fields["version"]) == ("removed", 0, "2.1.24.0")
+    st_ = next(e for e in evs if e.kind == "msi:status")
+    assert (st_.fields["operation"], st_.fields["status"], st_.fields["version"]) == (
+        "removed", 0, "2.1.24.0")
     eng = [e.fields["status"] for e in evs if e.kind == "msi:engine-return"]
     assert eng == [0, 0]
 
@@ -333,7 +340,7 @@ def test_gbk_bytes_after_the_utf8_head_warn(tmp_path: Path) -> None:
     text = data_path("parsers", "msi", "en_failure_rollover.log").read_bytes()[2:].decode("utf-16-le")
     head, _, tail = text.partition("Action start 23:59:59: InstallFinalize.")
     filler = "MSI (s) (68:AC) [23:59:59:100]: Machine policy value 'Debug' is 0\r\n" * 1200
-    raw = (head + filler).encode("utf-8") + "Action start 23:59:59: InstallFinalize.".encode("utf-8")
+    raw = (head + filler).encode("utf-8") + b"Action start 23:59:59: InstallFinalize."
     raw += tail.encode("utf-8").replace(b"Contoso Agent -- Installation failed", "产品".encode("gbk"), 1)
     p = tmp_path / "mixed.log"
     p.write_bytes(raw)
@@ -346,7 +353,8 @@ def test_gbk_bytes_after_the_utf8_head_warn(tmp_path: Path) -> None:
 @given(data=st.binary(max_size=3000), wide=st.booleans())
 def test_arbitrary_bytes_never_raise(tmp_path: Path, data: bytes, wide: bool) -> None:
     p = tmp_path / "fuzz.log"
-    head = utf16(["=== Verbose logging started: 2022/6/16  10:42:57 ===", "MSI (s) (98:5C) [10:42:57:487]: x", ""])
+    head = utf16(["=== Verbose logging started: 2022/6/16  10:42:57 ===",
+                  "MSI (s) (98:5C) [10:42:57:487]: x", ""])
     p.write_bytes(head + data if wide else data)
     evs, _ = parse(p)
     assert evs[-1].kind == "msi:summary" if evs else True

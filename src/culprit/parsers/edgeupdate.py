@@ -44,7 +44,7 @@ from typing import Any
 
 from culprit.model import Event, Origin, Process, Severity
 from culprit.parsers import register
-from culprit.parsers.base import Parser, ParseContext, Source
+from culprit.parsers.base import ParseContext, Parser, Source
 
 MAX_TEXT = 2000
 
@@ -150,7 +150,7 @@ class EdgeUpdateParser(Parser):
             origin = Origin(ctx.artifact, line=lineno, offset=offset, text=line[:MAX_TEXT])
             m = _LINE.match(line)
             if not m:
-                if _STAMP.match(line) or line.startswith("[") and re.match(r"^\[\d", line):
+                if _STAMP.match(line) or (line.startswith("[") and re.match(r"^\[\d", line)):
                     ctx.warn("malformed MicrosoftEdgeUpdate.log record", line=lineno)
                 elif "\x00" in line or "\ufffd" in line:
                     ctx.warn("unreadable characters in line (damaged file or wrong encoding)", line=lineno)
@@ -165,8 +165,9 @@ class EdgeUpdateParser(Parser):
                     r.last_line, r.lines = lineno, r.lines + 1
                 continue
             try:
-                local = datetime(2000 + int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]),
-                                 int(m["s"]), int(m["ms"]) * 1000)
+                local = datetime(  # noqa: DTZ001 - local time as logged
+                    2000 + int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"]),
+                    int(m["ms"]) * 1000)
             except ValueError:
                 ctx.warn(f"bad date/time in stamp of line {lineno}", line=lineno)
                 local = last_local
@@ -196,7 +197,8 @@ class EdgeUpdateParser(Parser):
             if kind == "edgeupdate:running-installer":
                 run.installer = True
             elif kind == "edgeupdate:installer-result":
-                run.results.append({"app_id": extra.get("app_id"), "result": extra.get("result"), "line": lineno})
+                run.results.append({"app_id": extra.get("app_id"), "result": extra.get("result"),
+                                    "line": lineno})
             elif kind == "edgeupdate:failed":
                 run.failures.append({"function": extra["function"], "hresult": extra.get("hresult"),
                                      "line": lineno})
@@ -266,7 +268,8 @@ class EdgeUpdateParser(Parser):
         early = r.banner and r.substantive == 0
         fields: dict[str, Any] = {
             "pid": r.pid, "process": r.process, "first_line": r.first_line, "last_line": r.last_line,
-            "lines": r.lines, "start": r.start, "end": r.end, "version": r.version, "is_machine": r.is_machine,
+            "lines": r.lines, "start": r.start, "end": r.end, "version": r.version,
+            "is_machine": r.is_machine,
             "banner": r.banner, "early_exit": early, "ran_installer": r.installer,
             "installer_results": r.results, "failures": r.failures,
         }

@@ -47,10 +47,11 @@ from typing import Any
 
 from culprit.model import Event, Origin, Process, Severity
 from culprit.parsers import register
-from culprit.parsers.base import Parser, ParseContext, Source
+from culprit.parsers.base import ParseContext, Parser, Source
 
 MAX_TEXT = 2000
 MAX_BAD_IN_A_ROW = 5000  # a reader that keeps failing is stopped, not looped on
+MISSING_LIBRARY = "EVTX support is not installed (pip install 'culprit[evtx]'); this event log was not read"
 HEADER_SIZE = 4096  # file header block; then 64 KiB chunks
 CHUNK_SIZE = 65536
 
@@ -161,7 +162,7 @@ class EvtxParser(Parser):
         try:
             from evtx import PyEvtxParser
         except ImportError:
-            ctx.warn("EVTX support is not installed (pip install 'culprit[evtx]'); this event log was not read")
+            ctx.warn(MISSING_LIBRARY)
             return
         try:
             reader = PyEvtxParser(str(source.path))
@@ -171,7 +172,8 @@ class EvtxParser(Parser):
             return
         size = source.size
         if size < HEADER_SIZE + CHUNK_SIZE or (size - HEADER_SIZE) % CHUNK_SIZE:
-            ctx.warn(f"file size {size:,} is not the 4 KiB header plus whole 64 KiB chunks: truncated or carved")
+            ctx.warn(f"file size {size:,} is not the 4 KiB header plus whole 64 KiB chunks: "
+                     "truncated or carved")
         bad_in_a_row = 0
         index = 0
         while True:
@@ -193,7 +195,8 @@ class EvtxParser(Parser):
             try:
                 ev = self.record_event(rec, ctx)
             except (ValueError, TypeError, KeyError, AttributeError) as e:
-                ctx.warn(f"EVTX record {rec.get('event_record_id')} has an unexpected shape: {type(e).__name__}: {e}")
+                rid = rec.get("event_record_id")
+                ctx.warn(f"EVTX record {rid} has an unexpected shape: {type(e).__name__}: {e}")
                 continue
             if ev is not None:
                 yield ev
@@ -230,7 +233,9 @@ class EvtxParser(Parser):
         when = _time(tc.get("SystemTime")) or _time(rec.get("timestamp"))
         ex = (system.get("Execution") or {}).get("#attributes") or {}
         pid, tid = ex.get("ProcessID"), ex.get("ThreadID")
-        process = Process(pid=int(pid), tid=int(tid) if tid is not None else None) if isinstance(pid, int) else None
+        process = None
+        if isinstance(pid, int):
+            process = Process(pid=pid, tid=tid if isinstance(tid, int) else None)
 
         data, inserts, binary, user_data = self._payload(event)
         fields: dict[str, Any] = {
@@ -399,7 +404,8 @@ class EvtxParser(Parser):
         f = {
             "process": _text(vals.get("AppName")), "module": _text(vals.get("ModuleName")),
             "module_version": _text(vals.get("ModuleVersion")), "module_path": _text(vals.get("ModulePath")),
-            "path": _text(vals.get("AppPath")), "exception": exc, "fault_offset": _text(vals.get("FaultingOffset")),
+            "path": _text(vals.get("AppPath")), "exception": exc,
+            "fault_offset": _text(vals.get("FaultingOffset")),
             "pid": _hex_pid(pid),
         }
         return "evtx:app-crash", f, exc, Severity.ERROR
@@ -429,7 +435,7 @@ class EvtxParser(Parser):
     def _summary(fields: dict[str, Any], data: dict[str, Any], inserts: list[str]) -> str:
         head = f"{fields.get('channel') or '?'}/{fields.get('provider')} {fields.get('event_id')}"
         if data:
-            body = "; ".join(f"{k}={_text(v) if not isinstance(v, (int, float)) else v}" for k, v in data.items())
+            body = "; ".join(f"{k}={v if isinstance(v, (int, float)) else _text(v)}" for k, v in data.items())
         else:
             body = " | ".join(x for x in inserts if x)
         s = f"{head}: {body}" if body else head

@@ -37,7 +37,8 @@ and ``ca_thread: True`` when the ids are joined by ``!``):
 ``msi:engine-return`` ``MainEngineThread is returning N``: ``status``.
 ``msi:text``          any other line (continuations, dumps): ``text``.
 ``msi:summary``       one per session (a file appended with ``/l*v+`` holds several; the
-                      ``first_failure`` mark is per session too): ``product``, ``version``, ``package``, ``product_code``, ``status``,
+                      ``first_failure`` mark is per session too): ``product``, ``version``, ``package``,
+                      ``product_code``, ``status``,
                       ``status_line``, ``first_failure_action``, ``first_failure_line``,
                       ``ca_errors`` (list of ``{action, code, raw, line}``). Origin = status line.
 """
@@ -52,7 +53,7 @@ from typing import Any
 from culprit.model import Event, Origin, Process, Severity
 from culprit.parsers import _msi_words as W
 from culprit.parsers import register
-from culprit.parsers.base import Parser, ParseContext, Source
+from culprit.parsers.base import ParseContext, Parser, Source
 
 MAX_TEXT = 2000
 _STATUS_OK = frozenset({0, 1641, 3010})
@@ -64,7 +65,8 @@ _MSI_LINE = re.compile(
     r"\[(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d):(?P<ms>\d{3})\]:? ?(?P<msg>.*)$"
 )
 _MSI_PREFIX = re.compile(r"^MSI \(")
-# === Verbose logging started: 3/11/2020  16:44:54  Build type: SHIP UNICODE 5.00.10011.00  Calling process: C:\...\msiexec.exe ===
+# === Verbose logging started: 3/11/2020  16:44:54  Build type: SHIP UNICODE 5.00.10011.00  Calling process:
+#     C:\...\msiexec.exe ===   (one line in the log)
 # === 详细日志记录已停止: 2022/6/16  10:43:05 ===
 _BANNER = re.compile(r"^=== (?P<body>.*?)\s*===\s*$")
 _BANNER_DT = re.compile(
@@ -74,7 +76,8 @@ _BANNER_DT = re.compile(
 _VERSION = re.compile(r"\d+\.\d+\.\d+(?:\.\d+)?")
 # Action start 15:31:37: INSTALL.   /  操作结束 10:43:05: INSTALL。返回值 3。
 _ACTION = re.compile(
-    r"^(?P<word>[^\d\[\]=:]{1,40}?) ?(?P<h>\d{1,2}):(?P<m>\d\d):(?P<s>\d\d): (?P<name>[^\s.。]+)[.。](?P<rest>.*)$"
+    r"^(?P<word>[^\d\[\]=:]{1,40}?) ?(?P<h>\d{1,2}):(?P<m>\d\d):(?P<s>\d\d): "
+    r"(?P<name>[^\s.。]+)[.。](?P<rest>.*)$"
 )
 # " Return value 1."  /  "返回值 3。"
 _RETURN = re.compile(r"^\s*(?P<word>[^\d\-]{1,30}?) ?(?P<rv>-?\d+)\s*[.。]?\s*$")
@@ -99,7 +102,8 @@ _ENGINE = re.compile(r"^MainEngineThread is returning (?P<status>-?\d+)")
 # PROPERTY CHANGE: Adding MsiLogFileLocation property. Its value is 'C:\Windows\TEMP\MSI5e2c1.LOG'.
 _PROP_CHANGE = re.compile(
     r"^PROPERTY CHANGE: (?P<verb>Adding|Modifying|Deleting) (?P<name>\S+) property\. "
-    r"(?:Its value is '(?P<value>.*)'|Its current value is '(?P<old>.*?)'(?:\. Its new value: '(?P<new>.*)')?)\.?\s*$"
+    r"(?:Its value is '(?P<value>.*)'"
+    r"|Its current value is '(?P<old>.*?)'(?:\. Its new value: '(?P<new>.*)')?)\.?\s*$"
 )
 # Property(S): ProductName = Microsoft Edge   /  属性(S): ProductName = Microsoft Edge
 _PROP_DUMP = re.compile(r"^(?P<word>[^\s(:]{1,20})\((?P<scope>[A-Z])\): (?P<name>[^\s=]+) = (?P<value>.*)$")
@@ -111,7 +115,9 @@ _CA_SCHEDULE = re.compile(
 )
 _OP_KV = re.compile(r"(?:^|,)(?P<k>ProductName|PackageName|VersionString|ProductKey)=(?P<v>[^,]*)")
 # Package name extracted from package path: 'MicrosoftEdgeEnterpriseX64.msi'
-_PACKAGE = re.compile(r"^(?:Package name extracted from package path|Package to be registered): '(?P<p>[^']*)'")
+_PACKAGE = re.compile(
+    r"^(?:Package name extracted from package path|Package to be registered): '(?P<p>[^']*)'"
+)
 # Original package ==> C:\Users\...\MicrosoftEdgeEnterpriseX64.msi
 _ORIGINAL = re.compile(r"^Original package ==> (?P<p>.+?)\s*$")
 _DOING = re.compile(r"^Doing action: (?P<a>\S+)")
@@ -238,7 +244,8 @@ class MsiParser(Parser):
         if not text:
             return 0.0
         lines = text.lstrip("\ufeff").splitlines()[:80]
-        banner = bool(lines) and _BANNER.match(lines[0]) is not None and _BANNER_DT.search(lines[0]) is not None
+        first = lines[0] if lines else ""
+        banner = _BANNER.match(first) is not None and _BANNER_DT.search(first) is not None
         msi = sum(1 for ln in lines if _MSI_LINE.match(ln))
         if banner and msi:
             return 0.95
@@ -396,7 +403,9 @@ class MsiParser(Parser):
             fields=fields,
         )
 
-    def _banner(self, body: str, dm: re.Match[str], d: date | None, origin: Origin, ctx: ParseContext) -> Event:
+    def _banner(
+        self, body: str, dm: re.Match[str], d: date | None, origin: Origin, ctx: ParseContext
+    ) -> Event:
         low = body.lower()
         head = body[: dm.start()].lower()
         if any(w in head for w in W.BANNER_STOP):
@@ -410,9 +419,9 @@ class MsiParser(Parser):
         fields["verbose"] = True if verbose else (False if "logging" in low else None)
         parts = [p.strip() for p in re.split(r"\s{2,}", body[dm.end():]) if p.strip()]
         for part in parts:
-            label, sep, value = part.partition(": ")
+            _, sep, value = part.partition(": ")
             if not sep:
-                label, sep, value = part.partition("：")
+                _, sep, value = part.partition("：")
             if "UNICODE" in part or "ANSI" in part or "SHIP" in part or "CHECKED" in part:
                 v = _VERSION.search(part)
                 fields["build"] = v.group(0) if v else value.strip()
@@ -420,7 +429,9 @@ class MsiParser(Parser):
                 fields["process"] = value.strip()
         return Event(kind="msi:banner", origin=origin, fields=fields)
 
-    def _action(self, a: re.Match[str], origin: Origin, ctx: ParseContext, st: _State, at: Any) -> Event | None:
+    def _action(
+        self, a: re.Match[str], origin: Origin, ctx: ParseContext, st: _State, at: Any
+    ) -> Event | None:
         word = a["word"].strip().lower()
         rest = a["rest"]
         r = _RETURN.match(rest) if rest.strip() else None
@@ -534,8 +545,8 @@ class MsiParser(Parser):
             status = int(e["status"])
             st.engine_status = status
             sev = Severity.INFO if status in _STATUS_OK else Severity.ERROR
-            return self._event("msi:engine-return", origin, local, ctx, {**ids, "status": status}, severity=sev,
-                               code=status, process=proc)
+            return self._event("msi:engine-return", origin, local, ctx, {**ids, "status": status},
+                               severity=sev, code=status, process=proc)
         if (o := _OP.match(msg_s)) is not None:
             f = {**ids, "op": o["op"], "args": o["args"][:MAX_TEXT]}
             if o["op"] == "CustomActionSchedule" and (cs := _CA_SCHEDULE.match(o["args"])):
@@ -601,7 +612,8 @@ class MsiParser(Parser):
         if version:
             st.version = version
         st.status, st.status_line, st.status_local = status, origin.line, local
-        f = {**ids, "status": status, "operation": gd.get("op"), "product": product or st.product, "version": version or st.version,
+        f = {**ids, "status": status, "operation": gd.get("op"), "product": product or st.product,
+             "version": version or st.version,
              "language": _int(language) if language else None, "manufacturer": manufacturer,
              "package": st.pkg(), "product_code": st.product_code}
         sev = Severity.INFO if status in _STATUS_OK else Severity.ERROR
@@ -611,7 +623,8 @@ class MsiParser(Parser):
         status = st.status if st.status is not None else st.engine_status
         ff = st.first_failure
         fields: dict[str, Any] = {
-            "product": st.product, "version": st.version, "package": st.pkg(), "product_code": st.product_code,
+            "product": st.product, "version": st.version, "package": st.pkg(),
+            "product_code": st.product_code,
             "status": status, "status_line": st.status_line,
             "first_failure_action": ff[0] if ff else None, "first_failure_line": ff[1] if ff else None,
             "ca_errors": st.ca_errors,
