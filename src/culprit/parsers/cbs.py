@@ -545,6 +545,7 @@ _CSI_PAIR_B = re.compile(
 # 2024-09-03 10:16:40, Info                  CBS    Session: 31128999_1337659839 initialized by client ...
 _SESSION_PAIR_B = re.compile(rb"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d), \w+ +CBS +Session: (\d+_\d+) initialized")
 MAX_PAIRS = 25
+MAX_OFFSET = 14 * 60  # no time zone is further from UTC
 
 
 def csi_offsets(source: Source, limit_bytes: int = 16 << 20) -> Iterator[int]:
@@ -565,7 +566,7 @@ def csi_offsets(source: Source, limit_bytes: int = 16 << 20) -> Iterator[int]:
             utc = datetime(*(int(g) for g in m.groups()[1:]), tzinfo=UTC)
         except ValueError:
             continue
-        if local is not None:
+        if local is not None and abs(offset_minutes(local, utc)) <= MAX_OFFSET:
             yield offset_minutes(local, utc)
             n += 1
             if n >= MAX_PAIRS:
@@ -574,7 +575,7 @@ def csi_offsets(source: Source, limit_bytes: int = 16 << 20) -> Iterator[int]:
     for m in _SESSION_PAIR_B.finditer(data):
         local = local_stamp(m.group(1).decode("ascii"))
         utc = session_time(m.group(2).decode("ascii"))
-        if local is not None and utc is not None:
+        if local is not None and utc is not None and abs(offset_minutes(local, utc)) <= MAX_OFFSET:
             yield offset_minutes(local, utc)
             n += 1
             if n >= MAX_PAIRS:
