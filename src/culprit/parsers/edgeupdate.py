@@ -210,7 +210,7 @@ class EdgeUpdateParser(Parser):
             yield Event(
                 kind=kind, origin=origin, time=ctx.to_utc(local), local_time=local,
                 utc_offset=ctx.utc_offset if local else None, severity=sev,
-                process=Process(name=m["proc"], pid=pid, tid=tid), code=code, message=line[:MAX_TEXT],
+                process=Process(name=m["proc"], pid=pid, tid=tid), code=code, message=m["tail"][:MAX_TEXT],
                 fields=base,
             )
 

@@ -45,6 +45,7 @@ and ``ca_thread: True`` when the ids are joined by ``!``):
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -306,7 +307,8 @@ class MsiParser(Parser):
                 if m["sep"] == "!":
                     ids["ca_thread"] = True
                 proc = Process(name="msiexec.exe", pid=None)
-                yield self._msi_message(m["msg"], ids, origin, local, ctx, st, proc)
+                ev = self._msi_message(m["msg"], ids, origin, local, ctx, st, proc)
+                yield dataclasses.replace(ev, message=m["msg"].rstrip()[:MAX_TEXT])  # time/ids are fields
                 continue
             if _MSI_PREFIX.match(line):
                 ctx.warn("malformed 'MSI (x) (pid:tid) [time]' line", line=lineno)
