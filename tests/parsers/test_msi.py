@@ -373,3 +373,31 @@ def test_appended_sessions_each_get_first_failure_and_summary(tmp_path: Path) ->
     assert summaries[0].fields["ca_errors"] == [
         {"action": "DoInstall", "code": 0x80040902, "raw": -2147219198, "line": 289}]
     assert ctx.warning_count == 0
+
+
+def test_unknown_language_parses_by_shape(tmp_path: Path) -> None:
+    # placeholder words stand for any UI language the word list does not know
+    p = tmp_path / "xx.log"
+    p.write_bytes(utf16([
+        "=== Qqq Zzz: 2024-05-02  10:00:00  Qqq: SHIP UNICODE 5.00.10011.00  "
+        "Www: C:\\Windows\\system32\\msiexec.exe ===",
+        "Wwwww 10:00:00: INSTALL.",
+        "Action 10:00:01: ProcessComponents. Updating component registration",
+        "Vvvvv 10:00:02: INSTALL. Kkkk 3.",
+        "MSI (s) (98:5C) [10:00:02:100]: Windows Installer Aaaa. Bbbb: Contoso. Cccc: 1.2.3. Dddd: 1031. "
+        "Eeee: Contoso Ltd. Ffff: 1603.",
+        "=== Qqq Yyy: 2024-05-02  10:00:03 ===",
+    ]))
+    evs, ctx = parse(p)
+    kinds = [(e.origin.line, e.kind) for e in evs if e.kind != "msi:summary"]
+    assert kinds == [(1, "msi:banner"), (2, "msi:action"), (3, "msi:text"), (4, "msi:action"),
+                     (5, "msi:status"), (6, "msi:banner")]
+    assert dict(evs[1].fields) == {"action": "INSTALL", "phase": "start"}
+    assert dict(evs[3].fields) == {"action": "INSTALL", "phase": "end", "return_value": 3,
+                                   "first_failure": True}
+    st_ = evs[4].fields
+    assert (st_["status"], st_["product"], st_["version"], st_["language"], st_["manufacturer"]) == (
+        1603, "Contoso", "1.2.3", 1031, "Contoso Ltd")
+    assert (evs[0].fields["event"], evs[0].fields["date"], evs[5].fields["event"]) == (
+        "start", "2024-05-02", "stop")
+    assert ctx.warning_count == 0
