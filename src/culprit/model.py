@@ -249,10 +249,13 @@ class Step:
 
     summary: str
     origin: Origin
+    alt: Origin | None = None  # the same record elsewhere (a PML event's line in Procmon's CSV export)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"summary": self.summary}
         d.update(self.origin.to_dict())
+        if self.alt is not None:
+            d["csv"] = {"artifact": self.alt.artifact, "line": self.alt.line}
         return d
 
 

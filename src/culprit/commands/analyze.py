@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 
-from culprit.commands import timeline
-from culprit.commands._common import add_lang, add_output, add_tz
+from culprit import pipeline
+from culprit.analysis import analyze
+from culprit.commands._common import add_lang, add_output, add_tz, output
+from culprit.errors import ExitCode
+from culprit.report import text as text_report
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -20,7 +24,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Until the analysis passes land, show the merged timeline of the failing machine.
-    ns = argparse.Namespace(paths=args.paths, where=None, untimed=False,
-                            format="json" if args.format == "json" else "table", output=args.output, tz=args.tz)
-    return timeline.run(ns)
+    with pipeline.load(args.paths, good=args.good, utc_offset=args.tz) as ws:
+        result = analyze(ws, lang=args.lang)
+    with output(args.output) as out:
+        if args.format == "json":
+            json.dump(result.to_dict(), out, ensure_ascii=False, indent=2)
+            out.write("\n")
+        else:
+            text_report.write(result, out, lang=args.lang)
+    return ExitCode.OK

@@ -1,0 +1,176 @@
+"""From a loaded workspace to the answer: the failure, the chain, the culprit, the allow-list.
+
+``analyze(ws)`` runs the passes in ``PASSES`` order over an :class:`Inquiry` (what is known so far)
+and returns the frozen :class:`culprit.model.Analysis`. Each pass reads the bundle only through
+:class:`culprit.analysis.facts.Facts` and adds findings, steps and missing-evidence requests.
+
+The reasoning is code and keyed on structure (a denied write, a module loaded before an early exit,
+a stack frame in a driver), never on the names of particular products, drivers, keys or INFs: those
+come from the bundle and the knowledge base.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from culprit.analysis import failures as failures_pass
+from culprit.analysis import injection, missing, servicing
+from culprit.analysis.facts import Facts, basename
+from culprit.analysis.failures import FailureCand
+from culprit.model import Analysis, Finding, Missing, Remediation, Step, Warning_
+from culprit.pipeline import Workspace
+
+
+@dataclass
+class Inquiry:
+    facts: Facts
+    lang: str = "en"
+    failures: list[FailureCand] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    missing: list[Missing] = field(default_factory=list)
+    unresolved: list[dict[str, Any]] = field(default_factory=list)
+    servicing: servicing.ServicingCase | None = None
+
+
+def find_failures(q: Inquiry) -> None:
+    q.failures = failures_pass.find(q.facts)
+
+
+def servicing_chain(q: Inquiry) -> None:
+    case = servicing.build(q.facts, q.failures)
+    q.servicing = case
+    if case is None:
+        return
+    steps = list(case.steps)
+    steps += servicing.denial_steps(case)
+    acl = servicing.acl_step(case)
+    if acl is not None:
+        steps.append(acl)
+    steps += servicing.driver_steps(q.facts, case)
+    obj = case.objects[0] if case.objects else None
+    kind = "registry-write-denied" if obj is None or obj.kind == "registry" else "file-write-denied"
+    target = case.failure.failure.target if case.failure else (case.inf or "the driver package")
+    workaround = None
+    fix = None
+    culprit = None
+    title: str
+    confidence = 0.0
+    if case.acl is not None and case.acl_grants_writer is False:
+        kind = "acl-denied"
+        title = f"The ACL of {obj.path if obj else 'the object'} does not let the installer write it; {target} fails"
+        fix = ("Restore the default ACL of the object (SYSTEM, Administrators and TrustedInstaller full control), "
+               f"then reinstall {target}.")
+        confidence = 0.8
+        culprit = None
+    elif case.owner is not None and case.evidence_level >= 2:
+        o = case.owner
+        role = "filesystem-filter" if kind == "file-write-denied" and o.altitude else "kernel-driver"
+        culprit = o.culprit(role, {"evidence": "stack frame of the denied operation" if case.evidence_level == 3
+                                   else "known registry/file protection driver loaded while the ACL grants access"})
+        confidence = 0.95 if case.evidence_level == 3 else 0.5
+        what = obj.path if obj else "the keys and files"
+        title = (f"{o.module} ({o.product or o.vendor or 'third party'}) denies the {case.inf or 'driver package'} "
+                 f"update writing {what}")
+        if case.evidence_level < 3:
+            title = "Likely: " + title
+        product = o.product or o.vendor or "the agent"
+        writers = ", ".join(basename(a.process) for a in case.allow)
+        workaround = (f"Have the {product} vendor allow {writers} to write these service keys and driver files "
+                      f"(or disable {product} self-protection) while {target} installs; then reinstall {target}.")
+    else:
+        title = f"{target}: {case.inf or 'a driver package'} was denied writing {obj.path if obj else 'its keys or files'}"
+    remediation = Remediation(tuple(case.allow), workaround, fix)
+    if culprit is None and kind != "acl-denied":
+        q.unresolved.append({"kind": kind, "title": title, "chain": [s.to_dict() for s in steps],
+                             "remediation": remediation.to_dict()})
+    else:
+        q.findings.append(Finding(kind, title, confidence, culprit, tuple(steps), remediation,
+                                  {"inf": case.inf} if case.inf else {}))
+    _servicing_missing(q, case)
+
+
+def _servicing_missing(q: Inquiry, case: servicing.ServicingCase) -> None:
+    lang = q.lang
+    svcs = [o.service for o in case.objects if o.service]
+    keys = [o.path for o in case.objects]
+    if case.section is None and q.facts.events("cbs:driver"):
+        q.missing.append(missing.request("setupapi", lang, inf=case.inf))
+    if case.evidence_level < 3:
+        proc = basename(case.allow[0].process) if case.allow else None
+        q.missing.append(missing.request("procmon", lang, process=proc, boot=case.boot, keys=keys, services=svcs))
+    if case.acl is None and keys:
+        q.missing.append(missing.request("acl", lang, services=svcs, keys=keys))
+    if case.inf_missing:
+        q.missing.append(missing.request("inf", lang, inf=case.inf))
+    if not q.facts.events("driverquery:driver"):
+        q.missing.append(missing.request("driverquery", lang))
+
+
+def injection_chain(q: Inquiry) -> None:
+    installer = [f for f in q.failures if f.source in ("msi", "msi-ca", "edgeupdate")]
+    early = [e for e in q.facts.events("edgeupdate:run") if e.get("fields.early_exit")]
+    if not installer and not early:
+        return
+    if not q.facts.captures("bad"):
+        proc = None
+        if early:
+            proc = str(early[0].get("fields.process") or "MicrosoftEdgeUpdate.exe")
+            if not proc.lower().endswith(".exe"):
+                proc += ".exe"
+        q.missing.append(missing.request("procmon", q.lang, process=proc or "msiexec.exe"))
+        if not q.facts.captures("good"):
+            q.missing.append(missing.request("good-machine", q.lang, process=proc))
+        sus = injection.suspects_without_capture(q.facts)
+        if sus:
+            q.unresolved.append({"kind": "injected-module", "suspects": sus,
+                                 "title": "An installer process quits early; third-party modules loaded on this machine "
+                                          "are suspects until a capture shows which one loads into it"})
+        return
+    victims = injection.find_victims(q.facts, q.failures)
+    if not victims:
+        return
+    q.findings.append(injection.build_finding(q.facts, victims[0], q.failures, q.lang))
+    if not q.facts.captures("good"):
+        q.missing.append(missing.request("good-machine", q.lang, process=victims[0].proc.name))
+
+
+def rank(q: Inquiry) -> None:
+    q.findings.sort(key=lambda f: -f.confidence)
+
+
+PASSES: tuple[Callable[[Inquiry], None], ...] = (find_failures, servicing_chain, injection_chain, rank)
+
+
+def analyze(ws: Workspace, lang: str = "en") -> Analysis:
+    """Run every pass over a loaded workspace and return the answer."""
+    facts = Facts(ws)
+    q = Inquiry(facts, lang)
+    try:
+        for p in PASSES:
+            p(q)
+        warnings = [*ws.all_warnings(), *(Warning_(a, m) for a, m in facts.warnings)]
+        artifacts = tuple(a.info() for a in ws.artifacts)
+        if not q.failures and not q.findings:
+            q.missing.append(missing.request("procmon", lang, process="the installer"))
+    finally:
+        facts.close()
+    bad = ", ".join(b.name for b in ws.bundles if any(a.role == "bad" for a in ws.artifacts if a.source in b.sources))
+    good = ", ".join(b.name for b in ws.bundles if any(a.role == "good" for a in ws.artifacts if a.source in b.sources))
+    extra: dict[str, Any] = {"time_zone": {"utc_offset_minutes": ws.utc_offset, "source": ws.offset_source}}
+    if q.unresolved:
+        extra["unresolved"] = q.unresolved
+    return Analysis(
+        bundle=bad or (ws.bundles[0].name if ws.bundles else ""),
+        artifacts=artifacts,
+        failures=tuple(f.failure for f in q.failures),
+        findings=tuple(q.findings),
+        missing=missing.dedupe(q.missing),
+        warnings=tuple(warnings),
+        good=good or None,
+        extra=extra,
+    )
+
+
+__all__ = ["PASSES", "Inquiry", "Step", "analyze"]

@@ -1,0 +1,107 @@
+"""Who owns a module or driver: the bundle's own evidence first, the knowledge base second.
+
+Evidence read from the bundle: the company/version/description of a module in a Procmon module
+list, driverquery's display name and path, fltmc's altitude (mapped to Microsoft's allocation
+table). The knowledge base adds the product, its vendor and how it interferes. A module that
+looks like Windows' own is never a culprit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from culprit.analysis.facts import Facts, basename, norm_path
+from culprit.kb import altitudes, microsoft, products
+from culprit.model import Culprit, Event
+
+
+@dataclass
+class Owner:
+    """What is known about who a module belongs to."""
+
+    module: str
+    path: str | None = None
+    company: str | None = None
+    version: str | None = None
+    description: str | None = None
+    product: str | None = None
+    vendor: str | None = None
+    role_hint: str | None = None
+    mechanism: str | None = None
+    how_en: str | None = None
+    how_zh: str | None = None
+    microsoft: bool = False
+    microsoft_reason: str = ""
+    evidence: list[Event] = field(default_factory=list)  # driverquery / fltmc lines naming it
+    altitude: str | None = None
+
+    def culprit(self, role: str, extra: dict[str, Any] | None = None) -> Culprit:
+        x: dict[str, Any] = {}
+        if self.version:
+            x["version"] = self.version
+        if self.description:
+            x["description"] = self.description
+        if self.company and self.company != self.vendor:
+            x["company"] = self.company
+        if self.altitude:
+            x["altitude"] = self.altitude
+        if self.mechanism:
+            x["mechanism"] = self.mechanism
+        x.update(extra or {})
+        return Culprit(self.module, role, self.product, self.vendor or self.company, self.path, x)
+
+
+def identify(facts: Facts, name_or_path: str, company: str | None = None, version: str | None = None,
+             description: str | None = None) -> Owner:
+    """Gather what the bundle and the knowledge base say about one module, driver or process."""
+    name = basename(name_or_path)
+    path = name_or_path if ("\\" in name_or_path or "/" in name_or_path) else None
+    o = Owner(module=name, path=path, company=company or None, version=version, description=description)
+    stem = name.rsplit(".", 1)[0].casefold()
+    for ev in facts.events("driverquery:driver"):
+        mod = str(ev.get("fields.module") or "").casefold()
+        p = str(ev.get("fields.path") or "")
+        if mod in (stem, name.casefold()) or basename(p).casefold() == name.casefold():
+            o.evidence.append(ev)
+            if not o.path and p:
+                o.path = p
+            if not o.description and ev.get("fields.display_name"):
+                o.description = str(ev.get("fields.display_name"))
+    for ev in facts.events("fltmc:filter", "fltmc:instance"):
+        if str(ev.get("fields.filter") or "").casefold() == stem:
+            o.evidence.append(ev)
+            o.altitude = o.altitude or (str(ev.get("fields.altitude")) if ev.get("fields.altitude") else None)
+    hits = products.lookup(o.path or name) or products.lookup(name)
+    if not hits and o.company:
+        p = products.match_company(o.company)
+        if p is not None:
+            o.product, o.vendor = p.name, p.vendor or None
+    if hits:
+        h = hits[0]
+        o.product, o.vendor = h.product, h.vendor
+        o.role_hint, o.mechanism, o.how_en, o.how_zh = h.role, h.mechanism, h.how_en, h.how_zh
+        if h.microsoft:
+            o.microsoft = True
+    if o.altitude and not o.product:
+        row = altitudes.lookup(name) or altitudes.lookup(stem + ".sys")
+        if row is not None:
+            o.vendor = o.vendor or getattr(row, "company", None)
+    v = microsoft.recognize(name=name, path=o.path, company=o.company)
+    if not hits or not o.product:
+        o.microsoft = o.microsoft or v.is_microsoft
+    o.microsoft_reason = v.reason
+    return o
+
+
+def is_foreign(path: str, company: str | None, own_dirs: tuple[str, ...] = ()) -> bool:
+    """A module that is neither Windows' own nor shipped beside the program that loads it."""
+    p = norm_path(path)
+    if any(p.startswith(d) for d in own_dirs if d):
+        return not (company or "").lower().startswith("microsoft") and bool(company) and _known_third_party(path)
+    v = microsoft.recognize(name=basename(path), path=path, company=company)
+    return not v.is_microsoft
+
+
+def _known_third_party(path: str) -> bool:
+    return bool(products.lookup(path))

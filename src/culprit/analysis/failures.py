@@ -1,0 +1,207 @@
+"""Pass 1: what failed — a KB/package, an MSI product, an Edge/Omaha install, a driver package.
+
+Each failure keeps the event that proves it. Sources, strongest first: the servicing stack's own
+log (CBS), the installer's own log (MSI, Edge Update), SetupAPI's section exit status, then the
+summaries other components write (Windows Update, event logs), which only repeat a code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from culprit.analysis.facts import Facts
+from culprit.kb import codes
+from culprit.model import Event, Failure
+
+_NOISE = ("SQM:", "Failed to get next element", "Unrecognized packageExtended")
+_ROUTINE_SETUPAPI = {0, 0xE000020E, 0x103}
+
+
+@dataclass
+class FailureCand:
+    """A failure with the events the later passes need to explain it."""
+
+    failure: Failure
+    source: str  # cbs | msi | msi-ca | edgeupdate | setupapi | wu | evtx
+    event: Event
+    level: int  # 0 = what the user saw (KB, product), 1 = an inner step (custom action, driver package)
+    related: dict[str, Any] = field(default_factory=dict)
+
+
+def _is_failure_code(code: int | None) -> bool:
+    return code is not None and (code & 0x80000000) != 0
+
+
+def _symbol(ev: Event, code: int | None) -> str | None:
+    sym = ev.get("fields.symbol")
+    if sym:
+        return str(sym)
+    if code is None:
+        return None
+    try:
+        return codes.symbol(code)
+    except Exception:
+        return None
+
+
+def _kb(ev: Event) -> str | None:
+    kb = ev.get("fields.kb")
+    return str(kb) if kb else None
+
+
+def cbs_failures(facts: Facts) -> list[FailureCand]:
+    """The failing CBS operation: its first error line, attributed to the package that failed."""
+    evs = facts.events("cbs:*")
+    if not evs:
+        return []
+    pkg_events = [e for e in evs if e.get("fields.package")]
+    failing_pkgs = [
+        e for e in pkg_events
+        if e.kind in ("cbs:wer", "cbs:exec", "cbs:startup", "cbs:package")
+        and (_is_failure_code(e.code) or e.get("fields.rollback") or e.kind == "cbs:wer")
+    ]
+    errors = [
+        e for e in evs
+        if _is_failure_code(e.code) and str(e.severity) == "error" and not any(n in e.message for n in _NOISE)
+    ]
+    if not errors:
+        errors = [e for e in failing_pkgs if _is_failure_code(e.code)]
+    if not errors:
+        return []
+    out: list[FailureCand] = []
+    first = errors[0]
+    pkg_ev = _nearest_package(first, failing_pkgs) or _nearest_package(first, pkg_events)
+    package = str(pkg_ev.get("fields.package")) if pkg_ev else None
+    kb = _kb(pkg_ev) if pkg_ev else None
+    target = kb or package or "Windows servicing operation"
+    extra: dict[str, Any] = {}
+    if package:
+        extra["package"] = package
+    out.append(FailureCand(
+        Failure(target, first.code, first.origin, _symbol(first, first.code), extra),
+        "cbs", first, 0, {"package_event": pkg_ev},
+    ))
+    return out
+
+
+def _nearest_package(ev: Event, cands: list[Event]) -> Event | None:
+    """The package event of the same log closest after (else before) ``ev``."""
+    same = [c for c in cands if c.origin.artifact == ev.origin.artifact]
+    pool = same or cands
+    if not pool:
+        return None
+    line = ev.origin.line or 0
+    after = [c for c in pool if (c.origin.line or 0) >= line and c.origin.artifact == ev.origin.artifact]
+    if after:
+        return min(after, key=lambda c: c.origin.line or 0)
+    return max(pool, key=lambda c: (c.origin.artifact == ev.origin.artifact, c.origin.line or 0))
+
+
+def msi_failures(facts: Facts) -> list[FailureCand]:
+    out: list[FailureCand] = []
+    for summ in facts.events("msi:summary"):
+        status = summ.get("fields.status")
+        if not isinstance(status, int) or status in (0, 1641, 3010):
+            continue
+        product = str(summ.get("fields.product") or summ.get("fields.package") or "Windows Installer package")
+        status_ev = _event_at(facts, "msi:status", summ.origin.artifact, summ.get("fields.status_line")) or summ
+        extra = {k: summ.get(f"fields.{f}") for k, f in (("package", "package"), ("product_version", "version"))
+                 if summ.get(f"fields.{f}")}
+        out.append(FailureCand(
+            Failure(product, status, status_ev.origin, _symbol(status_ev, status) or codes.symbol(status), extra),
+            "msi", status_ev, 0, {"summary": summ},
+        ))
+        for ca in summ.get("fields.ca_errors") or []:
+            ca_ev = _event_at(facts, "msi:custom-action", summ.origin.artifact, ca.get("line"))
+            if ca_ev is None:
+                continue
+            code = ca.get("code")
+            out.append(FailureCand(
+                Failure(product, code, ca_ev.origin, _symbol(ca_ev, code),
+                        {"action": ca.get("action"), "raw": str(ca.get("raw"))}),
+                "msi-ca", ca_ev, 1, {"action": ca.get("action"), "summary": summ},
+            ))
+    return out
+
+
+def _event_at(facts: Facts, kind: str, artifact: str, line: Any) -> Event | None:
+    if not isinstance(line, int):
+        return None
+    for e in facts.events(kind):
+        if e.origin.artifact == artifact and e.origin.line == line:
+            return e
+    return None
+
+
+def setupapi_failures(facts: Facts) -> list[FailureCand]:
+    out = []
+    for sec in facts.events("setupapi:section"):
+        code = sec.get("fields.exit_code")
+        if not isinstance(code, int) or code in _ROUTINE_SETUPAPI:
+            continue
+        if str(sec.get("fields.exit_status", "")).upper().startswith("SUCCESS"):
+            continue
+        inf = sec.get("fields.inf")
+        target = str(inf or sec.get("fields.instance") or sec.get("fields.title"))
+        out.append(FailureCand(Failure(target, code, sec.origin, _symbol(sec, code), {"title": sec.get("fields.title")}),
+                               "setupapi", sec, 1, {"inf": inf}))
+    return out
+
+
+def edgeupdate_failures(facts: Facts) -> list[FailureCand]:
+    out = []
+    for ev in facts.events("edgeupdate:*"):
+        code = ev.get("fields.hresult")
+        if ev.kind == "edgeupdate:run" or not _is_failure_code(code if isinstance(code, int) else None):
+            continue
+        out.append(FailureCand(Failure("Microsoft Edge Update", code, ev.origin, _symbol(ev, code)),
+                               "edgeupdate", ev, 1, {}))
+    return out
+
+
+def summary_failures(facts: Facts) -> list[FailureCand]:
+    """Windows Update and event-log failures: they name the update and repeat the code."""
+    out = []
+    for ev in facts.events("windowsupdate:*", "reportingevents:*", "evtx:*"):
+        code = ev.code if ev.code is not None else ev.get("fields.hresult")
+        if not isinstance(code, int) or not _is_failure_code(code):
+            continue
+        if str(ev.severity) != "error" and ev.get("fields.outcome") not in ("failure", "Failure"):
+            continue
+        target = _kb(ev) or ev.get("fields.title") or ev.get("fields.product") or ev.kind
+        out.append(FailureCand(Failure(str(target), code, ev.origin, _symbol(ev, code)), "wu", ev, 0, {}))
+    return out
+
+
+def find(facts: Facts) -> list[FailureCand]:
+    """All failures, the one the user saw first; duplicates of the same target and code merged."""
+    primary = cbs_failures(facts) + msi_failures(facts)
+    inner = setupapi_failures(facts) if primary else []
+    cands = primary + inner
+    if not primary:
+        cands += setupapi_failures(facts) + edgeupdate_failures(facts)
+    summaries = summary_failures(facts)
+    if not cands:
+        cands = summaries
+    seen: set[tuple[str, int | None]] = set()
+    out = []
+    for c in sorted(cands, key=lambda c: c.level):
+        key = (c.failure.target.casefold(), c.failure.code)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(c)
+    return out
+
+
+def summary_evidence(facts: Facts, code: int | None, kb: str | None) -> list[Event]:
+    """Lines elsewhere that report the same failure (WU log, ReportingEvents, event logs)."""
+    out = []
+    evs = [e for k in ("windowsupdate:*", "reportingevents:*", "evtx:*") for e in facts.events(k)]
+    for ev in evs:
+        c = ev.code if ev.code is not None else ev.get("fields.hresult")
+        if code is not None and c == code and str(ev.severity) == "error":
+            if kb is None or _kb(ev) in (None, kb):
+                out.append(ev)
+    return out

@@ -1,0 +1,363 @@
+"""A package or driver install that was denied writing a registry key or file: the servicing chain.
+
+The walk a support engineer does by hand, in order:
+
+1. the update failed (CBS; Windows Update and the event logs repeat the code);
+2. CBS's driver operations queue names the INF whose install failed (``INSTALL ... result 5,
+   inf: X``, ``Doqe: Recording result ... for Inf: X``);
+3. SetupAPI's section for that INF in the same minute names what failed: a service it could not
+   create or modify (→ the service's registry key) or a file it could not copy, with the Win32 error;
+4. a Procmon capture (of the failure, or of a reproduction) shows the denied operation on that key
+   or file and, in its stack, the third-party driver that denied it;
+5. the object's ACL grants the writer access, so the denial is not the ACL's;
+6. the allow-list is every key and file the INF installs — not only the first denial.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+
+from culprit.analysis.attribution import Owner, identify
+from culprit.analysis.facts import CaptureRef, Facts, basename, norm_path
+from culprit.analysis.failures import FailureCand, summary_evidence
+from culprit.model import AllowRule, Event, Origin, Step
+
+SERVICES = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\"
+WRITERS_OK = ("NT AUTHORITY\\SYSTEM", "BUILTIN\\Administrators", "NT SERVICE\\TrustedInstaller", "SYSTEM",
+              "Administrators", "TrustedInstaller")
+DENIED = (5, 0x80070005, 0xC0000022)
+
+
+@dataclass
+class DeniedObject:
+    kind: str  # registry | file
+    path: str  # the key or file, as Windows writes it
+    win32: int | None
+    event: Event  # the log line that names it
+    service: str | None = None
+    addservice: Event | None = None
+
+
+@dataclass
+class Denial:
+    """A Procmon event that shows the denied operation."""
+
+    ref: CaptureRef
+    index: int
+    event: Event
+    frames: list[str]
+    driver: str | None  # third-party kernel module in the stack
+
+
+@dataclass
+class ServicingCase:
+    failure: FailureCand | None
+    steps: list[Step] = field(default_factory=list)
+    objects: list[DeniedObject] = field(default_factory=list)
+    inf: str | None = None
+    section: Event | None = None
+    writer: str | None = None
+    denials: list[Denial] = field(default_factory=list)
+    acl: Event | None = None
+    acl_grants_writer: bool | None = None
+    owner: Owner | None = None
+    evidence_level: int = 0  # 3 stack frame, 2 KB driver + ACL grants, 0 none
+    allow: list[AllowRule] = field(default_factory=list)
+    boot: bool = False
+    inf_missing: bool = False
+    driver_evidence: list[Event] = field(default_factory=list)
+
+
+def _services_key(svc: str) -> str:
+    return SERVICES + svc
+
+
+def _is_denied(code: Any) -> bool:
+    return isinstance(code, int) and (code in DENIED or (code & 0xFFFF) == 5 and (code >> 16) & 0x1FFF == 7)
+
+
+def failing_infs(facts: Facts) -> list[Event]:
+    """CBS driver-operation lines that record a failed INF install, in log order."""
+    out = []
+    for ev in facts.events("cbs:driver"):
+        if not ev.get("fields.inf"):
+            continue
+        w = ev.get("fields.win32")
+        hr = ev.get("fields.hresult")
+        if (isinstance(w, int) and w != 0) or (isinstance(hr, int) and hr & 0x80000000):
+            out.append(ev)
+    return out
+
+
+def _near(a: Event, b: Event, minutes: int = 5) -> bool:
+    ta = a.local_time or a.time
+    tb = b.local_time or b.time
+    if ta is None or tb is None:
+        return True
+    ta, tb = ta.replace(tzinfo=None), tb.replace(tzinfo=None)
+    return abs(ta - tb) <= timedelta(minutes=minutes)
+
+
+def build(facts: Facts, failures: list[FailureCand]) -> ServicingCase | None:
+    """Walk CBS → SetupAPI → the denied object → Procmon → ACL. None when no driver package failed."""
+    cbs_fail = next((f for f in failures if f.source == "cbs"), None)
+    doqe = failing_infs(facts)
+    sections = [s for s in facts.events("setupapi:section") if isinstance(s.get("fields.exit_code"), int)
+                and not str(s.get("fields.exit_status", "")).upper().startswith("SUCCESS")]
+    if not doqe and not sections:
+        return None
+    case = ServicingCase(cbs_fail)
+    if cbs_fail is not None:
+        kb = cbs_fail.failure.target if cbs_fail.failure.target.upper().startswith("KB") else None
+        wu = summary_evidence(facts, cbs_fail.failure.code, kb)
+        wu_pick = next((e for e in wu if "install" in e.message.lower()), wu[0] if wu else None)
+        if wu_pick is not None:
+            case.steps.append(Step(f"Windows Update reports {cbs_fail.failure.target} failed "
+                                   f"0x{(cbs_fail.failure.code or 0) & 0xFFFFFFFF:08X}", wu_pick.origin))
+    inf = None
+    if doqe:
+        first = doqe[0]
+        inf = str(first.get("fields.inf"))
+        for ev in doqe:
+            if str(ev.get("fields.inf")).casefold() != inf.casefold():
+                continue
+            if isinstance(ev.get("fields.win32"), int):
+                case.steps.append(Step(f"CBS driver operations queue: {inf} install result {ev.get('fields.win32')}", ev.origin))
+            elif isinstance(ev.get("fields.hresult"), int):
+                case.steps.append(Step(f"Doqe records 0x{ev.get('fields.hresult'):08X} for {inf}", ev.origin))
+    if cbs_fail is not None:
+        msg = cbs_fail.event.message
+        case.boot = "Startup:" in msg or any("Startup:" in e.message for e in facts.events("cbs:startup")
+                                             if e.get("fields.failure"))
+        roll = " and the update is rolled back" if any(e.get("fields.rollback") for e in facts.events("cbs:startup")) else ""
+        case.steps.append(Step(_short(msg) + roll, cbs_fail.event.origin))
+    cands = [s for s in sections if inf is None or str(s.get("fields.inf") or "").casefold() == inf.casefold()]
+    if doqe:
+        cands = [s for s in cands if _near(s, doqe[0], 10)] or cands
+    if not cands:
+        case.inf = inf
+        _allow(facts, case)
+        return case
+    sec = cands[0]
+    case.section = sec
+    case.inf = inf or (str(sec.get("fields.inf")) if sec.get("fields.inf") else None)
+    case.writer = str(sec.get("fields.command_line") or "") or None
+    _objects(facts, case, sec)
+    _procmon(facts, case)
+    _acl(facts, case)
+    _attribute(facts, case)
+    _allow(facts, case)
+    return case
+
+
+def _short(msg: str) -> str:
+    return msg.split(" [HRESULT", 1)[0].rstrip(".")
+
+
+def _objects(facts: Facts, case: ServicingCase, sec: Event) -> None:
+    art, line = sec.origin.artifact, sec.origin.line
+    adds = {str(e.get("fields.service")).casefold(): e for e in facts.events("setupapi:addservice")
+            if e.origin.artifact == art and e.get("fields.section_line") == line}
+    fails = [e for e in facts.events("setupapi:service_failure", "setupapi:file_failure", "setupapi:error")
+             if e.origin.artifact == art and e.get("fields.section_line") == line]
+    for e in fails:
+        svc = e.get("fields.service")
+        w = e.get("fields.win32")
+        if svc:
+            add = adds.get(str(svc).casefold())
+            if add is not None and not any(s.origin == add.origin for s in case.steps):
+                case.steps.append(Step(f"SetupAPI: AddService {add.get('fields.service')} from "
+                                       f"{add.get('fields.inf') or case.inf}", add.origin))
+            case.steps.append(Step(f"SetupAPI: {_verb(e)} service {svc}" + (f", error {w}" if w is not None else ""), e.origin))
+            case.objects.append(DeniedObject("registry", _services_key(str(svc)), w, e, str(svc), add))
+        elif e.get("fields.path") or e.get("fields.target"):
+            path = str(e.get("fields.target") or e.get("fields.path"))
+            case.steps.append(Step(f"SetupAPI: copying {basename(path)} failed" + (f", error {w}" if w is not None else ""),
+                                   e.origin))
+            case.objects.append(DeniedObject("file", path, w, e))
+    if not case.objects and fails:
+        e = fails[0]
+        case.steps.append(Step(f"SetupAPI: {_short(e.message)}", e.origin))
+
+
+def _verb(e: Event) -> str:
+    op = str(e.get("fields.operation") or "")
+    return {"modify": "failed to modify existing", "create": "failed to create", "open": "failed to open existing"}.get(
+        op, "failed on")
+
+
+def _procmon(facts: Facts, case: ServicingCase) -> None:
+    """Denied operations on the failing objects (or any key/file of the same INF) in any capture."""
+    targets = {norm_path(o.path) for o in case.objects}
+    inf_keys, inf_files = _inf_objects(facts, case.inf)
+    targets |= {norm_path(k) for k in inf_keys} | {norm_path(f) for f in inf_files}
+    if not targets:
+        return
+    for ref in facts.captures("bad"):
+        cap = ref.cap
+        try:
+            idx = cap.where("result = 'ACCESS DENIED'")
+        except Exception:
+            continue
+        for i in np.asarray(idx).tolist():
+            path = norm_path(cap.path_of(i) if hasattr(cap, "path_of") else cap.event(i).get("fields.path"))
+            path = path.replace("hklm\\system\\controlset001\\", "hklm\\system\\currentcontrolset\\")
+            if not any(path == t or path.startswith(t + "\\") for t in targets):
+                continue
+            ev = cap.event(i)
+            frames = list(ev.get("fields.stack") or [])
+            driver = _third_party_frame(facts, frames)
+            case.denials.append(Denial(ref, i, ev, frames, driver))
+    case.denials.sort(key=lambda d: (d.driver is None, d.event.get("fields.operation") not in ("RegSetValue", "RegCreateKey")))
+
+
+def _third_party_frame(facts: Facts, frames: list[str]) -> str | None:
+    from culprit.kb import microsoft
+
+    for f in frames:
+        mod = f.split("+", 1)[0]
+        if not mod or mod.startswith("0x") or "." not in mod:
+            continue
+        if not microsoft.is_microsoft(name=mod):
+            return mod
+    return None
+
+
+def _acl(facts: Facts, case: ServicingCase) -> None:
+    keys = {norm_path(o.path): o for o in case.objects}
+    for ev in facts.events("acl:object"):
+        if norm_path(str(ev.get("fields.object"))) in keys:
+            case.acl = ev
+            grants = [str(g) for g in ev.get("fields.grants_write_to") or []]
+            case.acl_grants_writer = any(g.casefold() in {w.casefold() for w in WRITERS_OK} for g in grants)
+            return
+
+
+def _attribute(facts: Facts, case: ServicingCase) -> None:
+    d = next((d for d in case.denials if d.driver), None)
+    if d is not None and d.driver:
+        mod_path, company = _kernel_module_path(d.ref, d.driver)
+        case.owner = identify(facts, mod_path or d.driver, company)
+        case.evidence_level = 3
+        return
+    # No stack frame: a known registry-protection / file-system filter driver that is loaded,
+    # while the ACL grants the writer access, is circumstantial evidence.
+    if case.acl_grants_writer and case.objects:
+        want = "registry-callback" if case.objects[0].kind == "registry" else "minifilter"
+        for ev in facts.events("driverquery:driver", "fltmc:filter"):
+            name = basename(str(ev.get("fields.path") or "")) or f"{ev.get('fields.module') or ev.get('fields.filter')}.sys"
+            o = identify(facts, name)
+            if o.product and not o.microsoft and (o.mechanism or "").startswith(want[:8]):
+                case.owner = o
+                case.evidence_level = 2
+                return
+
+
+def _kernel_module_path(ref: CaptureRef, name: str) -> tuple[str | None, str | None]:
+    for rec in ref.cap.processes:
+        for m in getattr(rec, "modules", None) or ():
+            if basename(m.path).casefold() == name.casefold():
+                return m.path, m.company or None
+    return None, None
+
+
+def _inf_objects(facts: Facts, inf: str | None) -> tuple[list[str], list[str]]:
+    """Every service key and driver file an INF installs (INF first, SetupAPI log as fallback)."""
+    if not inf:
+        return [], []
+    d = facts.infs.get(inf.casefold())
+    keys: list[str] = []
+    files: list[str] = []
+    if d:
+        for ev in d["services"].values():
+            keys.append(str(ev.get("fields.key") or _services_key(str(ev.get("fields.service")))))
+            b = ev.get("fields.service_binary")
+            if b and str(b) not in files:
+                files.append(str(b))
+        for ev in d["files"].values():
+            dest = str(ev.get("fields.destination") or "")
+            if dest and dest.casefold() not in {f.casefold() for f in files} and "\\drivers\\" in dest.casefold():
+                files.append(dest)
+        return keys, files
+    for ev in facts.events("setupapi:addservice"):
+        if str(ev.get("fields.inf") or "").casefold() == inf.casefold():
+            k = _services_key(str(ev.get("fields.service")))
+            if k.casefold() not in {x.casefold() for x in keys}:
+                keys.append(k)
+    return keys, files
+
+
+def _allow(facts: Facts, case: ServicingCase) -> None:
+    keys, files = _inf_objects(facts, case.inf)
+    case.inf_missing = bool(case.inf) and case.inf.casefold() not in facts.infs
+    for o in case.objects:
+        if o.kind == "registry" and o.path.casefold() not in {k.casefold() for k in keys}:
+            keys.insert(0, o.path)
+        if o.kind == "file" and o.path.casefold() not in {f.casefold() for f in files}:
+            files.insert(0, o.path)
+    # Files the section copied (flq lines) when the INF itself is not in the bundle.
+    if not files and case.section is not None:
+        for ev in facts.events("setupapi:copy"):
+            if ev.origin.artifact == case.section.origin.artifact and ev.get("fields.section_line") == case.section.origin.line:
+                t = ev.get("fields.target")
+                if t:
+                    files.append(str(t))
+    procs = _writers(case)
+    for p in procs:
+        case.allow.append(AllowRule(process=p, registry_keys=tuple(keys), files=tuple(files)))
+
+
+def _writers(case: ServicingCase) -> list[str]:
+    """The process that writes the keys/files: the servicing stack's for CBS-driven installs."""
+    out: list[str] = []
+    w = case.writer
+    if w:
+        exe = w.strip().strip('"').split('"', 1)[0].split(" -", 1)[0].strip()
+        out.append(exe)
+    if case.failure is not None and case.failure.source == "cbs":
+        ti = "C:\\Windows\\servicing\\TrustedInstaller.exe"
+        if ti.casefold() not in {o.casefold() for o in out}:
+            out.insert(0, ti)
+    return out or ["C:\\Windows\\System32\\drvinst.exe"]
+
+
+def denial_steps(case: ServicingCase) -> list[Step]:
+    out = []
+    for d in case.denials[:1]:
+        op = d.event.get("fields.operation")
+        path = d.event.get("fields.path")
+        who = d.event.process.name if d.event.process else "a process"
+        frames = f" with {d.driver} frames on the stack" if d.driver else " (no third-party frame on the stack)"
+        out.append(d.ref.step(d.index, f"Procmon: {who} {op} {path} "
+                                       f"ACCESS DENIED{frames}"))
+    return out
+
+
+def acl_step(case: ServicingCase) -> Step | None:
+    if case.acl is None:
+        return None
+    grants = ", ".join(str(g) for g in case.acl.get("fields.grants_write_to") or []) or "nobody"
+    if case.acl_grants_writer:
+        return Step(f"the ACL of {case.acl.get('fields.object')} grants write access to {grants}, so the denial "
+                    "is not the ACL's", case.acl.origin)
+    return Step(f"the ACL of {case.acl.get('fields.object')} grants write access only to {grants}: the ACL itself "
+                "denies the installer", case.acl.origin)
+
+
+def driver_steps(facts: Facts, case: ServicingCase) -> list[Step]:
+    if case.owner is None:
+        return []
+    out = []
+    for ev in case.owner.evidence[:1]:
+        label = f"{case.owner.module} is a {case.owner.product} driver" if case.owner.product else \
+            f"{case.owner.module} is loaded ({ev.get('fields.display_name') or ev.get('fields.altitude') or ''})"
+        out.append(Step(label, ev.origin))
+    return out
+
+
+def origin_of(ev: Event) -> Origin:
+    return ev.origin
