@@ -141,9 +141,14 @@ class Artifact:
         return tuple(dict.fromkeys(pats))
 
 
-_ENV_LAYOUT = {"%windir%": "windows", "%systemroot%": "windows", "%programdata%": "programdata",
-               "%systemdrive%": "", "%programfiles%": "program files",
-               "%programfiles(x86)%": "program files (x86)"}
+_ENV_LAYOUT = {
+    "%windir%": "windows",
+    "%systemroot%": "windows",
+    "%programdata%": "programdata",
+    "%systemdrive%": "",
+    "%programfiles%": "program files",
+    "%programfiles(x86)%": "program files (x86)",
+}
 _TOO_GENERIC = {"*", "*.txt", "*.log", "*.inf", "*.csv"}  # file names that say nothing alone
 _FILL_GLOB = {"{inf}": "*.inf", "{service}": "*", "{name}": "*", "{key}": "*"}
 
@@ -152,7 +157,7 @@ def _bundle_glob(path: str) -> str:
     p = path.replace("\\", "/").lower()
     for var, repl in _ENV_LAYOUT.items():
         if p.startswith(var):
-            p = repl + p[len(var):]
+            p = repl + p[len(var) :]
     for ph, repl in _FILL_GLOB.items():
         p = p.replace(ph, repl)
     return p.lstrip("/")
@@ -256,15 +261,27 @@ def _collect(entry: str, raw: Any) -> Collect:
         raise CatalogError(f"catalog entry {entry!r}: collect must be a mapping")
     method = raw.get("method")
     if not isinstance(method, str) or method not in _REQUIRED:
-        raise CatalogError(f"catalog entry {entry!r}: collect.method {method!r} is not one of {', '.join(METHODS)}")
+        raise CatalogError(
+            f"catalog entry {entry!r}: collect.method {method!r} is not one of {', '.join(METHODS)}"
+        )
     for name in _REQUIRED[method]:
         if not raw.get(name):
             raise CatalogError(f"catalog entry {entry!r}: collect.{name} is required for method {method}")
     for name in ("channel", "exe", "output", "boot_output"):
         if raw.get(name) is not None and not isinstance(raw[name], str):
             raise CatalogError(f"catalog entry {entry!r}: collect.{name} must be a string")
-    unknown = set(raw) - {"method", "paths", "per", "newest", "channel", "exe", "args", "keys", "output",
-                          "boot_output"}
+    unknown = set(raw) - {
+        "method",
+        "paths",
+        "per",
+        "newest",
+        "channel",
+        "exe",
+        "args",
+        "keys",
+        "output",
+        "boot_output",
+    }
     if unknown:
         raise CatalogError(f"catalog entry {entry!r}: unknown collect field(s) {', '.join(sorted(unknown))}")
     per = raw.get("per")
@@ -277,7 +294,11 @@ def _collect(entry: str, raw: Any) -> Collect:
     if not isinstance(raw.get("keys") or [], list):
         raise CatalogError(f"catalog entry {entry!r}: collect.keys must be a list")
     for k in raw.get("keys") or ():
-        if not isinstance(k, Mapping) or not isinstance(k.get("name"), str) or not isinstance(k.get("key"), str):
+        if (
+            not isinstance(k, Mapping)
+            or not isinstance(k.get("name"), str)
+            or not isinstance(k.get("key"), str)
+        ):
             raise CatalogError(f"catalog entry {entry!r}: collect.keys items need a name and a key")
         keys.append((_ascii(entry, "keys", k["name"]), _ascii(entry, "keys", k["key"])))
     c = Collect(
@@ -294,7 +315,9 @@ def _collect(entry: str, raw: Any) -> Collect:
     )
     for out in (c.output, c.boot_output):
         if out and (out.startswith(("\\", "/")) or ":" in out or ".." in out.replace("/", "\\").split("\\")):
-            raise CatalogError(f"catalog entry {entry!r}: collect output {out!r} must be a relative bundle path")
+            raise CatalogError(
+                f"catalog entry {entry!r}: collect output {out!r} must be a relative bundle path"
+            )
     return c
 
 
@@ -405,7 +428,7 @@ def get(artifact_id: str) -> Artifact:
     return _default().get(artifact_id)
 
 
-def all() -> tuple[Artifact, ...]:  # noqa: A001 - the catalog's public API name
+def all() -> tuple[Artifact, ...]:
     """Every artifact of the packaged catalog (the ones the collector script gathers)."""
     return _default().artifacts
 
@@ -474,8 +497,11 @@ def collector_command(params: Mapping[str, Any], lang: str = "en", procmon: bool
     infs = _as_list(p.get("inf"))
     if infs:
         parts += ["-Inf", ",".join(infs)]
-    extra = [k for k in p["keys"] if not (k.upper().startswith(SERVICES_KEY.upper())
-                                          and k[len(SERVICES_KEY):] in p["services"])]
+    extra = [
+        k
+        for k in p["keys"]
+        if not (k.upper().startswith(SERVICES_KEY.upper()) and k[len(SERVICES_KEY) :] in p["services"])
+    ]
     if extra:
         parts += ["-AclPaths", ",".join(f"'{k}'" for k in extra)]
     if procmon or p.get("boot"):
@@ -519,5 +545,6 @@ def request(artifact_id: str, lang: str = "en", **params: Any) -> tuple[str, str
     if lang == "zh":
         how += f"。或者以管理员身份运行 culprit 收集脚本，一次收集此项及其他全部证据：{cmd}"
     else:
-        how += f". Or run the culprit collector as administrator; it gathers this and all other evidence in one go: {cmd}"
+        how += (". Or run the culprit collector as administrator; it gathers this and all other evidence"
+                f" in one go: {cmd}")
     return why, how
