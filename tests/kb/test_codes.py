@@ -11,8 +11,19 @@ from culprit.kb import codes
 
 @pytest.mark.parametrize(
     "text",
-    ["0x80070005", "80070005", "-2147024891", "0X80070005", "E_ACCESSDENIED", "e_accessdenied",
-     "HRESULT=80070005", "hr:0x80070005", "(hr:0x80070005)", "HRESULT = 0x80070005 - E_ACCESSDENIED", "0x80070005 - E_ACCESSDENIED"],
+    [
+        "0x80070005",
+        "80070005",
+        "-2147024891",
+        "0X80070005",
+        "E_ACCESSDENIED",
+        "e_accessdenied",
+        "HRESULT=80070005",
+        "hr:0x80070005",
+        "(hr:0x80070005)",
+        "HRESULT = 0x80070005 - E_ACCESSDENIED",
+        "0x80070005 - E_ACCESSDENIED",
+    ],
 )
 def test_forms_of_access_denied_hresult(text: str) -> None:
     first = codes.explain(text)[0]
@@ -62,18 +73,42 @@ def test_first_reading(text: str, kind: str, value: int, symbol: str) -> None:
 # --- pinned values, both languages -------------------------------------------------------------
 
 PINNED = {
-    "0x80070005": ("Access denied (Win32 error 5 as an HRESULT).", "拒绝访问（Win32 错误 5 的 HRESULT 形式）。",
-                   "security or endpoint software", "安全软件或终端管理软件"),
-    "0xC0000022": ("Access denied (kernel status; Procmon shows it as ACCESS DENIED).",
-                   "拒绝访问（内核状态码；Procmon 中显示为 ACCESS DENIED）。", "registry-callback driver", "注册表回调驱动"),
-    "0x800F0922": ("An advanced installer or generic command run during servicing failed.",
-                   "组件服务期间运行的高级安装程序或通用命令失败。", "System Reserved/EFI partition", "系统保留分区"),
-    "0x80073712": ("The component store is corrupt or is missing manifests.", "组件存储（WinSxS）已损坏或缺少清单文件。",
-                   "RestoreHealth", "RestoreHealth"),
-    "1603": ("Fatal error during installation; Windows Installer rolled the product back.",
-             "安装过程中发生致命错误，Windows Installer 已回滚该产品。", "first 'Return value 3'", "返回值 3"),
-    "0x80040902": ("The app's installer ran and failed (the updater reports the install as failed).",
-                   "应用的安装程序运行后失败（更新程序报告安装失败）。", "third-party DLL", "注入"),
+    "0x80070005": (
+        "Access denied (Win32 error 5 as an HRESULT).",
+        "拒绝访问（Win32 错误 5 的 HRESULT 形式）。",
+        "security or endpoint software",
+        "安全软件或终端管理软件",
+    ),
+    "0xC0000022": (
+        "Access denied (kernel status; Procmon shows it as ACCESS DENIED).",
+        "拒绝访问（内核状态码；Procmon 中显示为 ACCESS DENIED）。",
+        "registry-callback driver",
+        "注册表回调驱动",
+    ),
+    "0x800F0922": (
+        "An advanced installer or generic command run during servicing failed.",
+        "组件服务期间运行的高级安装程序或通用命令失败。",
+        "System Reserved/EFI partition",
+        "系统保留分区",
+    ),
+    "0x80073712": (
+        "The component store is corrupt or is missing manifests.",
+        "组件存储（WinSxS）已损坏或缺少清单文件。",
+        "RestoreHealth",
+        "RestoreHealth",
+    ),
+    "1603": (
+        "Fatal error during installation; Windows Installer rolled the product back.",
+        "安装过程中发生致命错误，Windows Installer 已回滚该产品。",
+        "first 'Return value 3'",
+        "返回值 3",
+    ),
+    "0x80040902": (
+        "The app's installer ran and failed (the updater reports the install as failed).",
+        "应用的安装程序运行后失败（更新程序报告安装失败）。",
+        "third-party DLL",
+        "注入",
+    ),
 }
 
 
@@ -131,7 +166,11 @@ def test_setupapi_both_directions() -> None:
     e = codes.explain("0xE0000247")[0]
     assert (e.symbol, e.decomposition.hresult) == ("ERROR_DRIVER_STORE_ADD_FAILED", 0x800F0247)
     h = codes.explain("0x800F0247")[0]
-    assert (h.kind, h.symbol, h.decomposition.setupapi) == ("setupapi", "SPAPI_E_DRIVER_STORE_ADD_FAILED", 0xE0000247)
+    assert (h.kind, h.symbol, h.decomposition.setupapi) == (
+        "setupapi",
+        "SPAPI_E_DRIVER_STORE_ADD_FAILED",
+        0xE0000247,
+    )
     assert e.meaning_en == h.meaning_en == "The driver package could not be added to the driver store."
 
 
@@ -145,7 +184,9 @@ def test_win32_reading_carries_its_hresult() -> None:
 # --- unknown codes: decomposed, never an exception ------------------------------------------------
 
 
-@pytest.mark.parametrize("code", ["0x87654321", "0x8007FFFE", "65000", "0xC0FE1234", "0x4000ABCD", "0xFFFFFFFF", "-1", 0])
+@pytest.mark.parametrize(
+    "code", ["0x87654321", "0x8007FFFE", "65000", "0xC0FE1234", "0x4000ABCD", "0xFFFFFFFF", "-1", 0]
+)
 def test_unknown_codes_are_decomposed(code: object) -> None:
     rs = codes.explain(code)  # type: ignore[arg-type]
     assert rs
@@ -167,7 +208,9 @@ def test_symbol_without_written_meaning_is_humanised() -> None:
     assert "ERROR_FUNCTION_FAILED" in r.meaning_zh
 
 
-@pytest.mark.parametrize("junk", ["hello", "", "   ", "0x123456789", "99999999999", "-99999999999", "0xZZ", "NOT_A_SYMBOL_X"])
+@pytest.mark.parametrize(
+    "junk", ["hello", "", "   ", "0x123456789", "99999999999", "-99999999999", "0xZZ", "NOT_A_SYMBOL_X"]
+)
 def test_not_a_code_gives_no_reading(junk: str) -> None:
     assert codes.explain(junk) == []
     assert codes.symbol(junk) is None
@@ -182,7 +225,11 @@ def test_to_dict_languages() -> None:
     d = codes.explain("0x80070005")[0].to_dict("zh")
     assert d["value"] == "0x80070005" and d["meaning"].startswith("拒绝访问") and "hint" in d
     full = codes.explain("1603")[0].to_dict()
-    assert full["value"] == "1603" and full["meaning_en"].startswith("Fatal") and full["meaning_zh"].startswith("安装")
+    assert (
+        full["value"] == "1603"
+        and full["meaning_en"].startswith("Fatal")
+        and full["meaning_zh"].startswith("安装")
+    )
 
 
 def test_every_written_entry_has_both_languages() -> None:

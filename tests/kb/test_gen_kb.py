@@ -35,7 +35,9 @@ def test_generation_matches_shipped_tables_and_is_idempotent(shared: Path, tmp_p
     first = gen.generate(shared, tmp_path)
     assert sorted(first) == sorted(gen.GENERATORS)
     for name in gen.GENERATORS:
-        assert (tmp_path / name).read_bytes() == (SHIPPED / name).read_bytes(), f"{name} is stale: run scripts/gen_kb.py"
+        assert (tmp_path / name).read_bytes() == (SHIPPED / name).read_bytes(), (
+            f"{name} is stale: run scripts/gen_kb.py"
+        )
     mtimes = {n: (tmp_path / n).stat().st_mtime_ns for n in gen.GENERATORS}
     assert gen.generate(shared, tmp_path) == []  # second run: nothing changes, nothing rewritten
     assert {n: (tmp_path / n).stat().st_mtime_ns for n in gen.GENERATORS} == mtimes
@@ -67,17 +69,25 @@ def test_every_altitude_row_maps_back_to_the_source(shared: Path) -> None:
     for s, r in zip(src, rows, strict=True):
         raw = s["minifilter"].strip()
         assert raw.startswith(r.minifilter), (raw, r)
-        rest = raw[len(r.minifilter):].strip()
+        rest = raw[len(r.minifilter) :].strip()
         assert rest.strip("()- ").strip() == r.note or rest.strip("()- ") == r.note, (raw, r)
-        assert (r.altitude, r.company, r.load_order_group) == (s["altitude"], s["company"], s["load_order_group"])
+        assert (r.altitude, r.company, r.load_order_group) == (
+            s["altitude"],
+            s["company"],
+            s["load_order_group"],
+        )
         assert (r.group_low, r.group_high) == (int(s["group_range_low"]), int(s["group_range_high"]))
         assert " " not in r.minifilter and "(" not in r.minifilter
 
 
 def test_licenses_ship_with_the_tables() -> None:
     text = (SHIPPED / "LICENSES.md").read_text(encoding="utf-8")
-    for needle in ("Copyright 2009 The Go Authors", "Copyright 2021 FourCore Labs", "Copyright (c) 2020, Ross",
-                   "Attribution 4.0 International"):
+    for needle in (
+        "Copyright 2009 The Go Authors",
+        "Copyright 2021 FourCore Labs",
+        "Copyright (c) 2020, Ross",
+        "Attribution 4.0 International",
+    ):
         assert needle in text
     for name in ("codes.tsv", "altitudes.tsv", "edr-indicators.tsv", "edr-keywords.txt"):
         head = (SHIPPED / name).read_text(encoding="utf-8").splitlines()[0]

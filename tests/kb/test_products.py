@@ -14,7 +14,13 @@ TMS_VENDOR = "北京瀚海信安科技有限公司"
     [
         ("krnlmgr.sys", "krnlmgr.sys", "kernel-driver", "registry-callback", "name"),
         ("KRNLMGR", "krnlmgr.sys", "kernel-driver", "registry-callback", "service"),
-        (r"C:\Windows\system32\drivers\krnlmgr.sys", "krnlmgr.sys", "kernel-driver", "registry-callback", "name"),
+        (
+            r"C:\Windows\system32\drivers\krnlmgr.sys",
+            "krnlmgr.sys",
+            "kernel-driver",
+            "registry-callback",
+            "name",
+        ),
         ("tmsfsflt", "tmsfsflt.sys", "filesystem-filter", "filesystem-filter", "service"),
         ("schk.dll", "schk.dll", "injected-module", "dll-injection", "name"),
         (r"C:\Program Files (x86)\TMS\x64\schk.dll", "schk.dll", "injected-module", "dll-injection", "name"),
@@ -26,7 +32,14 @@ TMS_VENDOR = "北京瀚海信安科技有限公司"
 def test_tms_modules(query: str, module: str, role: str, mechanism: str, matched: str) -> None:
     hit = products.lookup(query)[0]
     assert (hit.module, hit.product, hit.vendor, hit.role, hit.mechanism, hit.matched, hit.source) == (
-        module, "TMS", TMS_VENDOR, role, mechanism, matched, "products.yaml")
+        module,
+        "TMS",
+        TMS_VENDOR,
+        role,
+        mechanism,
+        matched,
+        "products.yaml",
+    )
     assert hit.confidence == 0.95 and hit.product_id == "tms" and not hit.microsoft
     assert hit.how_en and hit.how_zh and hit.exempt_en and hit.exempt_zh
 
@@ -37,7 +50,10 @@ def test_tms_details_match_the_case_bundles() -> None:
     assert schk.details["path_x64"] == r"C:\Program Files (x86)\TMS\x64\schk.dll"
     assert "pcit.exe" in schk.how_en and "注入" in schk.how_zh and "白名单" in schk.exempt_zh
     k = products.lookup("krnlmgr.sys")[0]
-    assert (k.details["display_name"], k.details["description"]) == ("TMS 内核管理", "TMS 终端管理系统内核管理驱动")
+    assert (k.details["display_name"], k.details["description"]) == (
+        "TMS 内核管理",
+        "TMS 终端管理系统内核管理驱动",
+    )
     assert "AmdK8" in k.how_en and "注册表" in k.how_zh and "回滚" in k.how_zh
     assert "TrustedInstaller.exe" in k.exempt_en
     assert products.lookup("tmsfsflt.sys")[0].details["altitude"] == "368420"
@@ -62,10 +78,19 @@ def test_match_company() -> None:
 def test_edrhunt_products() -> None:
     hit = products.lookup("csagent.sys")[0]
     assert (hit.product, hit.vendor, hit.role, hit.source, hit.confidence) == (
-        "Crowdstrike EDR Solution", "CrowdStrike", "kernel-driver", "edrhunt", 0.8)
+        "Crowdstrike EDR Solution",
+        "CrowdStrike",
+        "kernel-driver",
+        "edrhunt",
+        0.8,
+    )
     dll = products.lookup("bdcloud.dll")[0]
-    assert (dll.product, dll.vendor, dll.role, dll.mechanism) == ("BitDefender", "Bitdefender", "injected-module",
-                                                                   "dll-injection")
+    assert (dll.product, dll.vendor, dll.role, dll.mechanism) == (
+        "BitDefender",
+        "Bitdefender",
+        "injected-module",
+        "dll-injection",
+    )
     path = products.lookup(r"C:\Program Files\FireEye\xagt\xagt.exe")
     assert any(h.product == "FireEye" and h.matched in ("path", "name") for h in path)
 
@@ -73,7 +98,12 @@ def test_edrhunt_products() -> None:
 def test_altitude_attribution_for_unknown_product() -> None:
     hit = products.lookup("shdlpSf.sys")[0]
     assert (hit.module, hit.product, hit.vendor, hit.role, hit.source) == (
-        "shdlpSf.sys", None, "Comtrue Technology", "filesystem-filter", "allocated-altitudes")
+        "shdlpSf.sys",
+        None,
+        "Comtrue Technology",
+        "filesystem-filter",
+        "allocated-altitudes",
+    )
     assert hit.details == {"altitude": "385970", "load_order_group": "FSFilter Activity Monitor"}
     wd = products.lookup("WdFilter")[0]
     assert wd.microsoft and wd.vendor == "Microsoft"
@@ -98,7 +128,11 @@ def test_to_dict_lang() -> None:
     ("kwargs", "expected", "reason_part"),
     [
         ({"name": "schk.dll"}, False, "belongs to TMS"),
-        ({"name": "krnlmgr.sys", "path": r"C:\Windows\system32\drivers\krnlmgr.sys"}, False, "belongs to TMS"),
+        (
+            {"name": "krnlmgr.sys", "path": r"C:\Windows\system32\drivers\krnlmgr.sys"},
+            False,
+            "belongs to TMS",
+        ),
         ({"company": "Microsoft Corporation"}, True, "company 'Microsoft Corporation'"),
         ({"company": TMS_VENDOR, "name": "foo.dll"}, False, "is not Microsoft"),
         ({"path": r"C:\Windows\System32\ntdll.dll"}, True, r"C:\Windows\System32"),
@@ -111,7 +145,11 @@ def test_to_dict_lang() -> None:
         ({"name": "AppvVfs.sys"}, True, "altitude allocated to Microsoft"),
         ({"name": "minispy.sys"}, False, "no sign"),
         ({"name": "PROCMON24"}, True, "Sysinternals"),
-        ({"name": "version.dll", "path": r"C:\Users\a\Downloads\version.dll"}, False, "outside the Windows folders"),
+        (
+            {"name": "version.dll", "path": r"C:\Users\a\Downloads\version.dll"},
+            False,
+            "outside the Windows folders",
+        ),
         ({"name": "amdk8.sys"}, True, "ships with Windows"),
         ({}, False, "no sign"),
     ],
@@ -124,8 +162,13 @@ def test_recognize(kwargs: dict, expected: bool, reason_part: str) -> None:
 
 
 def test_normalize_path() -> None:
-    for p in (r"C:\Windows\System32\x.dll", r"\??\C:\WINDOWS\system32\X.DLL", r"\SystemRoot\System32\x.dll",
-              "%SystemRoot%/System32/x.dll", r"\\?\c:\windows\system32\x.dll"):
+    for p in (
+        r"C:\Windows\System32\x.dll",
+        r"\??\C:\WINDOWS\system32\X.DLL",
+        r"\SystemRoot\System32\x.dll",
+        "%SystemRoot%/System32/x.dll",
+        r"\\?\c:\windows\system32\x.dll",
+    ):
         assert microsoft.normalize_path(p) == r"\windows\system32\x.dll"
 
 
@@ -134,8 +177,14 @@ def test_normalize_path() -> None:
 
 def test_altitude_lookup_and_by_altitude() -> None:
     r = altitudes.lookup(r"\SystemRoot\System32\drivers\ShDlpSf.SYS")
-    assert r is not None and (r.minifilter, r.altitude, r.company, r.load_order_group, r.group_low, r.group_high) == (
-        "shdlpSf.sys", "385970", "Comtrue Technology", "FSFilter Activity Monitor", 360000, 389999)
+    assert r is not None and (
+        r.minifilter,
+        r.altitude,
+        r.company,
+        r.load_order_group,
+        r.group_low,
+        r.group_high,
+    ) == ("shdlpSf.sys", "385970", "Comtrue Technology", "FSFilter Activity Monitor", 360000, 389999)
     assert [x.minifilter for x in altitudes.by_altitude(368420)] == ["nrcomgrdki.sys", "nrcomgrdka.sys"]
     assert [x.minifilter for x in altitudes.by_altitude("385250.5")] == ["UCPD.sys"]
     assert altitudes.by_altitude("not a number") == [] and altitudes.lookup("tmsfsflt") is None

@@ -19,7 +19,8 @@ The API other parts of culprit call (import the submodule: ``from culprit.kb imp
     belongs to (product, vendor, role, mechanism, how to exempt, confidence, source).
     ``match_company(company) -> Product | None``, ``get(product_id) -> Product | None``.
 ``altitudes``
-    ``lookup(driver_name) -> AltitudeRow | None``, ``lookup_all(name)``, ``by_altitude(alt) -> list[AltitudeRow]``,
+    ``lookup(driver_name) -> AltitudeRow | None``, ``lookup_all(name)``,
+    ``by_altitude(alt) -> list[AltitudeRow]``,
     ``band(alt) -> str | None`` (load-order group of an altitude).
 ``microsoft``
     ``is_microsoft(name=None, path=None, company=None) -> bool`` and ``recognize(...) -> Verdict``

@@ -50,9 +50,13 @@ class AltitudeRow:
         return self.company.strip().casefold() in ("microsoft", "microsoft corporation")
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"minifilter": self.minifilter, "altitude": self.altitude, "company": self.company,
-                             "load_order_group": self.load_order_group,
-                             "group_range": [self.group_low, self.group_high]}
+        d: dict[str, Any] = {
+            "minifilter": self.minifilter,
+            "altitude": self.altitude,
+            "company": self.company,
+            "load_order_group": self.load_order_group,
+            "group_range": [self.group_low, self.group_high],
+        }
         if self.note:
             d["note"] = self.note
         return d
@@ -62,8 +66,15 @@ class AltitudeRow:
 def rows() -> tuple[AltitudeRow, ...]:
     """Every allocation, in the order of Microsoft's page (highest group first)."""
     return tuple(
-        AltitudeRow(r["minifilter"], r["note"], r["altitude"], r["company"], r["load_order_group"],
-                    int(r["group_low"]), int(r["group_high"]))
+        AltitudeRow(
+            r["minifilter"],
+            r["note"],
+            r["altitude"],
+            r["company"],
+            r["load_order_group"],
+            int(r["group_low"]),
+            int(r["group_high"]),
+        )
         for r in _data.tsv("altitudes.tsv")
     )
 
@@ -101,12 +112,12 @@ def _by_alt() -> dict[Decimal, tuple[AltitudeRow, ...]]:
 
 
 def lookup_all(driver_name: str) -> tuple[AltitudeRow, ...]:
-    """Every allocation for a driver (file name, service name or path; case-insensitive, ``.sys`` optional)."""
+    """Every allocation for a driver (file name, service name or path; any case, ``.sys`` optional)."""
     return _by_name().get(_key(driver_name), ())
 
 
 def lookup(driver_name: str) -> AltitudeRow | None:
-    """The allocation for a driver, preferring a current one over ``retired``/``old`` entries; None if absent."""
+    """The allocation for a driver, a current one before ``retired``/``old`` entries; None if absent."""
     found = lookup_all(driver_name)
     if not found:
         return None
@@ -115,7 +126,7 @@ def lookup(driver_name: str) -> AltitudeRow | None:
 
 
 def by_altitude(alt: str | int | float | Decimal) -> list[AltitudeRow]:
-    """The allocations at exactly this altitude (``"385250.5"``, ``368420``); empty if none or not a number."""
+    """The allocations at exactly this altitude (``"385250.5"``, ``368420``); empty if none/not a number."""
     d = _norm_alt(alt)
     if d is None:
         return []

@@ -32,7 +32,10 @@ CONTEXT = {
     "win32": ("Win32 error", "Win32 错误码"),
     "ntstatus": ("NTSTATUS (kernel status)", "NTSTATUS（内核状态码）"),
     "msi": ("Windows Installer return code", "Windows Installer 返回码"),
-    "msi-message": ("Windows Installer message (Note: 1: N / Error N.)", "Windows Installer 内部消息号（Note: 1: N / Error N.）"),
+    "msi-message": (
+        "Windows Installer message (Note: 1: N / Error N.)",
+        "Windows Installer 内部消息号（Note: 1: N / Error N.）",
+    ),
     "setupapi": ("SetupAPI / driver install error", "SetupAPI / 驱动安装错误"),
     "cbs": ("CBS servicing stack error", "CBS 组件服务堆栈错误"),
     "wu": ("Windows Update agent error", "Windows Update 代理错误"),
@@ -40,11 +43,39 @@ CONTEXT = {
 }
 
 FACILITIES = {
-    0: "NULL", 1: "RPC", 2: "DISPATCH", 3: "STORAGE", 4: "ITF", 7: "WIN32", 8: "WINDOWS", 9: "SECURITY",
-    10: "CONTROL", 11: "CERT", 12: "INTERNET", 13: "MEDIASERVER", 14: "MSMQ", 15: "SETUPAPI", 16: "SCARD",
-    17: "COMPLUS", 19: "URT", 23: "SXS", 25: "HTTP", 31: "USERMODE_FILTER_MANAGER", 32: "BACKGROUNDCOPY",
-    33: "CONFIGURATION", 36: "WINDOWSUPDATE", 37: "DIRECTORYSERVICE", 38: "GRAPHICS", 39: "SHELL",
-    40: "TPM_SERVICES", 41: "TPM_SOFTWARE", 49: "FVE", 50: "FWP", 51: "WINRM", 52: "NDIS", 57: "BCD",
+    0: "NULL",
+    1: "RPC",
+    2: "DISPATCH",
+    3: "STORAGE",
+    4: "ITF",
+    7: "WIN32",
+    8: "WINDOWS",
+    9: "SECURITY",
+    10: "CONTROL",
+    11: "CERT",
+    12: "INTERNET",
+    13: "MEDIASERVER",
+    14: "MSMQ",
+    15: "SETUPAPI",
+    16: "SCARD",
+    17: "COMPLUS",
+    19: "URT",
+    23: "SXS",
+    25: "HTTP",
+    31: "USERMODE_FILTER_MANAGER",
+    32: "BACKGROUNDCOPY",
+    33: "CONFIGURATION",
+    36: "WINDOWSUPDATE",
+    37: "DIRECTORYSERVICE",
+    38: "GRAPHICS",
+    39: "SHELL",
+    40: "TPM_SERVICES",
+    41: "TPM_SOFTWARE",
+    49: "FVE",
+    50: "FWP",
+    51: "WINRM",
+    52: "NDIS",
+    57: "BCD",
     80: "WINDOWS_DEFENDER",
 }
 
@@ -97,8 +128,12 @@ class Decomposition:
     setupapi: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"severity": self.severity, "facility": self.facility,
-                             "facility_name": self.facility_name, "code": self.code}
+        d: dict[str, Any] = {
+            "severity": self.severity,
+            "facility": self.facility,
+            "facility_name": self.facility_name,
+            "code": self.code,
+        }
         if self.customer:
             d["customer"] = True
         if self.nt_mapped:
@@ -162,8 +197,12 @@ class Reading:
 
     def to_dict(self, lang: str | None = None) -> dict[str, Any]:
         """JSON-ready dict; with ``lang`` only that language's meaning and hint."""
-        d: dict[str, Any] = {"kind": self.kind, "value": self.display, "symbol": self.symbol,
-                             "context": self.context}
+        d: dict[str, Any] = {
+            "kind": self.kind,
+            "value": self.display,
+            "symbol": self.symbol,
+            "context": self.context,
+        }
         if lang in ("en", "zh"):
             d["meaning"] = self.meaning(lang)
             if self.hint(lang):
@@ -206,9 +245,15 @@ class _Tables:
         for section in ("codes",):
             for raw in doc.get(section) or ():
                 e = _Entry(
-                    kind=raw["kind"], value=int(raw["value"]) & 0xFFFFFFFF, symbol=raw.get("symbol"),
-                    en=raw.get("en"), zh=raw.get("zh"), hint_en=raw.get("hint_en"), hint_zh=raw.get("hint_zh"),
-                    win32=raw.get("win32"), context=raw.get("context"),
+                    kind=raw["kind"],
+                    value=int(raw["value"]) & 0xFFFFFFFF,
+                    symbol=raw.get("symbol"),
+                    en=raw.get("en"),
+                    zh=raw.get("zh"),
+                    hint_en=raw.get("hint_en"),
+                    hint_zh=raw.get("hint_zh"),
+                    win32=raw.get("win32"),
+                    context=raw.get("context"),
                 )
                 key = (e.kind, e.value)
                 if key in self.entries:
@@ -284,8 +329,9 @@ def explain(code: int | str, prefer: str | None = None) -> list[Reading]:
     if isinstance(code, str) and not out:
         sym = _clean(code).upper()
         for kind, value in t.by_symbol.get(sym, ()):
-            out.extend(r for r in _readings_for_value(t, value)
-                       if (r.symbol or "").upper() == sym or r.kind == kind)
+            out.extend(
+                r for r in _readings_for_value(t, value) if (r.symbol or "").upper() == sym or r.kind == kind
+            )
     seen: set[tuple[str, int, str]] = set()
     uniq = []
     for r in out:
@@ -309,7 +355,7 @@ def symbol(code: int | str) -> str | None:
 
 
 def meaning(code: int | str, lang: str = "en") -> str | None:
-    """The one-line meaning of the most likely reading in ``en`` or ``zh`` (None if ``code`` is not a code)."""
+    """The one-line meaning of the most likely reading in ``en`` or ``zh`` (None if not a code)."""
     rs = explain(code)
     written = [r for r in rs if r.written]
     pick = written[0] if written else (rs[0] if rs else None)
@@ -342,7 +388,9 @@ def _clean(text: str) -> str:
     s = text.strip().strip("()[]{}<>.,;'\"` ")
     s = s.split(" - ", 1)[0]  # CBS: `0x80070005 - E_ACCESSDENIED`
     rest = _NUM_PREFIX.sub("", s).strip().strip("()[]{}<>.,;'\"` ")
-    if rest != s and rest[:1].isdigit() or rest[:1] == "-":  # `hr=0x...`, `error 5`; not `ERROR_ACCESS_DENIED`
+    if rest != s and (
+        rest[:1].isdigit() or rest[:1] == "-"
+    ):  # `hr=0x...`, `error 5`; not `ERROR_ACCESS_DENIED`
         return rest
     return s
 
@@ -396,7 +444,7 @@ def _readings_for_value(t: _Tables, v: int) -> list[Reading]:
             out.append(_small(t, "win32", v))
         if ("msi-message", v) in t.entries:
             out.append(_msi_message(t, v))
-        if v == 0 or ("hresult", v) in t.names and v != 0:
+        if v == 0 or ("hresult", v) in t.names:
             out.append(_hresult(t, v))
         return out
     if v & 0xFFFF0000 == SETUPAPI_MASK:
@@ -430,29 +478,41 @@ def _humanize(sym: str) -> str:
     for marker in ("_E_", "_S_", "_W_", "_I_"):
         i = s.find(marker)
         if 0 <= i <= 12:
-            s = s[i + len(marker):]
+            s = s[i + len(marker) :]
             break
     else:
         for prefix in ("ERROR_", "STATUS_", "E_", "S_"):
             if s.startswith(prefix):
-                s = s[len(prefix):]
+                s = s[len(prefix) :]
                 break
     return s.replace("_", " ").lower()
 
 
-def _make(t: _Tables, kind: str, value: int, sym: str | None, dec: Decomposition,
-          keys: list[tuple[str, int]], ctx: str | None = None) -> Reading:
+def _make(
+    t: _Tables,
+    kind: str,
+    value: int,
+    sym: str | None,
+    dec: Decomposition,
+    keys: list[tuple[str, int]],
+    ctx: str | None = None,
+) -> Reading:
     entry = next((t.entries[k] for k in keys if k in t.entries), None)
     context = CONTEXT[ctx or kind][0]
     if entry and entry.en:
         en, zh = entry.en, entry.zh or entry.en
         written = True
         if entry.kind == "win32" and kind == "hresult":
-            en, zh = f"{en} (Win32 error {value & 0xFFFF} as an HRESULT)", f"{zh}（Win32 错误 {value & 0xFFFF} 的 HRESULT 形式）"
+            en, zh = (
+                f"{en} (Win32 error {value & 0xFFFF} as an HRESULT)",
+                f"{zh}（Win32 错误 {value & 0xFFFF} 的 HRESULT 形式）",
+            )
         return Reading(kind, value, sym, en, zh, entry.hint_en, entry.hint_zh, dec, context, written)
     if sym:
         human = _humanize(sym)
-        return Reading(kind, value, sym, human, f"{human}（{sym}；知识库暂无中文释义）", None, None, dec, context, False)
+        return Reading(
+            kind, value, sym, human, f"{human}（{sym}；知识库暂无中文释义）", None, None, dec, context, False
+        )
     en = f"not in the knowledge base ({_describe(kind, dec)})"
     zh = f"知识库中没有此代码（{_describe_zh(kind, dec)}）"
     return Reading(kind, value, None, en, zh, None, None, dec, context, False)
@@ -474,8 +534,15 @@ def _describe_zh(kind: str, d: Decomposition) -> str:
 
 
 def _small(t: _Tables, kind: str, v: int) -> Reading:
-    dec = Decomposition(None, None, None, v, win32=v, win32_symbol=t.symbol("win32", v),
-                        hresult=hresult_from_win32(v) if v else 0)
+    dec = Decomposition(
+        None,
+        None,
+        None,
+        v,
+        win32=v,
+        win32_symbol=t.symbol("win32", v),
+        hresult=hresult_from_win32(v) if v else 0,
+    )
     sym = t.symbol("win32", v)
     return _make(t, kind, v, sym, dec, [(kind, v), ("win32", v), ("hresult", hresult_from_win32(v))])
 
@@ -495,10 +562,15 @@ def _hresult_dec(t: _Tables, v: int) -> Decomposition:
     spapi = SETUPAPI_MASK | code if fac == 15 and v >> 16 == 0x800F and code < 0x0800 else None
     return Decomposition(
         severity="failure" if v & 0x80000000 else "success",
-        facility=fac, facility_name=FACILITIES.get(fac), code=code,
-        customer=bool(v & 0x20000000), nt_mapped=nt,
-        win32=win32, win32_symbol=t.symbol("win32", win32) if win32 is not None else None,
-        ntstatus=nts, ntstatus_symbol=t.symbol("ntstatus", nts) if nts is not None else None,
+        facility=fac,
+        facility_name=FACILITIES.get(fac),
+        code=code,
+        customer=bool(v & 0x20000000),
+        nt_mapped=nt,
+        win32=win32,
+        win32_symbol=t.symbol("win32", win32) if win32 is not None else None,
+        ntstatus=nts,
+        ntstatus_symbol=t.symbol("ntstatus", nts) if nts is not None else None,
         setupapi=spapi,
     )
 
@@ -540,10 +612,18 @@ def _ntstatus(t: _Tables, v: int) -> Reading:
     fac = (v >> 16) & 0xFFF
     e = t.entries.get(("ntstatus", v))
     w = e.win32 if e else None
-    dec = Decomposition(sev, fac, None, v & 0xFFFF, customer=bool(v & 0x20000000), ntstatus=v,
-                        ntstatus_symbol=t.symbol("ntstatus", v), win32=w,
-                        win32_symbol=t.symbol("win32", w) if w is not None else None,
-                        hresult=hresult_from_win32(w) if w else hresult_from_nt(v))
+    dec = Decomposition(
+        sev,
+        fac,
+        None,
+        v & 0xFFFF,
+        customer=bool(v & 0x20000000),
+        ntstatus=v,
+        ntstatus_symbol=t.symbol("ntstatus", v),
+        win32=w,
+        win32_symbol=t.symbol("win32", w) if w is not None else None,
+        hresult=hresult_from_win32(w) if w else hresult_from_nt(v),
+    )
     return _make(t, "ntstatus", v, t.symbol("ntstatus", v), dec, [("ntstatus", v)])
 
 

@@ -35,11 +35,13 @@ class Verdict:
         is_microsoft: True when the evidence says Windows' own.
         reason: one line saying which evidence decided (shown in reports).
         confidence: 0..1, how strong that evidence is.
+        reason_zh: the reason in Chinese.
     """
 
     is_microsoft: bool
     reason: str
     confidence: float
+    reason_zh: str = ""
 
     def __bool__(self) -> bool:
         return self.is_microsoft
@@ -50,7 +52,8 @@ def _tables() -> dict[str, frozenset[str]]:
     doc = _data.load_yaml("microsoft.yaml")
     samples = frozenset(n.casefold() for n in doc["wdk_samples"])
     allocated = frozenset(
-        r.minifilter.casefold() for r in altitudes.rows()
+        r.minifilter.casefold()
+        for r in altitudes.rows()
         if r.is_microsoft and r.minifilter.casefold() not in samples
     )
     return {
@@ -99,7 +102,8 @@ def recognize(name: str | None = None, path: str | None = None, company: str | N
 
     Args:
         name: file name (``schk.dll``, ``WdFilter``, ``msiexec.exe``); taken from ``path`` if omitted.
-        path: full path as Windows wrote it (``C:\\Program Files (x86)\\TMS\\schk.dll``, ``\\SystemRoot\\...``).
+        path: full path as Windows wrote it (``C:\\Program Files (x86)\\TMS\\schk.dll``,
+            ``\\SystemRoot\\...``).
         company: the version resource's company (``Microsoft Corporation``, ``北京瀚海信安科技有限公司``).
     """
     from culprit.kb import products  # late import: products is the larger table
@@ -113,27 +117,64 @@ def recognize(name: str | None = None, path: str | None = None, company: str | N
     for probe in (p for p in (path, name) if p):
         for hit in products.lookup(probe):
             if hit.confidence >= 0.8 and not hit.microsoft:
-                return Verdict(False, f"known third-party: {hit.module} belongs to {hit.product} ({hit.vendor or 'vendor unknown'})", 0.95)
+                vendor = hit.vendor or "vendor unknown"
+                return Verdict(
+                    False,
+                    f"known third-party: {hit.module} belongs to {hit.product} ({vendor})",
+                    0.95,
+                    f"已知第三方文件：{hit.module} 属于 {hit.product}（{hit.vendor or '厂商未知'}）",
+                )
     if company and company.strip():
         c = company.strip().casefold()
         if c in t["companies"]:
-            return Verdict(True, f"company {company.strip()!r}", 0.9)
-        return Verdict(False, f"company {company.strip()!r} is not Microsoft", 0.9)
-    if npath:
-        if not _under(npath, t["third_party_ok"]):
-            folder = _under(npath, t["system"])
-            if folder:
-                return Verdict(True, f"path under C:{_pretty(folder)} (serviced by Windows)", 0.8)
-            if base in t["inbox"] and (base.endswith(".dll") or base.endswith(".exe")):
-                return Verdict(False, f"a Windows file name ({base}) loaded from outside the Windows folders", 0.6)
+            return Verdict(True, f"company {company.strip()!r}", 0.9, f"公司名为 {company.strip()!r}")
+        return Verdict(
+            False,
+            f"company {company.strip()!r} is not Microsoft",
+            0.9,
+            f"公司名 {company.strip()!r} 不是微软",
+        )
+    if npath and not _under(npath, t["third_party_ok"]):
+        folder = _under(npath, t["system"])
+        if folder:
+            return Verdict(
+                True,
+                f"path under C:{_pretty(folder)} (serviced by Windows)",
+                0.8,
+                f"路径位于 C:{_pretty(folder)} 下（由 Windows 组件服务维护）",
+            )
+        if base in t["inbox"] and (base.endswith(".dll") or base.endswith(".exe")):
+            return Verdict(
+                False,
+                f"a Windows file name ({base}) loaded from outside the Windows folders",
+                0.6,
+                f"文件名与 Windows 文件相同（{base}），但不在 Windows 目录中",
+            )
     names = {base, base + ".sys"} if base and "." not in base else {base}
     if names & t["inbox"]:
-        return Verdict(True, f"{base} is a file that ships with Windows", 0.7)
+        return Verdict(
+            True, f"{base} is a file that ships with Windows", 0.7, f"{base} 是 Windows 自带的文件"
+        )
     if names & t["tools"]:
-        return Verdict(True, f"{base} is a Microsoft Sysinternals tool (not part of Windows)", 0.7)
+        return Verdict(
+            True,
+            f"{base} is a Microsoft Sysinternals tool (not part of Windows)",
+            0.7,
+            f"{base} 是微软 Sysinternals 工具（不属于 Windows 本身）",
+        )
     if base in t["allocated"] or (base and base + ".sys" in t["allocated"]):
-        return Verdict(True, f"{base}: minifilter altitude allocated to Microsoft", 0.6)
-    return Verdict(False, "no sign that it is Windows' own (not a known Windows name, path or company)", 0.5)
+        return Verdict(
+            True,
+            f"{base}: minifilter altitude allocated to Microsoft",
+            0.6,
+            f"{base}：微过滤驱动高度分配给了微软",
+        )
+    return Verdict(
+        False,
+        "no sign that it is Windows' own (not a known Windows name, path or company)",
+        0.5,
+        "没有迹象表明它是 Windows 自带的（名称、路径、公司名均不符）",
+    )
 
 
 def is_microsoft(name: str | None = None, path: str | None = None, company: str | None = None) -> bool:

@@ -37,7 +37,9 @@ class Module:
     how_zh: str = ""
     exempt_en: str = ""
     exempt_zh: str = ""
-    extra: dict[str, str] = field(default_factory=dict)  # path, path_x64, service, display_name, description, altitude
+    extra: dict[str, str] = field(
+        default_factory=dict
+    )  # path, path_x64, service, display_name, description, altitude
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +108,16 @@ class ProductHit:
     details: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self, lang: str | None = None) -> dict[str, Any]:
-        d: dict[str, Any] = {"module": self.module, "product": self.product, "vendor": self.vendor,
-                             "role": self.role, "mechanism": self.mechanism, "matched": self.matched,
-                             "source": self.source, "confidence": round(self.confidence, 2)}
+        d: dict[str, Any] = {
+            "module": self.module,
+            "product": self.product,
+            "vendor": self.vendor,
+            "role": self.role,
+            "mechanism": self.mechanism,
+            "matched": self.matched,
+            "source": self.source,
+            "confidence": round(self.confidence, 2),
+        }
         if self.microsoft:
             d["microsoft"] = True
         if lang in ("en", "zh"):
@@ -150,20 +159,42 @@ def products() -> tuple[Product, ...]:
     for p in doc["products"]:
         mods = []
         for m in p.get("modules") or ():
-            extra = {k: str(v) for k, v in m.items()
-                     if k not in ("name", "role", "mechanism", "how_en", "how_zh", "exempt_en", "exempt_zh")}
+            extra = {
+                k: str(v)
+                for k, v in m.items()
+                if k not in ("name", "role", "mechanism", "how_en", "how_zh", "exempt_en", "exempt_zh")
+            }
             if m["role"] not in ROLES:
                 raise ValueError(f"products.yaml: {m['name']}: unknown role {m['role']!r}")
-            mods.append(Module(m["name"], m["role"], m["mechanism"], m.get("how_en", ""), m.get("how_zh", ""),
-                               m.get("exempt_en", ""), m.get("exempt_zh", ""), extra))
-        out.append(Product(
-            id=p["id"], name=p["name"], name_zh=p.get("name_zh", p["name"]), vendor=p.get("vendor", ""),
-            category=p.get("category", ""), category_zh=p.get("category_zh", ""),
-            companies=tuple(p.get("companies") or ()), install_paths=tuple(p.get("install_paths") or ()),
-            registry=tuple(p.get("registry") or ()), modules=tuple(mods),
-            exempt_en=p.get("exempt_en", ""), exempt_zh=p.get("exempt_zh", ""),
-            evidence=tuple(p.get("evidence") or ()),
-        ))
+            mods.append(
+                Module(
+                    m["name"],
+                    m["role"],
+                    m["mechanism"],
+                    m.get("how_en", ""),
+                    m.get("how_zh", ""),
+                    m.get("exempt_en", ""),
+                    m.get("exempt_zh", ""),
+                    extra,
+                )
+            )
+        out.append(
+            Product(
+                id=p["id"],
+                name=p["name"],
+                name_zh=p.get("name_zh", p["name"]),
+                vendor=p.get("vendor", ""),
+                category=p.get("category", ""),
+                category_zh=p.get("category_zh", ""),
+                companies=tuple(p.get("companies") or ()),
+                install_paths=tuple(p.get("install_paths") or ()),
+                registry=tuple(p.get("registry") or ()),
+                modules=tuple(mods),
+                exempt_en=p.get("exempt_en", ""),
+                exempt_zh=p.get("exempt_zh", ""),
+                evidence=tuple(p.get("evidence") or ()),
+            )
+        )
     return tuple(out)
 
 
@@ -183,7 +214,9 @@ def _edr() -> tuple[dict[str, tuple[tuple[str, str], ...]], tuple[tuple[str, str
         if kind in ("dll", "exe", "driver", "inf"):
             by_file.setdefault(_base(ind), []).append((prod, kind))
         elif kind == "path":
-            fuzzy.append((prod, _norm_path(ind) if ind[1:2] == ":" or ind.startswith("%") else ind.casefold(), kind))
+            fuzzy.append(
+                (prod, _norm_path(ind) if ind[1:2] == ":" or ind.startswith("%") else ind.casefold(), kind)
+            )
         elif len(ind) >= 5:
             fuzzy.append((prod, ind.casefold(), kind))
     return {k: tuple(v) for k, v in by_file.items()}, tuple(fuzzy)
@@ -213,9 +246,22 @@ def match_company(company: str) -> Product | None:
 
 
 def _hit_from_module(p: Product, m: Module, matched: str, confidence: float) -> ProductHit:
-    return ProductHit(m.name, p.name, p.vendor or None, m.role, m.mechanism, m.how_en, m.how_zh,
-                      m.exempt_en or p.exempt_en, m.exempt_zh or p.exempt_zh, matched, "products.yaml",
-                      confidence, product_id=p.id, details=dict(m.extra))
+    return ProductHit(
+        m.name,
+        p.name,
+        p.vendor or None,
+        m.role,
+        m.mechanism,
+        m.how_en,
+        m.how_zh,
+        m.exempt_en or p.exempt_en,
+        m.exempt_zh or p.exempt_zh,
+        matched,
+        "products.yaml",
+        confidence,
+        product_id=p.id,
+        details=dict(m.extra),
+    )
 
 
 def lookup(name_or_path: str) -> list[ProductHit]:
@@ -245,27 +291,74 @@ def lookup(name_or_path: str) -> list[ProductHit]:
         elif npath:
             for ip in p.install_paths:
                 if npath.startswith(_norm_path(ip)):
-                    hits.append(ProductHit(base, p.name, p.vendor or None, "other", "install-path", "", "",
-                                           p.exempt_en, p.exempt_zh, "install-path", "products.yaml", 0.85,
-                                           product_id=p.id, details={"install_path": ip}))
+                    hits.append(
+                        ProductHit(
+                            base,
+                            p.name,
+                            p.vendor or None,
+                            "other",
+                            "install-path",
+                            "",
+                            "",
+                            p.exempt_en,
+                            p.exempt_zh,
+                            "install-path",
+                            "products.yaml",
+                            0.85,
+                            product_id=p.id,
+                            details={"install_path": ip},
+                        )
+                    )
                     break
             else:
                 key = s.casefold().replace("hkey_local_machine", "hklm")
                 for rk in p.registry:
                     if key.startswith(rk.casefold().rstrip("\\")):
-                        hits.append(ProductHit(base, p.name, p.vendor or None, "other", "registry", "", "",
-                                               p.exempt_en, p.exempt_zh, "registry", "products.yaml", 0.8,
-                                               product_id=p.id, details={"registry": rk}))
+                        hits.append(
+                            ProductHit(
+                                base,
+                                p.name,
+                                p.vendor or None,
+                                "other",
+                                "registry",
+                                "",
+                                "",
+                                p.exempt_en,
+                                p.exempt_zh,
+                                "registry",
+                                "products.yaml",
+                                0.8,
+                                product_id=p.id,
+                                details={"registry": rk},
+                            )
+                        )
                         break
 
     by_file, fuzzy = _edr()
     generic = _data.load_yaml("products.yaml").get("edr_generic") or {}
     for prod, kind in by_file.get(base, ()):
-        role = {"dll": "injected-module", "driver": "kernel-driver", "inf": "kernel-driver"}.get(kind, "other")
+        role = {"dll": "injected-module", "driver": "kernel-driver", "inf": "kernel-driver"}.get(
+            kind, "other"
+        )
         mech = {"dll": "dll-injection", "driver": "kernel-driver"}.get(kind, "security-agent")
         vendor = _edr_vendor(prod)
-        hits.append(ProductHit(base, prod, vendor, role, mech, "", "", generic.get("exempt_en", ""),
-                               generic.get("exempt_zh", ""), "name", "edrhunt", 0.8, microsoft=vendor == "Microsoft"))
+        hits.append(
+            ProductHit(
+                base,
+                prod,
+                vendor,
+                role,
+                mech,
+                "",
+                "",
+                generic.get("exempt_en", ""),
+                generic.get("exempt_zh", ""),
+                "name",
+                "edrhunt",
+                0.8,
+                microsoft=vendor == "Microsoft",
+            )
+        )
     low = (npath or s).casefold()
     seen_prod = {h.product for h in hits}
     for prod, ind, kind in fuzzy:
@@ -273,26 +366,68 @@ def lookup(name_or_path: str) -> list[ProductHit]:
             continue
         vendor = _edr_vendor(prod)
         conf = 0.7 if kind == "path" else 0.4
-        hits.append(ProductHit(base, prod, vendor, "other", "install-path" if kind == "path" else "keyword", "", "",
-                               generic.get("exempt_en", ""), generic.get("exempt_zh", ""),
-                               "path" if kind == "path" else "keyword", "edrhunt", conf,
-                               microsoft=vendor == "Microsoft", details={"indicator": ind}))
+        hits.append(
+            ProductHit(
+                base,
+                prod,
+                vendor,
+                "other",
+                "install-path" if kind == "path" else "keyword",
+                "",
+                "",
+                generic.get("exempt_en", ""),
+                generic.get("exempt_zh", ""),
+                "path" if kind == "path" else "keyword",
+                "edrhunt",
+                conf,
+                microsoft=vendor == "Microsoft",
+                details={"indicator": ind},
+            )
+        )
         seen_prod.add(prod)
 
     if "." not in base or base.endswith(".sys"):
         row = altitudes.lookup(base)
         if row:
-            hits.append(ProductHit(
-                row.minifilter, None, row.company, "filesystem-filter", "filesystem-filter", "", "", "", "",
-                "altitude", "allocated-altitudes", 0.6, microsoft=row.is_microsoft,
-                details={"altitude": row.altitude, "load_order_group": row.load_order_group},
-            ))
+            hits.append(
+                ProductHit(
+                    row.minifilter,
+                    None,
+                    row.company,
+                    "filesystem-filter",
+                    "filesystem-filter",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "altitude",
+                    "allocated-altitudes",
+                    0.6,
+                    microsoft=row.is_microsoft,
+                    details={"altitude": row.altitude, "load_order_group": row.load_order_group},
+                )
+            )
 
     if not hits:
         for kw in _keywords():
             if kw in base or (npath and kw in npath):
-                hits.append(ProductHit(base, None, None, "other", "keyword", "", "", "", "", "keyword",
-                                       "sharpedrchecker", 0.3, details={"keyword": kw}))
+                hits.append(
+                    ProductHit(
+                        base,
+                        None,
+                        None,
+                        "other",
+                        "keyword",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "keyword",
+                        "sharpedrchecker",
+                        0.3,
+                        details={"keyword": kw},
+                    )
+                )
                 break
     hits.sort(key=lambda h: -h.confidence)
     return hits
