@@ -251,32 +251,79 @@ FILE_COMPOSITE: tuple[tuple[str, int], ...] = (
 
 #: Generic rights mapped to object-specific rights (GENERIC_MAPPING of each object type).
 GENERIC_MAP: dict[str, dict[int, int]] = {
-    "registry": {GENERIC_READ: KEY_READ, GENERIC_WRITE: KEY_WRITE, GENERIC_EXECUTE: KEY_EXECUTE,
-                 GENERIC_ALL: KEY_ALL_ACCESS},
-    "file": {GENERIC_READ: FILE_GENERIC_READ, GENERIC_WRITE: FILE_GENERIC_WRITE,
-             GENERIC_EXECUTE: FILE_GENERIC_EXECUTE, GENERIC_ALL: FILE_ALL_ACCESS},
+    "registry": {
+        GENERIC_READ: KEY_READ,
+        GENERIC_WRITE: KEY_WRITE,
+        GENERIC_EXECUTE: KEY_EXECUTE,
+        GENERIC_ALL: KEY_ALL_ACCESS,
+    },
+    "file": {
+        GENERIC_READ: FILE_GENERIC_READ,
+        GENERIC_WRITE: FILE_GENERIC_WRITE,
+        GENERIC_EXECUTE: FILE_GENERIC_EXECUTE,
+        GENERIC_ALL: FILE_ALL_ACCESS,
+    },
 }
 
 #: SDDL rights tokens (two letters each, concatenated) → mask bits.
 SDDL_RIGHTS: dict[str, int] = {
-    "GA": GENERIC_ALL, "GR": GENERIC_READ, "GW": GENERIC_WRITE, "GX": GENERIC_EXECUTE,
-    "RC": 0x20000, "SD": 0x10000, "WD": 0x40000, "WO": 0x80000,
-    "RP": 0x10, "WP": 0x20, "CC": 0x1, "DC": 0x2, "LC": 0x4, "SW": 0x8, "LO": 0x80, "DT": 0x40, "CR": 0x100,
-    "FA": FILE_ALL_ACCESS, "FR": FILE_GENERIC_READ, "FW": FILE_GENERIC_WRITE, "FX": FILE_GENERIC_EXECUTE,
-    "KA": KEY_ALL_ACCESS, "KR": KEY_READ, "KW": KEY_WRITE, "KX": KEY_EXECUTE,
-    "NR": 0x1, "NW": 0x2, "NX": 0x4,
+    "GA": GENERIC_ALL,
+    "GR": GENERIC_READ,
+    "GW": GENERIC_WRITE,
+    "GX": GENERIC_EXECUTE,
+    "RC": 0x20000,
+    "SD": 0x10000,
+    "WD": 0x40000,
+    "WO": 0x80000,
+    "RP": 0x10,
+    "WP": 0x20,
+    "CC": 0x1,
+    "DC": 0x2,
+    "LC": 0x4,
+    "SW": 0x8,
+    "LO": 0x80,
+    "DT": 0x40,
+    "CR": 0x100,
+    "FA": FILE_ALL_ACCESS,
+    "FR": FILE_GENERIC_READ,
+    "FW": FILE_GENERIC_WRITE,
+    "FX": FILE_GENERIC_EXECUTE,
+    "KA": KEY_ALL_ACCESS,
+    "KR": KEY_READ,
+    "KW": KEY_WRITE,
+    "KX": KEY_EXECUTE,
+    "NR": 0x1,
+    "NW": 0x2,
+    "NX": 0x4,
 }
 
 ACE_TYPES: dict[str, str] = {
-    "A": "allow", "D": "deny", "OA": "allow", "OD": "deny", "XA": "allow", "XD": "deny",
-    "ZA": "allow", "AU": "audit", "OU": "audit", "XU": "audit", "AL": "alarm", "OL": "alarm",
-    "ML": "label", "RA": "resource-attribute", "SP": "scoped-policy",
+    "A": "allow",
+    "D": "deny",
+    "OA": "allow",
+    "OD": "deny",
+    "XA": "allow",
+    "XD": "deny",
+    "ZA": "allow",
+    "AU": "audit",
+    "OU": "audit",
+    "XU": "audit",
+    "AL": "alarm",
+    "OL": "alarm",
+    "ML": "label",
+    "RA": "resource-attribute",
+    "SP": "scoped-policy",
 }
 
 ACE_FLAGS: dict[str, int] = {"OI": 0x1, "CI": 0x2, "NP": 0x4, "IO": 0x8, "ID": 0x10, "SA": 0x40, "FA": 0x80}
 ACE_FLAG_NAMES: dict[str, str] = {
-    "OI": "object_inherit", "CI": "container_inherit", "NP": "no_propagate", "IO": "inherit_only",
-    "ID": "inherited", "SA": "successful_access", "FA": "failed_access",
+    "OI": "object_inherit",
+    "CI": "container_inherit",
+    "NP": "no_propagate",
+    "IO": "inherit_only",
+    "ID": "inherited",
+    "SA": "successful_access",
+    "FA": "failed_access",
 }
 
 
@@ -461,8 +508,14 @@ def parse_ace(text: str) -> Ace:
     if sid is None:
         raise SddlError(f"unknown SID {trustee!r}")
     return Ace(
-        ace_type=ACE_TYPES[code], type_code=code, flags=flags, mask=mask, sid=sid, trustee=trustee,
-        object_guid=parts[3].strip(), inherit_object_guid=parts[4].strip(),
+        ace_type=ACE_TYPES[code],
+        type_code=code,
+        flags=flags,
+        mask=mask,
+        sid=sid,
+        trustee=trustee,
+        object_guid=parts[3].strip(),
+        inherit_object_guid=parts[4].strip(),
         condition=parts[6].strip() if len(parts) > 6 else "",
     )
 
@@ -518,7 +571,7 @@ def parse_sddl(text: str) -> SecurityDescriptor:
     while pos < len(s):
         tag = s[pos : pos + 2].upper()
         if len(tag) < 2 or tag[1] != ":" or tag[0] not in "OGDS" or tag in seen:
-            raise SddlError(f"unexpected {s[pos:pos + 12]!r} at {pos}")
+            raise SddlError(f"unexpected {s[pos : pos + 12]!r} at {pos}")
         seen.add(tag)
         pos += 2
         if tag in ("O:", "G:"):
@@ -551,8 +604,9 @@ class AccessSummary:
     denies_write_to: list[str] = field(default_factory=list)
 
 
-def summarize(aces: tuple[Ace, ...] | list[Ace] | None, object_type: str,
-              names: dict[str, str] | None = None) -> AccessSummary:
+def summarize(
+    aces: tuple[Ace, ...] | list[Ace] | None, object_type: str, names: dict[str, str] | None = None
+) -> AccessSummary:
     """Compute which principals may write to / have full control of the object itself.
 
     Only ACEs that apply to the object (not inherit-only) count. A principal denied the
@@ -574,7 +628,12 @@ def summarize(aces: tuple[Ace, ...] | list[Ace] | None, object_type: str,
         return AccessSummary(["Everyone"], ["Everyone"], [])
     denied: list[str] = []
     for a in aces:
-        if a.ace_type == "deny" and not a.inherit_only and can_write(a.mask, object_type) and a.sid not in denied:
+        if (
+            a.ace_type == "deny"
+            and not a.inherit_only
+            and can_write(a.mask, object_type)
+            and a.sid not in denied
+        ):
             denied.append(a.sid)
     write: list[str] = []
     full: list[str] = []

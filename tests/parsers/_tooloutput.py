@@ -12,8 +12,9 @@ from culprit.parsers.base import ParseContext, Parser, Source
 from culprit.textio import Encoding
 
 
-def run(parser: type[Parser], path: Path, name: str | None = None,
-        encoding: Encoding | None = None) -> tuple[list[Event], ParseContext]:
+def run(
+    parser: type[Parser], path: Path, name: str | None = None, encoding: Encoding | None = None
+) -> tuple[list[Event], ParseContext]:
     """Parse one file with ``parser``; return its events and context (warnings)."""
     src = Source(path, name or path.name)
     if encoding is not None:

@@ -24,10 +24,20 @@ def test_edge_case_krnlmgr_line_107() -> None:
     assert k.kind == "driverquery:driver"
     assert k.origin.line == 107
     assert dict(k.fields) == {
-        "module": "krnlmgr", "display_name": "TMS 内核管理", "description": "TMS 终端管理系统内核管理驱动",
-        "driver_type": "Kernel", "start_mode": "Boot", "state": "Running", "status": "OK",
-        "accept_stop": False, "accept_pause": False, "paged_pool": 118784, "code_bytes": 536576, "bss": 0,
-        "link_date": "2021/11/23 15:08:41", "path": "C:\\Windows\\system32\\drivers\\krnlmgr.sys",
+        "module": "krnlmgr",
+        "display_name": "TMS 内核管理",
+        "description": "TMS 终端管理系统内核管理驱动",
+        "driver_type": "Kernel",
+        "start_mode": "Boot",
+        "state": "Running",
+        "status": "OK",
+        "accept_stop": False,
+        "accept_pause": False,
+        "paged_pool": 118784,
+        "code_bytes": 536576,
+        "bss": 0,
+        "link_date": "2021/11/23 15:08:41",
+        "path": "C:\\Windows\\system32\\drivers\\krnlmgr.sys",
         "init_bytes": 12288,
         "localized": {"driver_type": "内核", "start_mode": "引导", "state": "正在运行", "status": "正常"},
     }
@@ -35,13 +45,19 @@ def test_edge_case_krnlmgr_line_107() -> None:
 
 
 def test_kb_case_amdk8_and_krnlmgr_line_70() -> None:
-    events, ctx = run(DriverqueryParser, case_path("kb4474419-registry-denied", "bad", "system", "driverquery.csv"))
+    events, ctx = run(
+        DriverqueryParser, case_path("kb4474419-registry-denied", "bad", "system", "driverquery.csv")
+    )
     assert ctx.warnings == []
     by = {e.fields["module"]: e for e in events}
     assert by["krnlmgr"].origin.line == 70
     amd = by["AmdK8"].fields
     assert (amd["start_mode"], amd["state"], amd["accept_stop"], amd["path"]) == (
-        "System", "Running", True, "C:\\Windows\\system32\\drivers\\amdk8.sys")
+        "System",
+        "Running",
+        True,
+        "C:\\Windows\\system32\\drivers\\amdk8.sys",
+    )
 
 
 def test_english_verbose_csv() -> None:
@@ -50,10 +66,20 @@ def test_english_verbose_csv() -> None:
     events, ctx = run(DriverqueryParser, p)
     assert ctx.warnings == []
     assert dict(events[1].fields) == {
-        "module": "tmsfsflt", "display_name": "TMS File Audit", "description": "TMS endpoint file audit filter",
-        "driver_type": "File System", "start_mode": "Boot", "state": "Running", "status": "OK",
-        "accept_stop": False, "accept_pause": False, "paged_pool": 131072, "code_bytes": 40960, "bss": 0,
-        "link_date": "11/23/2021 3:09:02 PM", "path": "C:\\Windows\\system32\\drivers\\tmsfsflt.sys",
+        "module": "tmsfsflt",
+        "display_name": "TMS File Audit",
+        "description": "TMS endpoint file audit filter",
+        "driver_type": "File System",
+        "start_mode": "Boot",
+        "state": "Running",
+        "status": "OK",
+        "accept_stop": False,
+        "accept_pause": False,
+        "paged_pool": 131072,
+        "code_bytes": 40960,
+        "bss": 0,
+        "link_date": "11/23/2021 3:09:02 PM",
+        "path": "C:\\Windows\\system32\\drivers\\tmsfsflt.sys",
         "init_bytes": 8192,
     }
     assert "localized" not in events[0].fields
@@ -65,7 +91,11 @@ def test_chinese_verbose_csv_disabled_file_system() -> None:
     assert ctx.warnings == []
     cdfs = events[1].fields
     assert (cdfs["module"], cdfs["driver_type"], cdfs["start_mode"], cdfs["state"]) == (
-        "cdfs", "File System", "Disabled", "Stopped")
+        "cdfs",
+        "File System",
+        "Disabled",
+        "Stopped",
+    )
     assert cdfs["display_name"] == "CD/DVD 文件系统读取器"
 
 
@@ -75,10 +105,18 @@ def test_table_form() -> None:
     events, ctx = run(DriverqueryParser, p)
     assert ctx.warnings == []
     assert [dict(e.fields) for e in events][1:] == [
-        {"module": "AmdK8", "display_name": "AMD K8 Processor Drive", "driver_type": "Kernel",
-         "link_date": "7/14/2009 7:19:25 AM"},
-        {"module": "tmsfsflt", "display_name": "TMS File Audit", "driver_type": "File System",
-         "link_date": "11/23/2021 3:09:02 PM"},
+        {
+            "module": "AmdK8",
+            "display_name": "AMD K8 Processor Drive",
+            "driver_type": "Kernel",
+            "link_date": "7/14/2009 7:19:25 AM",
+        },
+        {
+            "module": "tmsfsflt",
+            "display_name": "TMS File Audit",
+            "driver_type": "File System",
+            "link_date": "11/23/2021 3:09:02 PM",
+        },
     ]
     assert events[1].origin.line == 5
 
@@ -88,33 +126,49 @@ def test_no_header_csv(tmp_path: Path) -> None:
     p = tmp_path / "nh.csv"
     p.write_bytes(b"\r\n".join(lines))
     assert sniffed(p) == "driverquery"
-    events, ctx = run(DriverqueryParser, p)
+    events, _ctx = run(DriverqueryParser, p)
     assert [e.fields["module"] for e in events] == ["AmdK8", "tmsfsflt"]
 
 
 @pytest.mark.parametrize("kind", ["truncated", "garbage", "huge_line", "garbage_lines"])
 def test_damaged_input_warns(kind: str, tmp_path: Path) -> None:
     sample = data_path("parsers", "driverquery", "verbose_en.csv").read_bytes()
-    events, ctx = run(DriverqueryParser, damaged_variants(sample, tmp_path)[kind])
+    _events, ctx = run(DriverqueryParser, damaged_variants(sample, tmp_path)[kind])
     assert ctx.warnings
     if kind == "truncated":
         assert ctx.warnings[0].line == 2
 
 
 def test_wrong_encoding_warns() -> None:
-    events, ctx = run(DriverqueryParser, data_path("parsers", "driverquery", "verbose_zh.csv"),
-                      encoding=Encoding("utf-8"))
+    events, ctx = run(
+        DriverqueryParser, data_path("parsers", "driverquery", "verbose_zh.csv"), encoding=Encoding("utf-8")
+    )
     assert any("not valid" in w.message for w in ctx.warnings)
     assert [e.fields["module"] for e in events] == ["AmdK8", "cdfs"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(
-    st.binary(max_size=3000),
-    st.lists(st.sampled_from([
-        '"Module Name","Display Name","Driver Type","Link Date"', '"a","b","c","d"', '"a","b', '""', '"',
-        "Module Name  Display Name", "============ ======", "x           y", ",,,,,,,,,,,,,,",
-    ]) | st.text(max_size=80), max_size=20).map(lambda ls: "\r\n".join(ls).encode("utf-8")),
-))
+@given(
+    st.one_of(
+        st.binary(max_size=3000),
+        st.lists(
+            st.sampled_from(
+                [
+                    '"Module Name","Display Name","Driver Type","Link Date"',
+                    '"a","b","c","d"',
+                    '"a","b',
+                    '""',
+                    '"',
+                    "Module Name  Display Name",
+                    "============ ======",
+                    "x           y",
+                    ",,,,,,,,,,,,,,",
+                ]
+            )
+            | st.text(max_size=80),
+            max_size=20,
+        ).map(lambda ls: "\r\n".join(ls).encode("utf-8")),
+    )
+)
 def test_property_arbitrary_bytes_never_raise(data: bytes) -> None:
     run_bytes(DriverqueryParser, data)

@@ -14,8 +14,10 @@ from tests.conftest import case_path, data_path
 from tests.parsers._tooloutput import damaged_variants, run, run_bytes, sniffed
 
 AMDK8 = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\AmdK8"
-SDDL = ("O:BAG:SYD:AI(A;ID;KR;;;BU)(A;CIIOID;GR;;;BU)(A;ID;KA;;;BA)(A;CIIOID;GA;;;BA)(A;ID;KA;;;SY)"
-        "(A;CIIOID;GA;;;SY)(A;CIIOID;GA;;;CO)")
+SDDL = (
+    "O:BAG:SYD:AI(A;ID;KR;;;BU)(A;CIIOID;GR;;;BU)(A;ID;KA;;;BA)(A;CIIOID;GA;;;BA)(A;ID;KA;;;SY)"
+    "(A;CIIOID;GA;;;SY)(A;CIIOID;GA;;;CO)"
+)
 TI = "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"
 
 
@@ -28,23 +30,45 @@ def test_kb_case_amdk8_acl_line_2() -> None:
     assert obj.kind == "acl:object" and obj.origin.line == 2 and obj.origin.text == SDDL
     assert obj.origin.artifact == "bad/system/AmdK8_acl.txt"
     assert dict(obj.fields) == {
-        "object": AMDK8, "object_type": "registry", "owner": "BUILTIN\\Administrators", "owner_sid": "S-1-5-32-544",
-        "group": "NT AUTHORITY\\SYSTEM", "group_sid": "S-1-5-18", "sddl": SDDL, "dacl_flags": ["AI"],
-        "protected": False, "ace_count": 7,
+        "object": AMDK8,
+        "object_type": "registry",
+        "owner": "BUILTIN\\Administrators",
+        "owner_sid": "S-1-5-32-544",
+        "group": "NT AUTHORITY\\SYSTEM",
+        "group_sid": "S-1-5-18",
+        "sddl": SDDL,
+        "dacl_flags": ["AI"],
+        "protected": False,
+        "ace_count": 7,
         "grants_write_to": ["BUILTIN\\Administrators", "NT AUTHORITY\\SYSTEM"],
         "full_control_to": ["BUILTIN\\Administrators", "NT AUTHORITY\\SYSTEM"],
-        "denies_write_to": [], "repeat_of": None,
+        "denies_write_to": [],
+        "repeat_of": None,
     }
     aces = [e for e in events if e.kind == "acl:ace"]
     assert len(aces) == 7 and all(a.origin.line == 2 for a in aces)
     assert dict(aces[2].fields) == {
-        "object": AMDK8, "object_type": "registry", "index": 2, "principal": "BUILTIN\\Administrators",
-        "sid": "S-1-5-32-544", "ace_type": "allow", "rights": ["KEY_ALL_ACCESS"], "mask": 0xF003F,
-        "inherited": True, "inherit_only": False, "flags": ["ID"],
+        "object": AMDK8,
+        "object_type": "registry",
+        "index": 2,
+        "principal": "BUILTIN\\Administrators",
+        "sid": "S-1-5-32-544",
+        "ace_type": "allow",
+        "rights": ["KEY_ALL_ACCESS"],
+        "mask": 0xF003F,
+        "inherited": True,
+        "inherit_only": False,
+        "flags": ["ID"],
     }
     assert [a.fields["principal"] for a in aces] == [
-        "BUILTIN\\Users", "BUILTIN\\Users", "BUILTIN\\Administrators", "BUILTIN\\Administrators",
-        "NT AUTHORITY\\SYSTEM", "NT AUTHORITY\\SYSTEM", "CREATOR OWNER"]
+        "BUILTIN\\Users",
+        "BUILTIN\\Users",
+        "BUILTIN\\Administrators",
+        "BUILTIN\\Administrators",
+        "NT AUTHORITY\\SYSTEM",
+        "NT AUTHORITY\\SYSTEM",
+        "CREATOR OWNER",
+    ]
     assert aces[0].fields["rights"] == ["KEY_READ"]
     # the Format-List block repeats the same object + SDDL: one more acl:object, pointing back, no ACE repeats
     again = events[-1]
@@ -66,7 +90,10 @@ def test_file_format_list_wrapped_sddl_and_deny() -> None:
     assert obj.fields["denies_write_to"] == ["Everyone"]
     deny = events[-1].fields
     assert (deny["ace_type"], deny["principal"], deny["rights"]) == (
-        "deny", "Everyone", ["FILE_WRITE_DATA", "FILE_APPEND_DATA", "FILE_WRITE_EA", "FILE_WRITE_ATTRIBUTES"])
+        "deny",
+        "Everyone",
+        ["FILE_WRITE_DATA", "FILE_APPEND_DATA", "FILE_WRITE_EA", "FILE_WRITE_ATTRIBUTES"],
+    )
 
 
 def test_registry_block_without_sddl_zh_names() -> None:
@@ -77,7 +104,11 @@ def test_registry_block_without_sddl_zh_names() -> None:
     assert obj["grants_write_to"] == ["NT AUTHORITY\\SYSTEM"] and obj["denies_write_to"] == ["所有人"]
     deny = events[-1].fields
     assert (deny["principal"], deny["sid"], deny["ace_type"], deny["rights"]) == (
-        "所有人", "S-1-1-0", "deny", ["KEY_SET_VALUE"])
+        "所有人",
+        "S-1-1-0",
+        "deny",
+        ["KEY_SET_VALUE"],
+    )
 
 
 def test_helpers() -> None:
@@ -101,30 +132,46 @@ def test_bare_sddl_and_bad_sddl(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["truncated", "garbage", "huge_line", "garbage_lines"])
 def test_damaged_input_warns(kind: str, tmp_path: Path) -> None:
     sample = case_path("kb4474419-registry-denied", "bad", "system", "AmdK8_acl.txt").read_bytes()
-    events, ctx = run(GetAclParser, damaged_variants(sample, tmp_path)[kind])
+    _events, ctx = run(GetAclParser, damaged_variants(sample, tmp_path)[kind])
     assert ctx.warnings
 
 
 def test_damaged_own_sample_utf8(tmp_path: Path) -> None:
     sample = data_path("parsers", "getacl", "file_fl_en.txt").read_bytes().decode("utf-16").encode("utf-8")
     for kind, p in damaged_variants(sample, tmp_path).items():
-        events, ctx = run(GetAclParser, p)
+        _events, ctx = run(GetAclParser, p)
         assert ctx.warnings, kind
 
 
 def test_wrong_encoding_warns() -> None:
     p = case_path("kb4474419-registry-denied", "bad", "system", "AmdK8_acl.txt")
-    events, ctx = run(GetAclParser, p, encoding=Encoding("utf-8"))
+    _events, ctx = run(GetAclParser, p, encoding=Encoding("utf-8"))
     assert ctx.warnings
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(
-    st.binary(max_size=3000),
-    st.lists(st.sampled_from([
-        "PS C:\\> (Get-Acl HKLM:\\X).Sddl", SDDL, "O:BA", "D:(A;;KA;;;SY", "Path   : x", "Access : a Allow  Bogus",
-        "         b Deny  1", "Sddl   : O:ZZ", "           (A;;KA;;;SY)", "Owner  :",
-    ]) | st.text(max_size=80), max_size=20).map(lambda ls: "\r\n".join(ls).encode("utf-16-le")),
-))
+@given(
+    st.one_of(
+        st.binary(max_size=3000),
+        st.lists(
+            st.sampled_from(
+                [
+                    "PS C:\\> (Get-Acl HKLM:\\X).Sddl",
+                    SDDL,
+                    "O:BA",
+                    "D:(A;;KA;;;SY",
+                    "Path   : x",
+                    "Access : a Allow  Bogus",
+                    "         b Deny  1",
+                    "Sddl   : O:ZZ",
+                    "           (A;;KA;;;SY)",
+                    "Owner  :",
+                ]
+            )
+            | st.text(max_size=80),
+            max_size=20,
+        ).map(lambda ls: "\r\n".join(ls).encode("utf-16-le")),
+    )
+)
 def test_property_arbitrary_bytes_never_raise(data: bytes) -> None:
     run_bytes(GetAclParser, data)

@@ -24,19 +24,39 @@ def test_english_display() -> None:
     events, ctx = run(IcaclsParser, p)
     assert ctx.warnings == []
     assert [e.kind for e in events] == ["acl:object"] + ["acl:ace"] * 5 + ["acl:summary", "acl:object"] + [
-        "acl:ace"] * 3 + ["acl:summary", "acl:error", "acl:summary"]
+        "acl:ace"
+    ] * 3 + ["acl:summary", "acl:error", "acl:summary"]
     obj = events[0]
     assert obj.origin.line == 2
     assert dict(obj.fields) == {
-        "object": AMDK8, "object_type": "file", "owner": None, "owner_sid": None, "group": None, "group_sid": None,
-        "sddl": None, "dacl_flags": [], "protected": False, "ace_count": 5,
-        "grants_write_to": ["NT SERVICE\\TrustedInstaller"], "full_control_to": ["NT SERVICE\\TrustedInstaller"],
-        "denies_write_to": [], "repeat_of": None,
+        "object": AMDK8,
+        "object_type": "file",
+        "owner": None,
+        "owner_sid": None,
+        "group": None,
+        "group_sid": None,
+        "sddl": None,
+        "dacl_flags": [],
+        "protected": False,
+        "ace_count": 5,
+        "grants_write_to": ["NT SERVICE\\TrustedInstaller"],
+        "full_control_to": ["NT SERVICE\\TrustedInstaller"],
+        "denies_write_to": [],
+        "repeat_of": None,
     }
     assert dict(events[1].fields) == {
-        "object": AMDK8, "object_type": "file", "index": 0, "principal": "NT SERVICE\\TrustedInstaller", "sid": TI,
-        "ace_type": "allow", "rights": ["FILE_ALL_ACCESS"], "mask": 0x1F01FF, "inherited": False,
-        "inherit_only": False, "flags": [], "rights_text": "(F)",
+        "object": AMDK8,
+        "object_type": "file",
+        "index": 0,
+        "principal": "NT SERVICE\\TrustedInstaller",
+        "sid": TI,
+        "ace_type": "allow",
+        "rights": ["FILE_ALL_ACCESS"],
+        "mask": 0x1F01FF,
+        "inherited": False,
+        "inherit_only": False,
+        "flags": [],
+        "rights_text": "(F)",
     }
     assert events[5].fields["principal"] == "APPLICATION PACKAGE AUTHORITY\\ALL APPLICATION PACKAGES"
     assert events[5].fields["sid"] == "S-1-15-2-1"
@@ -46,14 +66,26 @@ def test_english_display() -> None:
     assert agent["grants_write_to"] == ["NT AUTHORITY\\SYSTEM"]
     deny = events[8].fields
     assert (deny["principal"], deny["sid"], deny["ace_type"], deny["flags"], deny["mask"]) == (
-        "CONTOSO\\svc agent", None, "deny", ["OI", "CI"], 0x140116)
+        "CONTOSO\\svc agent",
+        None,
+        "deny",
+        ["OI", "CI"],
+        0x140116,
+    )
     users = events[10].fields
     assert (users["inherited"], users["flags"], users["rights"]) == (
-        True, ["ID", "OI", "CI"], ["FILE_GENERIC_READ", "FILE_GENERIC_EXECUTE"])
+        True,
+        ["ID", "OI", "CI"],
+        ["FILE_GENERIC_READ", "FILE_GENERIC_EXECUTE"],
+    )
     err = events[12]
     assert err.severity is Severity.ERROR and err.code == 5
-    assert dict(err.fields) == {"object": "C:\\secret", "object_type": "file", "win32": 5,
-                                "message": "Access is denied."}
+    assert dict(err.fields) == {
+        "object": "C:\\secret",
+        "object_type": "file",
+        "win32": 5,
+        "message": "Access is denied.",
+    }
     assert dict(events[13].fields) == {"processed": 0, "failed": 1}
 
 
@@ -73,11 +105,18 @@ def test_save_file_utf16() -> None:
     events, ctx = run(IcaclsParser, p)
     assert ctx.warnings == []
     obj = events[0].fields
-    assert (obj["object"], obj["protected"], obj["grants_write_to"]) == ("amdk8.sys", True,
-                                                                       ["NT SERVICE\\TrustedInstaller"])
+    assert (obj["object"], obj["protected"], obj["grants_write_to"]) == (
+        "amdk8.sys",
+        True,
+        ["NT SERVICE\\TrustedInstaller"],
+    )
     assert obj["sddl"].startswith("D:PAI(A;;FA;;;S-1-5-80-")
     assert [e.fields["principal"] for e in events[1:]] == [
-        "NT SERVICE\\TrustedInstaller", "BUILTIN\\Administrators", "NT AUTHORITY\\SYSTEM", "BUILTIN\\Users"]
+        "NT SERVICE\\TrustedInstaller",
+        "BUILTIN\\Administrators",
+        "NT AUTHORITY\\SYSTEM",
+        "BUILTIN\\Users",
+    ]
 
 
 def test_perms_and_split() -> None:
@@ -94,25 +133,45 @@ def test_perms_and_split() -> None:
 @pytest.mark.parametrize("kind", ["truncated", "garbage", "huge_line", "garbage_lines"])
 def test_damaged_input_warns(kind: str, tmp_path: Path) -> None:
     sample = data_path("parsers", "icacls", "display_en.txt").read_bytes()
-    events, ctx = run(IcaclsParser, damaged_variants(sample, tmp_path)[kind])
+    _events, ctx = run(IcaclsParser, damaged_variants(sample, tmp_path)[kind])
     assert ctx.warnings
 
 
 def test_wrong_encoding_warns() -> None:
-    events, ctx = run(IcaclsParser, data_path("parsers", "icacls", "display_zh.txt"), encoding=Encoding("utf-8"))
+    events, ctx = run(
+        IcaclsParser, data_path("parsers", "icacls", "display_zh.txt"), encoding=Encoding("utf-8")
+    )
     assert any("not valid" in w.message for w in ctx.warnings)
     assert [e.fields.get("principal") for e in events if e.kind == "acl:ace"] == [
-        "NT AUTHORITY\\SYSTEM", "BUILTIN\\Administrators", "BUILTIN\\Users"]
+        "NT AUTHORITY\\SYSTEM",
+        "BUILTIN\\Administrators",
+        "BUILTIN\\Users",
+    ]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(
-    st.binary(max_size=3000),
-    st.lists(st.sampled_from([
-        "C:\\x BUILTIN\\Users:(F)", "     Everyone:(DENY)(W)", "  a:(Q)", "C:\\y: Access is denied.",
-        "Successfully processed 1 files; Failed processing 0 files", "x.sys", "D:(A;;FA;;;SY)", "D:(A;;FA;;;QQ)",
-        ":(F)", " :(F)",
-    ]) | st.text(max_size=80), max_size=20).map(lambda ls: "\r\n".join(ls).encode("utf-8")),
-))
+@given(
+    st.one_of(
+        st.binary(max_size=3000),
+        st.lists(
+            st.sampled_from(
+                [
+                    "C:\\x BUILTIN\\Users:(F)",
+                    "     Everyone:(DENY)(W)",
+                    "  a:(Q)",
+                    "C:\\y: Access is denied.",
+                    "Successfully processed 1 files; Failed processing 0 files",
+                    "x.sys",
+                    "D:(A;;FA;;;SY)",
+                    "D:(A;;FA;;;QQ)",
+                    ":(F)",
+                    " :(F)",
+                ]
+            )
+            | st.text(max_size=80),
+            max_size=20,
+        ).map(lambda ls: "\r\n".join(ls).encode("utf-8")),
+    )
+)
 def test_property_arbitrary_bytes_never_raise(data: bytes) -> None:
     run_bytes(IcaclsParser, data)

@@ -23,8 +23,15 @@ def test_version5_utf16() -> None:
     assert ctx.warnings == []
     assert dict(events[0].fields) == {"key": KEY, "key_abbrev": SHORT, "deleted": False}
     values = {e.fields["name"]: e for e in events if e.kind == "reg:value"}
-    assert dict(values["Start"].fields) == {"key": KEY, "key_abbrev": SHORT, "name": "Start", "type": "REG_DWORD",
-                                            "data": 3, "raw": "dword:00000003", "deleted": False}
+    assert dict(values["Start"].fields) == {
+        "key": KEY,
+        "key_abbrev": SHORT,
+        "name": "Start",
+        "type": "REG_DWORD",
+        "data": 3,
+        "raw": "dword:00000003",
+        "deleted": False,
+    }
     img = values["ImagePath"]
     assert img.origin.line == 6  # first line of the continued value
     assert img.fields["type"] == "REG_EXPAND_SZ" and img.fields["data"] == "system32\\DRIVERS\\amdk8.sys"
@@ -38,7 +45,10 @@ def test_version5_utf16() -> None:
     assert (gone["deleted"], gone["type"], gone["data"]) == (True, None, None)
     last = events[-1]
     assert last.kind == "reg:key" and dict(last.fields) == {
-        "key": "HKEY_LOCAL_MACHINE\\SOFTWARE\\Obsolete", "key_abbrev": "HKLM\\SOFTWARE\\Obsolete", "deleted": True}
+        "key": "HKEY_LOCAL_MACHINE\\SOFTWARE\\Obsolete",
+        "key_abbrev": "HKLM\\SOFTWARE\\Obsolete",
+        "deleted": True,
+    }
 
 
 def test_regedit4_gbk() -> None:
@@ -47,7 +57,11 @@ def test_regedit4_gbk() -> None:
     events, ctx = run(RegFileParser, p)
     assert ctx.warnings == []
     v = {e.fields["name"]: e.fields["data"] for e in events if e.kind == "reg:value"}
-    assert v == {"AppInit_DLLs": "C:\\PROGRA~1\\TMS\\x64\\schk.dll", "LoadAppInit_DLLs": 1, "Note": "%SystemRoot%"}
+    assert v == {
+        "AppInit_DLLs": "C:\\PROGRA~1\\TMS\\x64\\schk.dll",
+        "LoadAppInit_DLLs": 1,
+        "Note": "%SystemRoot%",
+    }
     assert events[0].fields["key_abbrev"] == "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Windows"
 
 
@@ -62,8 +76,9 @@ def test_decode_blob() -> None:
 def test_bad_values_warn(tmp_path: Path) -> None:
     p = tmp_path / "bad.reg"
     p.write_bytes(
-        "REGEDIT4\r\n\"Orphan\"=dword:1\r\n[HKEY_CURRENT_USER\\X]\r\n\"a\"=hex:zz,01\r\n\"b\"=\"unterminated\r\n"
-        "\"c\"=dword:123456789\r\njunk line\r\n\"d\"=hex:01,\\\r\n".encode())
+        'REGEDIT4\r\n"Orphan"=dword:1\r\n[HKEY_CURRENT_USER\\X]\r\n"a"=hex:zz,01\r\n"b"="unterminated\r\n'
+        '"c"=dword:123456789\r\njunk line\r\n"d"=hex:01,\\\r\n'.encode("ascii")
+    )
     events, ctx = run(RegFileParser, p)
     assert [e.kind for e in events] == ["reg:key", "reg:value"]
     assert events[1].fields["name"] == "d" and events[1].fields["data"] == "01"
@@ -74,32 +89,52 @@ def test_bad_values_warn(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["truncated", "garbage", "huge_line", "garbage_lines"])
 def test_damaged_input_warns(kind: str, tmp_path: Path) -> None:
     sample = data_path("parsers", "regfile", "export_v4.reg").read_bytes()
-    events, ctx = run(RegFileParser, damaged_variants(sample, tmp_path)[kind])
+    _events, ctx = run(RegFileParser, damaged_variants(sample, tmp_path)[kind])
     assert ctx.warnings
 
 
 def test_huge_continued_value_is_cut(tmp_path: Path) -> None:
     line = ("00," * 30 + "\\\r\n  ").encode()
     p = tmp_path / "big.reg"
-    p.write_bytes(b"REGEDIT4\r\n[HKEY_CURRENT_USER\\X]\r\n\"big\"=hex:" + line * 100_000 + b"01\r\n")
-    events, ctx = run(RegFileParser, p)
+    p.write_bytes(b'REGEDIT4\r\n[HKEY_CURRENT_USER\\X]\r\n"big"=hex:' + line * 100_000 + b"01\r\n")
+    _events, ctx = run(RegFileParser, p)
     assert any("cut" in w.message for w in ctx.warnings)
 
 
 def test_wrong_encoding_warns() -> None:
     from culprit.textio import Encoding
 
-    events, ctx = run(RegFileParser, data_path("parsers", "regfile", "export_v4.reg"), encoding=Encoding("utf-16-le"))
+    _events, ctx = run(
+        RegFileParser, data_path("parsers", "regfile", "export_v4.reg"), encoding=Encoding("utf-16-le")
+    )
     assert ctx.warnings
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(
-    st.binary(max_size=3000),
-    st.lists(st.sampled_from([
-        "Windows Registry Editor Version 5.00", "REGEDIT4", "[HKEY_CURRENT_USER\\X]", "[-]", "[]",
-        '"a"=hex(7):41,00,\\', "  00,00", '"b"=hex(b):01', '@=-', '"c"=dword:', '"d"="x\\"', '"e"=hex(zz):00',
-    ]) | st.text(max_size=80), max_size=20).map(lambda ls: "\r\n".join(ls).encode("utf-8")),
-))
+@given(
+    st.one_of(
+        st.binary(max_size=3000),
+        st.lists(
+            st.sampled_from(
+                [
+                    "Windows Registry Editor Version 5.00",
+                    "REGEDIT4",
+                    "[HKEY_CURRENT_USER\\X]",
+                    "[-]",
+                    "[]",
+                    '"a"=hex(7):41,00,\\',
+                    "  00,00",
+                    '"b"=hex(b):01',
+                    "@=-",
+                    '"c"=dword:',
+                    '"d"="x\\"',
+                    '"e"=hex(zz):00',
+                ]
+            )
+            | st.text(max_size=80),
+            max_size=20,
+        ).map(lambda ls: "\r\n".join(ls).encode("utf-8")),
+    )
+)
 def test_property_arbitrary_bytes_never_raise(data: bytes) -> None:
     run_bytes(RegFileParser, data)

@@ -15,10 +15,20 @@ from tests.conftest import data_path
 from tests.parsers._tooloutput import damaged_variants, run, run_bytes, sniffed
 
 AMDK8 = {
-    "service": "AmdK8", "type": 1, "type_name": "KERNEL_DRIVER", "start_type": 1, "start_type_name": "SYSTEM_START",
-    "delayed": False, "error_control": 1, "error_control_name": "NORMAL",
-    "binary_path": "\\SystemRoot\\system32\\DRIVERS\\amdk8.sys", "load_order_group": "Extended Base", "tag": 0,
-    "display_name": "AMD K8 Processor Driver", "dependencies": [], "service_start_name": "",
+    "service": "AmdK8",
+    "type": 1,
+    "type_name": "KERNEL_DRIVER",
+    "start_type": 1,
+    "start_type_name": "SYSTEM_START",
+    "delayed": False,
+    "error_control": 1,
+    "error_control_name": "NORMAL",
+    "binary_path": "\\SystemRoot\\system32\\DRIVERS\\amdk8.sys",
+    "load_order_group": "Extended Base",
+    "tag": 0,
+    "display_name": "AMD K8 Processor Driver",
+    "dependencies": [],
+    "service_start_name": "",
 }
 
 
@@ -32,10 +42,19 @@ def test_english_two_services() -> None:
     assert events[0].origin.line == 3
     wu = dict(events[1].fields)
     assert wu == {
-        "service": "wuauserv", "type": 0x20, "type_name": "WIN32_SHARE_PROCESS", "start_type": 2,
-        "start_type_name": "AUTO_START", "delayed": True, "error_control": 1, "error_control_name": "NORMAL",
-        "binary_path": "C:\\Windows\\system32\\svchost.exe -k netsvcs", "load_order_group": "", "tag": 0,
-        "display_name": "Windows Update", "dependencies": ["rpcss", "DcomLaunch"],
+        "service": "wuauserv",
+        "type": 0x20,
+        "type_name": "WIN32_SHARE_PROCESS",
+        "start_type": 2,
+        "start_type_name": "AUTO_START",
+        "delayed": True,
+        "error_control": 1,
+        "error_control_name": "NORMAL",
+        "binary_path": "C:\\Windows\\system32\\svchost.exe -k netsvcs",
+        "load_order_group": "",
+        "tag": 0,
+        "display_name": "Windows Update",
+        "dependencies": ["rpcss", "DcomLaunch"],
         "service_start_name": "LocalSystem",
     }
 
@@ -68,13 +87,27 @@ def test_wrong_encoding_warns() -> None:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(
-    st.binary(max_size=3000),
-    st.lists(st.sampled_from([
-        "[SC] QueryServiceConfig SUCCESS", "SERVICE_NAME: x", "        TYPE               : zz  KERNEL",
-        "        START_TYPE         : 2   AUTO_START  (DELAYED)", "                           : dep",
-        "        TAG                : x", "[SC] OpenService FAILED 5:", "[SC] x FAILED", "C:\\>sc qc x",
-    ]) | st.text(max_size=80), max_size=20).map(lambda ls: "\r\n".join(ls).encode("utf-8")),
-))
+@given(
+    st.one_of(
+        st.binary(max_size=3000),
+        st.lists(
+            st.sampled_from(
+                [
+                    "[SC] QueryServiceConfig SUCCESS",
+                    "SERVICE_NAME: x",
+                    "        TYPE               : zz  KERNEL",
+                    "        START_TYPE         : 2   AUTO_START  (DELAYED)",
+                    "                           : dep",
+                    "        TAG                : x",
+                    "[SC] OpenService FAILED 5:",
+                    "[SC] x FAILED",
+                    "C:\\>sc qc x",
+                ]
+            )
+            | st.text(max_size=80),
+            max_size=20,
+        ).map(lambda ls: "\r\n".join(ls).encode("utf-8")),
+    )
+)
 def test_property_arbitrary_bytes_never_raise(data: bytes) -> None:
     run_bytes(ScQcParser, data)

@@ -26,7 +26,11 @@ def object_name(path: str) -> tuple[str, str]:
 
 
 def ace_events(
-    aces: Sequence[sddl.Ace], obj: str, otype: str, origin: Origin, names: dict[str, str] | None = None,
+    aces: Sequence[sddl.Ace],
+    obj: str,
+    otype: str,
+    origin: Origin,
+    names: dict[str, str] | None = None,
     rights_text: Sequence[str] | None = None,
 ) -> Iterator[Event]:
     """One ``acl:ace`` event per ACE (all with the same origin: the line that holds them)."""
@@ -34,22 +38,40 @@ def ace_events(
     for i, a in enumerate(aces):
         principal = names.get(a.sid) or sddl.sid_name(a.sid) or a.sid
         fields: dict[str, Any] = {
-            "object": clip(obj), "object_type": otype, "index": i, "principal": principal,
+            "object": clip(obj),
+            "object_type": otype,
+            "index": i,
+            "principal": principal,
             "sid": a.sid if a.sid.upper().startswith("S-1-") else None,
-            "ace_type": a.ace_type, "rights": sddl.rights_names(a.mask, otype), "mask": a.mask,
-            "inherited": a.inherited, "inherit_only": a.inherit_only, "flags": list(a.flags),
+            "ace_type": a.ace_type,
+            "rights": sddl.rights_names(a.mask, otype),
+            "mask": a.mask,
+            "inherited": a.inherited,
+            "inherit_only": a.inherit_only,
+            "flags": list(a.flags),
         }
         if rights_text is not None and i < len(rights_text):
             fields["rights_text"] = rights_text[i]
         verb = {"allow": "allows", "deny": "denies"}.get(a.ace_type, a.ace_type)
-        yield Event(kind="acl:ace", origin=origin, fields=fields,
-                    message=f"{obj}: {verb} {principal} {'/'.join(fields['rights'])}")
+        yield Event(
+            kind="acl:ace",
+            origin=origin,
+            fields=fields,
+            message=f"{obj}: {verb} {principal} {'/'.join(fields['rights'])}",
+        )
 
 
 def object_event(
-    obj: str, otype: str, origin: Origin, aces: Sequence[sddl.Ace] | None, *,
-    sd: sddl.SecurityDescriptor | None = None, owner: str | None = None, group: str | None = None,
-    names: dict[str, str] | None = None, repeat_of: int | None = None,
+    obj: str,
+    otype: str,
+    origin: Origin,
+    aces: Sequence[sddl.Ace] | None,
+    *,
+    sd: sddl.SecurityDescriptor | None = None,
+    owner: str | None = None,
+    group: str | None = None,
+    names: dict[str, str] | None = None,
+    repeat_of: int | None = None,
 ) -> Event:
     """The ``acl:object`` event: owner, SDDL and the computed write/full-control summary."""
     names = names or {}
@@ -57,7 +79,8 @@ def object_event(
     owner_sid = sd.owner if sd else (sddl.sid_for_name(owner) if owner else None)
     group_sid = sd.group if sd else (sddl.sid_for_name(group) if group else None)
     fields: dict[str, Any] = {
-        "object": clip(obj), "object_type": otype,
+        "object": clip(obj),
+        "object_type": otype,
         "owner": owner or (sddl.sid_name(owner_sid) or owner_sid if owner_sid else None),
         "owner_sid": owner_sid,
         "group": group or (sddl.sid_name(group_sid) or group_sid if group_sid else None),
@@ -72,4 +95,6 @@ def object_event(
         "repeat_of": repeat_of,
     }
     writers = ", ".join(summary.grants_write_to) or "nobody"
-    return Event(kind="acl:object", origin=origin, fields=fields, message=f"{obj}: write allowed to {writers}")
+    return Event(
+        kind="acl:object", origin=origin, fields=fields, message=f"{obj}: write allowed to {writers}"
+    )

@@ -1,11 +1,13 @@
 """``driverquery`` output: ``/v /fo csv`` (preferred), plain CSV, and the table forms.
 
-Format: the verbose CSV has 15 quoted columns in a fixed order::
+Format: the verbose CSV has 15 quoted columns in a fixed order (one record a line; wrapped here)::
 
     "Module Name","Display Name","Description","Driver Type","Start Mode","State","Status",
-    "Accept Stop","Accept Pause","Paged Pool(bytes)","Code(bytes)","BSS(bytes)","Link Date","Path","Init(bytes)"
+    "Accept Stop","Accept Pause","Paged Pool(bytes)","Code(bytes)","BSS(bytes)","Link Date","Path",
+    "Init(bytes)"
     "AmdK8","AMD K8 Processor Driver","AMD K8 Processor Driver","Kernel ","System","Running","OK",
-    "TRUE","FALSE","69,632","462,848","0","7/14/2009 7:19:25 AM","C:\\Windows\\system32\\drivers\\amdk8.sys","4,096"
+    "TRUE","FALSE","69,632","462,848","0","7/14/2009 7:19:25 AM",
+    "C:\\Windows\\system32\\drivers\\amdk8.sys","4,096"
 
 ``Driver Type`` has a trailing space; numbers carry thousands separators; headers and values are
 localized (zh-CN: ``"模块名","显示名称",...,"状态","状态",...`` — State and Status are both
@@ -49,29 +51,63 @@ from culprit.parsers._tables import (
 )
 from culprit.parsers.base import ParseContext, Parser, Source
 
-VERBOSE = ("module", "display_name", "description", "driver_type", "start_mode", "state", "status",
-           "accept_stop", "accept_pause", "paged_pool", "code_bytes", "bss", "link_date", "path", "init_bytes")
+VERBOSE = (
+    "module",
+    "display_name",
+    "description",
+    "driver_type",
+    "start_mode",
+    "state",
+    "status",
+    "accept_stop",
+    "accept_pause",
+    "paged_pool",
+    "code_bytes",
+    "bss",
+    "link_date",
+    "path",
+    "init_bytes",
+)
 SHORT = ("module", "display_name", "driver_type", "link_date")
 SIGNED = ("device_name", "inf", "signed", "manufacturer")
 
 HEADERS: dict[str, str] = {
     norm_header(k): v
     for k, v in {
-        "Module Name": "module", "模块名": "module", "模块名称": "module",
-        "Display Name": "display_name", "显示名称": "display_name",
-        "Description": "description", "描述": "description",
-        "Driver Type": "driver_type", "驱动程序类型": "driver_type",
-        "Start Mode": "start_mode", "启动模式": "start_mode",
-        "State": "state", "Status": "status", "状态": "state",
-        "Accept Stop": "accept_stop", "接受停止": "accept_stop",
-        "Accept Pause": "accept_pause", "接受暂停": "accept_pause",
-        "Paged Pool(bytes)": "paged_pool", "分页缓冲池(字节)": "paged_pool",
-        "Code(bytes)": "code_bytes", "代码(字节)": "code_bytes",
-        "BSS(bytes)": "bss", "BSS(字节)": "bss",
-        "Link Date": "link_date", "链接日期": "link_date",
-        "Path": "path", "路径": "path",
-        "Init(bytes)": "init_bytes", "Init(字节)": "init_bytes",
-        "DeviceName": "device_name", "InfName": "inf", "IsSigned": "signed", "Manufacturer": "manufacturer",
+        "Module Name": "module",
+        "模块名": "module",
+        "模块名称": "module",
+        "Display Name": "display_name",
+        "显示名称": "display_name",
+        "Description": "description",
+        "描述": "description",
+        "Driver Type": "driver_type",
+        "驱动程序类型": "driver_type",
+        "Start Mode": "start_mode",
+        "启动模式": "start_mode",
+        "State": "state",
+        "Status": "status",
+        "状态": "state",
+        "Accept Stop": "accept_stop",
+        "接受停止": "accept_stop",
+        "Accept Pause": "accept_pause",
+        "接受暂停": "accept_pause",
+        "Paged Pool(bytes)": "paged_pool",
+        "分页缓冲池(字节)": "paged_pool",
+        "Code(bytes)": "code_bytes",
+        "代码(字节)": "code_bytes",
+        "BSS(bytes)": "bss",
+        "BSS(字节)": "bss",
+        "Link Date": "link_date",
+        "链接日期": "link_date",
+        "Path": "path",
+        "路径": "path",
+        "Init(bytes)": "init_bytes",
+        "Init(字节)": "init_bytes",
+        "DeviceName": "device_name",
+        "InfName": "inf",
+        "IsSigned": "signed",
+        "Manufacturer": "manufacturer",
     }.items()
 }
 
@@ -79,12 +115,33 @@ HEADERS: dict[str, str] = {
 VALUES: dict[str, str] = {
     norm_header(k): v
     for k, v in {
-        "内核": "Kernel", "Kernel": "Kernel", "文件系统": "File System", "File System": "File System",
-        "引导": "Boot", "Boot": "Boot", "系统": "System", "System": "System", "自动": "Auto", "Auto": "Auto",
-        "手动": "Manual", "Manual": "Manual", "已禁用": "Disabled", "禁用": "Disabled", "Disabled": "Disabled",
-        "正在运行": "Running", "Running": "Running", "已停止": "Stopped", "Stopped": "Stopped",
-        "正常": "OK", "OK": "OK", "错误": "Error", "Error": "Error", "降级": "Degraded", "Degraded": "Degraded",
-        "未知": "Unknown", "Unknown": "Unknown",
+        "内核": "Kernel",
+        "Kernel": "Kernel",
+        "文件系统": "File System",
+        "File System": "File System",
+        "引导": "Boot",
+        "Boot": "Boot",
+        "系统": "System",
+        "System": "System",
+        "自动": "Auto",
+        "Auto": "Auto",
+        "手动": "Manual",
+        "Manual": "Manual",
+        "已禁用": "Disabled",
+        "禁用": "Disabled",
+        "Disabled": "Disabled",
+        "正在运行": "Running",
+        "Running": "Running",
+        "已停止": "Stopped",
+        "Stopped": "Stopped",
+        "正常": "OK",
+        "OK": "OK",
+        "错误": "Error",
+        "Error": "Error",
+        "降级": "Degraded",
+        "Degraded": "Degraded",
+        "未知": "Unknown",
+        "Unknown": "Unknown",
     }.items()
 }
 _NUMERIC = ("paged_pool", "code_bytes", "bss", "init_bytes")
@@ -193,8 +250,9 @@ class DriverqueryParser(Parser):
             ctx.warn("line is not driverquery output", pending[0])
 
     @staticmethod
-    def _event(row: dict[str | None, str], lineno: int, offset: int, line: str,
-               ctx: ParseContext) -> Iterator[Event]:
+    def _event(
+        row: dict[str | None, str], lineno: int, offset: int, line: str, ctx: ParseContext
+    ) -> Iterator[Event]:
         module = (row.get("module") or "").strip()
         if not module:
             ctx.warn("driverquery row without a module name", lineno)

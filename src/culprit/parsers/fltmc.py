@@ -51,23 +51,46 @@ from culprit.parsers.base import ParseContext, Parser, Source
 HEADERS: dict[str, str] = {
     norm_header(k): v
     for k, v in {
-        "Filter Name": "filter", "筛选器名称": "filter", "Filter": "filter", "筛选器": "filter",
-        "Num Instances": "instances", "数字实例": "instances", "实例数": "instances",
-        "Altitude": "altitude", "海拔高度": "altitude", "高度": "altitude",
-        "Frame": "frame", "框架": "frame",
-        "Volume Name": "volume", "卷名": "volume", "卷名称": "volume",
-        "Instance Name": "instance", "实例名称": "instance", "实例名": "instance",
-        "SprtFtrs": "supported_features", "VlStatus": "volume_status",
+        "Filter Name": "filter",
+        "筛选器名称": "filter",
+        "Filter": "filter",
+        "筛选器": "filter",
+        "Num Instances": "instances",
+        "数字实例": "instances",
+        "实例数": "instances",
+        "Altitude": "altitude",
+        "海拔高度": "altitude",
+        "高度": "altitude",
+        "Frame": "frame",
+        "框架": "frame",
+        "Volume Name": "volume",
+        "卷名": "volume",
+        "卷名称": "volume",
+        "Instance Name": "instance",
+        "实例名称": "instance",
+        "实例名": "instance",
+        "SprtFtrs": "supported_features",
+        "VlStatus": "volume_status",
     }.items()
 }
 FILTER_COLUMNS = ("filter", "instances", "altitude", "frame")
-INSTANCE_COLUMNS = ("filter", "volume", "altitude", "instance", "frame", "supported_features", "volume_status")
+INSTANCE_COLUMNS = (
+    "filter",
+    "volume",
+    "altitude",
+    "instance",
+    "frame",
+    "supported_features",
+    "volume_status",
+)
 
 # 385200   385250.5   389998.99
 _ALTITUDE = re.compile(r"^\d{1,6}(?:\.\d+)?$")
 # AcmeLegacy                                     389998.99   <Legacy>
-_TOKENS = re.compile(r"^(?P<filter>\S+)\s+(?:(?P<instances>\d+)\s+)?(?P<altitude>\d{1,6}(?:\.\d+)?)\s+"
-                     r"(?P<frame>\d+|<[^>]*>)\s*$")
+_TOKENS = re.compile(
+    r"^(?P<filter>\S+)\s+(?:(?P<instances>\d+)\s+)?(?P<altitude>\d{1,6}(?:\.\d+)?)\s+"
+    r"(?P<frame>\d+|<[^>]*>)\s*$"
+)
 # Filter listing failed with error: 0x80070005
 _FAILED = re.compile(r"(?:failed|失败).*?(0x[0-9A-Fa-f]{8})", re.I)
 # PROCMON24                               4       385200         0
@@ -114,8 +137,13 @@ class FltmcParser(Parser):
             if m:
                 if error:
                     yield _error(error, ctx)
-                error = {"line": lineno, "offset": offset, "text": line, "hresult": int(m.group(1), 16),
-                         "detail": ""}
+                error = {
+                    "line": lineno,
+                    "offset": offset,
+                    "text": line,
+                    "hresult": int(m.group(1), 16),
+                    "detail": "",
+                }
                 prev = None
                 continue
             if error is not None and spans is None and not is_rule(line):
@@ -125,9 +153,7 @@ class FltmcParser(Parser):
                 spans = rule_spans(line)
                 header = prev[2] if prev else ""
                 keys = header_keys(header_cells(header, spans), HEADERS)
-                if "volume" in keys or "instance" in keys or (
-                    not any(keys) and len(spans) >= 5
-                ):
+                if "volume" in keys or "instance" in keys or (not any(keys) and len(spans) >= 5):
                     kind = "fltmc:instance"
                     default = INSTANCE_COLUMNS
                 else:
@@ -154,8 +180,15 @@ class FltmcParser(Parser):
             ctx.warn("line outside a fltmc table ignored", prev[0])
 
     @staticmethod
-    def _row(line: str, lineno: int, offset: int, spans: list[tuple[int, int]],
-             columns: tuple[str | None, ...], kind: str, ctx: ParseContext) -> Event | None:
+    def _row(
+        line: str,
+        lineno: int,
+        offset: int,
+        spans: list[tuple[int, int]],
+        columns: tuple[str | None, ...],
+        kind: str,
+        ctx: ParseContext,
+    ) -> Event | None:
         cells = cut(line, spans)
         row = {k: v for k, v in zip(columns, cells, strict=False) if k}
         if kind == "fltmc:filter" and not _ALTITUDE.match(row.get("altitude", "")):
@@ -184,14 +217,21 @@ class FltmcParser(Parser):
             fields["supported_features"] = row.get("supported_features") or None
             fields["volume_status"] = row.get("volume_status") or None
             msg = f"instance {fields['instance']} of {name} on {fields['volume'] or '(no volume)'}"
-        return Event(kind=kind, origin=Origin(ctx.artifact, line=lineno, offset=offset, text=clip(line)),
-                     message=msg, fields=fields)
+        return Event(
+            kind=kind,
+            origin=Origin(ctx.artifact, line=lineno, offset=offset, text=clip(line)),
+            message=msg,
+            fields=fields,
+        )
 
 
 def _error(err: dict[str, Any], ctx: ParseContext) -> Event:
     text = err["text"].strip()
     return Event(
-        kind="fltmc:error", origin=Origin(ctx.artifact, line=err["line"], offset=err["offset"], text=clip(text)),
-        severity=Severity.ERROR, code=err["hresult"], message=clip(text),
+        kind="fltmc:error",
+        origin=Origin(ctx.artifact, line=err["line"], offset=err["offset"], text=clip(text)),
+        severity=Severity.ERROR,
+        code=err["hresult"],
+        message=clip(text),
         fields={"hresult": err["hresult"], "message": clip(text), "detail": clip(err["detail"])},
     )

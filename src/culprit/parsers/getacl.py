@@ -54,29 +54,59 @@ from culprit.parsers.base import ParseContext, Parser, Source
 # O:BAG:SYD:AI(A;ID;KR;;;BU)(A;CIIOID;GR;;;BU)
 SDDL_LINE = re.compile(r"^\s*(?:O:|G:|D:|S:)[A-Za-z0-9:;()\-_@=!&|<>\"' ,.{}#]*$")
 # Sddl   : O:BAG:SYD:AI(A;ID;KR;;;BU)
-_PROP = re.compile(r"^(?P<prop>Path|Owner|Group|Access|Audit|Sddl|AreAccessRulesProtected|PSPath)\s*:\s?(?P<value>.*)$",
-                   re.I)
+_PROP = re.compile(
+    r"^(?P<prop>Path|Owner|Group|Access|Audit|Sddl|AreAccessRulesProtected|PSPath)\s*:\s?(?P<value>.*)$", re.I
+)
 #          BUILTIN\Administrators Allow  FullControl
 _CONT = re.compile(r"^\s{4,}(?P<value>\S.*)$")
 # BUILTIN\Users Allow  ReadKey        NT AUTHORITY\SYSTEM Allow  268435456
 _ACCESS = re.compile(r"^(?P<principal>.+?)\s+(?P<type>Allow|Deny)\s+(?P<rights>.+)$", re.I)
 # (Get-Acl HKLM:\SYSTEM\X).Sddl     Get-Acl -Path "C:\x y" | Format-List
-_GETACL = re.compile(r"Get-Acl\s+(?:-(?:Literal)?Path\s+)?(?:\"(?P<q>[^\"]+)\"|'(?P<s>[^']+)'|(?P<p>[^\s|)]+))", re.I)
+_GETACL = re.compile(
+    r"Get-Acl\s+(?:-(?:Literal)?Path\s+)?(?:\"(?P<q>[^\"]+)\"|'(?P<s>[^']+)'|(?P<p>[^\s|)]+))", re.I
+)
 _KEY_RIGHTS = re.compile(r"\((?:[A-Z]*;){2}(?:[A-Z]{2})*K[ARWX]", re.I)
 
 REGISTRY_RIGHTS = {
-    "fullcontrol": sddl.KEY_ALL_ACCESS, "readkey": sddl.KEY_READ, "writekey": sddl.KEY_WRITE,
-    "executekey": sddl.KEY_EXECUTE, "queryvalues": 0x1, "setvalue": 0x2, "createsubkey": 0x4,
-    "enumeratesubkeys": 0x8, "notify": 0x10, "createlink": 0x20, "delete": 0x10000,
-    "readpermissions": 0x20000, "changepermissions": 0x40000, "takeownership": 0x80000,
+    "fullcontrol": sddl.KEY_ALL_ACCESS,
+    "readkey": sddl.KEY_READ,
+    "writekey": sddl.KEY_WRITE,
+    "executekey": sddl.KEY_EXECUTE,
+    "queryvalues": 0x1,
+    "setvalue": 0x2,
+    "createsubkey": 0x4,
+    "enumeratesubkeys": 0x8,
+    "notify": 0x10,
+    "createlink": 0x20,
+    "delete": 0x10000,
+    "readpermissions": 0x20000,
+    "changepermissions": 0x40000,
+    "takeownership": 0x80000,
 }
 FILE_RIGHTS = {
-    "fullcontrol": sddl.FILE_ALL_ACCESS, "modify": 0x1301BF, "readandexecute": 0x1200A9, "read": 0x120089,
-    "write": 0x116, "readdata": 0x1, "listdirectory": 0x1, "writedata": 0x2, "createfiles": 0x2,
-    "appenddata": 0x4, "createdirectories": 0x4, "readextendedattributes": 0x8, "writeextendedattributes": 0x10,
-    "executefile": 0x20, "traverse": 0x20, "deletesubdirectoriesandfiles": 0x40, "readattributes": 0x80,
-    "writeattributes": 0x100, "delete": 0x10000, "readpermissions": 0x20000, "changepermissions": 0x40000,
-    "takeownership": 0x80000, "synchronize": 0x100000,
+    "fullcontrol": sddl.FILE_ALL_ACCESS,
+    "modify": 0x1301BF,
+    "readandexecute": 0x1200A9,
+    "read": 0x120089,
+    "write": 0x116,
+    "readdata": 0x1,
+    "listdirectory": 0x1,
+    "writedata": 0x2,
+    "createfiles": 0x2,
+    "appenddata": 0x4,
+    "createdirectories": 0x4,
+    "readextendedattributes": 0x8,
+    "writeextendedattributes": 0x10,
+    "executefile": 0x20,
+    "traverse": 0x20,
+    "deletesubdirectoriesandfiles": 0x40,
+    "readattributes": 0x80,
+    "writeattributes": 0x100,
+    "delete": 0x10000,
+    "readpermissions": 0x20000,
+    "changepermissions": 0x40000,
+    "takeownership": 0x80000,
+    "synchronize": 0x100000,
 }
 
 
@@ -182,12 +212,17 @@ class GetAclParser(Parser):
         if block is not None:
             yield from self._block(block, hint, seen, ctx)
 
-    def _block(self, block: dict[str, Any], hint: str | None, seen: dict[tuple[str, str], int],
-               ctx: ParseContext) -> Iterator[Event]:
+    def _block(
+        self, block: dict[str, Any], hint: str | None, seen: dict[tuple[str, str], int], ctx: ParseContext
+    ) -> Iterator[Event]:
         path = block.get("path") or hint
         if block.get("sddl"):
-            origin = Origin(ctx.artifact, line=block["sddl_line"], offset=block["sddl_offset"],
-                            text=clip(block["sddl_text"]))
+            origin = Origin(
+                ctx.artifact,
+                line=block["sddl_line"],
+                offset=block["sddl_offset"],
+                text=clip(block["sddl_text"]),
+            )
             yield from self._sddl(block["sddl"], path, block, origin, seen, ctx)
             return
         # No SDDL: build the ACEs from the Access lines.
@@ -206,12 +241,26 @@ class GetAclParser(Parser):
             kind = "allow" if m.group("type").lower() == "allow" else "deny"
             aces.append(sddl.Ace(kind, "A" if kind == "allow" else "D", (), mask, sid, principal))
         origin = Origin(ctx.artifact, line=block["_line"], offset=block["_offset"], text=clip(block["_text"]))
-        yield object_event(obj, otype, origin, aces, owner=block.get("owner") or None,
-                           group=block.get("group") or None, names=names)
+        yield object_event(
+            obj,
+            otype,
+            origin,
+            aces,
+            owner=block.get("owner") or None,
+            group=block.get("group") or None,
+            names=names,
+        )
         yield from ace_events(aces, obj, otype, origin, names)
 
-    def _sddl(self, text: str, path: str | None, block: dict[str, Any] | None, origin: Origin,
-              seen: dict[tuple[str, str], int], ctx: ParseContext) -> Iterator[Event]:
+    def _sddl(
+        self,
+        text: str,
+        path: str | None,
+        block: dict[str, Any] | None,
+        origin: Origin,
+        seen: dict[tuple[str, str], int],
+        ctx: ParseContext,
+    ) -> Iterator[Event]:
         try:
             sd = sddl.parse_sddl(text)
         except sddl.SddlError as e:
@@ -233,8 +282,17 @@ class GetAclParser(Parser):
             seen[(obj.casefold(), sd.sddl)] = origin.line
         owner = block.get("owner") if block else None
         group = block.get("group") if block else None
-        yield object_event(obj, otype, origin, aces, sd=sd, owner=owner or None, group=group or None,
-                           names=names, repeat_of=repeat)
+        yield object_event(
+            obj,
+            otype,
+            origin,
+            aces,
+            sd=sd,
+            owner=owner or None,
+            group=group or None,
+            names=names,
+            repeat_of=repeat,
+        )
         if repeat is None and aces:
             yield from ace_events(aces, obj, otype, origin, names)
 

@@ -39,12 +39,37 @@ from culprit.parsers._acl import ace_events, object_event, object_name
 from culprit.parsers._tables import PROMPT, clip, command_args, to_columns, tool_lines, win32_of_message
 from culprit.parsers.base import ParseContext, Parser, Source
 
-SIMPLE = {"F": sddl.FILE_ALL_ACCESS, "M": 0x1301BF, "RX": 0x1200A9, "R": 0x120089, "W": 0x100116,
-          "D": 0x10000, "N": 0}
-SPECIFIC = {"DE": 0x10000, "RC": 0x20000, "WDAC": 0x40000, "WO": 0x80000, "S": 0x100000, "AS": 0x1000000,
-            "MA": 0x2000000, "GR": sddl.GENERIC_READ, "GW": sddl.GENERIC_WRITE, "GE": sddl.GENERIC_EXECUTE,
-            "GA": sddl.GENERIC_ALL, "RD": 0x1, "WD": 0x2, "AD": 0x4, "REA": 0x8, "WEA": 0x10, "X": 0x20,
-            "DC": 0x40, "RA": 0x80, "WA": 0x100}
+SIMPLE = {
+    "F": sddl.FILE_ALL_ACCESS,
+    "M": 0x1301BF,
+    "RX": 0x1200A9,
+    "R": 0x120089,
+    "W": 0x100116,
+    "D": 0x10000,
+    "N": 0,
+}
+SPECIFIC = {
+    "DE": 0x10000,
+    "RC": 0x20000,
+    "WDAC": 0x40000,
+    "WO": 0x80000,
+    "S": 0x100000,
+    "AS": 0x1000000,
+    "MA": 0x2000000,
+    "GR": sddl.GENERIC_READ,
+    "GW": sddl.GENERIC_WRITE,
+    "GE": sddl.GENERIC_EXECUTE,
+    "GA": sddl.GENERIC_ALL,
+    "RD": 0x1,
+    "WD": 0x2,
+    "AD": 0x4,
+    "REA": 0x8,
+    "WEA": 0x10,
+    "X": 0x20,
+    "DC": 0x40,
+    "RA": 0x80,
+    "WA": 0x100,
+}
 FLAGS = {"OI": "OI", "CI": "CI", "IO": "IO", "NP": "NP", "I": "ID"}
 
 # BUILTIN\Administrators:(OI)(CI)(F)      Everyone:(DENY)(W)
@@ -54,8 +79,15 @@ _SUMMARY = re.compile(r"^(?:Successfully processed|已成功处理)\s*(?P<ok>\d+
 # C:\x\y.sys: Access is denied.
 _ERROR = re.compile(r"^(?P<path>(?:[A-Za-z]:\\|\\\\|\.).*?):\s+(?P<message>\S.*)$")
 _SDDL = re.compile(r"^(?:O:|G:|D:|S:)\S+$")
-_KNOWN_DOMAINS = ("NT AUTHORITY\\", "BUILTIN\\", "NT SERVICE\\", "APPLICATION PACKAGE AUTHORITY\\",
-                  "Mandatory Label\\", "AUTORITE NT\\", "S-1-")
+_KNOWN_DOMAINS = (
+    "NT AUTHORITY\\",
+    "BUILTIN\\",
+    "NT SERVICE\\",
+    "APPLICATION PACKAGE AUTHORITY\\",
+    "Mandatory Label\\",
+    "AUTORITE NT\\",
+    "S-1-",
+)
 
 
 def parse_perms(perms: str) -> tuple[str, tuple[str, ...], int] | None:
@@ -123,7 +155,9 @@ class IcaclsParser(Parser):
         lines = text.lstrip("\ufeff").splitlines()[:200]
         aces = sum(1 for ln in lines if (m := ACE_TAIL.match(ln)) and parse_perms(m.group("perms")))
         if any(_SUMMARY.match(ln) for ln in lines) or any(
-            (p := PROMPT.match(ln)) and (a := command_args(p.group("command"))) and a[0].lower().startswith("icacls")
+            (p := PROMPT.match(ln))
+            and (a := command_args(p.group("command")))
+            and a[0].lower().startswith("icacls")
             for ln in lines
         ):
             return 0.95
@@ -131,8 +165,12 @@ class IcaclsParser(Parser):
             return 0.7
         # /save: a path line then an SDDL line
         for i in range(len(lines) - 1):
-            if lines[i].strip() and not _SDDL.match(lines[i]) and _SDDL.match(lines[i + 1].strip()) \
-                    and lines[i + 1].strip().startswith("D:"):
+            if (
+                lines[i].strip()
+                and not _SDDL.match(lines[i])
+                and _SDDL.match(lines[i + 1].strip())
+                and lines[i + 1].strip().startswith("D:")
+            ):
                 return 0.6
         return 0.0
 
@@ -157,9 +195,12 @@ class IcaclsParser(Parser):
                 if block:
                     yield from self._object(block, ctx)
                     block = []
-                yield Event(kind="acl:summary", origin=Origin(ctx.artifact, line=lineno, offset=offset, text=clip(line)),
-                            message=clip(line.strip()),
-                            fields={"processed": int(m.group("ok")), "failed": int(m.group("failed"))})
+                yield Event(
+                    kind="acl:summary",
+                    origin=Origin(ctx.artifact, line=lineno, offset=offset, text=clip(line)),
+                    message=clip(line.strip()),
+                    fields={"processed": int(m.group("ok")), "failed": int(m.group("failed"))},
+                )
                 continue
             if _SDDL.match(line.strip()) and prev is not None:
                 yield from self._saved(prev, (lineno, offset, line), ctx)
@@ -186,10 +227,19 @@ class IcaclsParser(Parser):
                     block = []
                 win32 = win32_of_message(e.group("message"))
                 obj, otype = object_name(e.group("path"))
-                yield Event(kind="acl:error", origin=Origin(ctx.artifact, line=lineno, offset=offset, text=clip(line)),
-                            severity=Severity.ERROR, code=win32, message=clip(line.strip()),
-                            fields={"object": clip(obj), "object_type": otype, "win32": win32,
-                                    "message": clip(e.group("message").strip())})
+                yield Event(
+                    kind="acl:error",
+                    origin=Origin(ctx.artifact, line=lineno, offset=offset, text=clip(line)),
+                    severity=Severity.ERROR,
+                    code=win32,
+                    message=clip(line.strip()),
+                    fields={
+                        "object": clip(obj),
+                        "object_type": otype,
+                        "win32": win32,
+                        "message": clip(e.group("message").strip()),
+                    },
+                )
                 continue
             if prev is not None:
                 ctx.warn("line is not icacls output", prev[0])
@@ -230,8 +280,9 @@ class IcaclsParser(Parser):
         yield object_event(obj, otype, origin, aces, names=names)
         yield from ace_events(aces, obj, otype, origin, names, rights_text=texts)
 
-    def _saved(self, path_line: tuple[int, int, str], sddl_line: tuple[int, int, str],
-               ctx: ParseContext) -> Iterator[Event]:
+    def _saved(
+        self, path_line: tuple[int, int, str], sddl_line: tuple[int, int, str], ctx: ParseContext
+    ) -> Iterator[Event]:
         lineno, offset, text = sddl_line
         try:
             sd = sddl.parse_sddl(text.strip())

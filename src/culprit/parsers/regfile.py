@@ -49,9 +49,18 @@ HEADER_V4 = "REGEDIT4"
 MAX_VALUE_CHARS = 8 * 1024 * 1024  # a continued hex value longer than this is cut with a warning
 
 TYPES = {
-    0: "REG_NONE", 1: "REG_SZ", 2: "REG_EXPAND_SZ", 3: "REG_BINARY", 4: "REG_DWORD",
-    5: "REG_DWORD_BIG_ENDIAN", 6: "REG_LINK", 7: "REG_MULTI_SZ", 8: "REG_RESOURCE_LIST",
-    9: "REG_FULL_RESOURCE_DESCRIPTOR", 10: "REG_RESOURCE_REQUIREMENTS_LIST", 11: "REG_QWORD",
+    0: "REG_NONE",
+    1: "REG_SZ",
+    2: "REG_EXPAND_SZ",
+    3: "REG_BINARY",
+    4: "REG_DWORD",
+    5: "REG_DWORD_BIG_ENDIAN",
+    6: "REG_LINK",
+    7: "REG_MULTI_SZ",
+    8: "REG_RESOURCE_LIST",
+    9: "REG_FULL_RESOURCE_DESCRIPTOR",
+    10: "REG_RESOURCE_REQUIREMENTS_LIST",
+    11: "REG_QWORD",
 }
 
 # [HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\AmdK8]     [-HKEY_CURRENT_USER\Software\X]
@@ -139,9 +148,12 @@ class RegFileParser(Parser):
                     ctx.warn("empty key name", lineno)
                     key = None
                     continue
-                yield Event(kind="reg:key", origin=Origin(ctx.artifact, line=lineno, offset=offset, text=clip(line)),
-                            message=("delete " if deleted else "") + clip(key),
-                            fields={"key": clip(key), "key_abbrev": clip(abbreviate_key(key)), "deleted": deleted})
+                yield Event(
+                    kind="reg:key",
+                    origin=Origin(ctx.artifact, line=lineno, offset=offset, text=clip(line)),
+                    message=("delete " if deleted else "") + clip(key),
+                    fields={"key": clip(key), "key_abbrev": clip(abbreviate_key(key)), "deleted": deleted},
+                )
                 continue
             if _VALUE.match(s):
                 start = (lineno, offset)
@@ -160,8 +172,15 @@ class RegFileParser(Parser):
             if ev:
                 yield ev
 
-    def _value(self, parts: list[str], key: str | None, start: tuple[int, int], ctx: ParseContext,
-               v4: bool, ansi: str) -> Event | None:
+    def _value(
+        self,
+        parts: list[str],
+        key: str | None,
+        start: tuple[int, int],
+        ctx: ParseContext,
+        v4: bool,
+        ansi: str,
+    ) -> Event | None:
         lineno, offset = start
         text = "".join(p.rstrip("\\").strip() if i else p.rstrip("\\") for i, p in enumerate(parts))
         m = _VALUE.match(text)
@@ -173,7 +192,11 @@ class RegFileParser(Parser):
             return None
         name = "" if m.group("default") else _unescape(m.group("name"))
         rest = m.group("rest").strip()
-        fields: dict[str, Any] = {"key": clip(key), "key_abbrev": clip(abbreviate_key(key)), "name": clip(name)}
+        fields: dict[str, Any] = {
+            "key": clip(key),
+            "key_abbrev": clip(abbreviate_key(key)),
+            "name": clip(name),
+        }
         decoded = self._data(rest, v4, ansi)
         if decoded is None:
             ctx.warn(f"value data not understood: {rest[:60]!r}", lineno)
@@ -184,8 +207,12 @@ class RegFileParser(Parser):
         fields.update({"type": rtype, "data": data, "raw": clip(rest), "deleted": deleted})
         label = name or "(Default)"
         msg = f"delete {label}" if deleted else f"{label} {rtype} {clip(str(data), 200)}"
-        return Event(kind="reg:value", origin=Origin(ctx.artifact, line=lineno, offset=offset, text=clip(parts[0])),
-                     message=msg, fields=fields)
+        return Event(
+            kind="reg:value",
+            origin=Origin(ctx.artifact, line=lineno, offset=offset, text=clip(parts[0])),
+            message=msg,
+            fields=fields,
+        )
 
     @staticmethod
     def _data(rest: str, v4: bool, ansi: str) -> tuple[str | None, Any, bool] | None:

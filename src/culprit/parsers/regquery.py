@@ -53,16 +53,31 @@ from culprit.parsers._tables import (
 from culprit.parsers.base import ParseContext, Parser, Source
 
 # HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\AmdK8
-KEY_LINE = re.compile(r"^(?:HKEY_(?:LOCAL_MACHINE|CURRENT_USER|CLASSES_ROOT|USERS|CURRENT_CONFIG)|HKLM|HKCU|HKCR|HKU|HKCC)"
-                      r"(?:\\.*)?$", re.I)
+KEY_LINE = re.compile(
+    r"^(?:HKEY_(?:LOCAL_MACHINE|CURRENT_USER|CLASSES_ROOT|USERS|CURRENT_CONFIG)|HKLM|HKCU|HKCR|HKU|HKCC)"
+    r"(?:\\.*)?$",
+    re.I,
+)
 #     Start    REG_DWORD    0x1
 VALUE_LINE = re.compile(r"^ {4}(?P<name>.*?) {4}(?P<type>REG_[A-Z0-9_]+)(?: {4}(?P<data>.*))?$")
 # End of search: 2 match(es) found.    搜索结束: 找到 2 匹配。
 _END = re.compile(r"^\s*(?:End of search|搜索结束)\b", re.I)
 DEFAULT_NAMES = {"(default)", "(默认)", "(預設)"}
 NOT_SET = {"(value not set)", "(数值未设置)", "(值未设置)"}
-OPERATIONS = {"query", "add", "delete", "copy", "save", "restore", "load", "unload", "compare", "export",
-              "import", "flags"}
+OPERATIONS = {
+    "query",
+    "add",
+    "delete",
+    "copy",
+    "save",
+    "restore",
+    "load",
+    "unload",
+    "compare",
+    "export",
+    "import",
+    "flags",
+}
 
 
 def convert_data(reg_type: str, raw: str) -> Any:
@@ -91,8 +106,12 @@ def parse_command(command: str) -> dict[str, Any] | None:
     if exe not in ("reg", "reg.exe") or len(args) < 2:
         return None
     op = args[1].casefold()
-    out: dict[str, Any] = {"operation": op if op in OPERATIONS else args[1], "key": None, "name": None,
-                           "command": clip(command.strip())}
+    out: dict[str, Any] = {
+        "operation": op if op in OPERATIONS else args[1],
+        "key": None,
+        "name": None,
+        "command": clip(command.strip()),
+    }
     rest = args[2:]
     if rest and not rest[0].startswith("/"):
         out["key"] = rest[0]
@@ -144,8 +163,12 @@ class RegQueryParser(Parser):
                 continue
             if KEY_LINE.match(line):
                 key = line.strip()
-                yield Event(kind="reg:key", origin=origin, message=clip(key),
-                            fields={"key": clip(key), "key_abbrev": clip(abbreviate_key(key))})
+                yield Event(
+                    kind="reg:key",
+                    origin=origin,
+                    message=clip(key),
+                    fields={"key": clip(key), "key_abbrev": clip(abbreviate_key(key))},
+                )
                 continue
             m = VALUE_LINE.match(line)
             if m:
@@ -172,19 +195,35 @@ class RegQueryParser(Parser):
         rtype = m.group("type")
         raw = m.group("data") or ""
         fields = {
-            "key": clip(key), "key_abbrev": clip(abbreviate_key(key)), "name": "" if is_default else clip(name),
-            "type": rtype, "data": convert_data(rtype, clip(raw)), "raw": clip(raw),
+            "key": clip(key),
+            "key_abbrev": clip(abbreviate_key(key)),
+            "name": "" if is_default else clip(name),
+            "type": rtype,
+            "data": convert_data(rtype, clip(raw)),
+            "raw": clip(raw),
         }
-        return Event(kind="reg:value", origin=origin,
-                     message=f"{name} {rtype} {clip(raw, 200)}".strip(), fields=fields)
+        return Event(
+            kind="reg:value", origin=origin, message=f"{name} {rtype} {clip(raw, 200)}".strip(), fields=fields
+        )
 
     @staticmethod
     def _result(cmd: dict[str, Any] | None, message: str, origin: Origin, error: bool) -> Event:
         c = cmd or {"operation": None, "key": None, "name": None, "command": None}
         win32 = win32_of_message(message) if error else 0
-        fields = {"operation": c["operation"], "key": c["key"], "name": c["name"], "win32": win32,
-                  "message": clip(message), "command": c["command"]}
+        fields = {
+            "operation": c["operation"],
+            "key": c["key"],
+            "name": c["name"],
+            "win32": win32,
+            "message": clip(message),
+            "command": c["command"],
+        }
         what = f"reg {c['operation']} {c['key'] or ''}".strip() if c["operation"] else "reg"
-        return Event(kind="reg:error" if error else "reg:ok", origin=origin,
-                     severity=Severity.ERROR if error else Severity.INFO, code=win32 if error else None,
-                     message=f"{what}: {message}", fields=fields)
+        return Event(
+            kind="reg:error" if error else "reg:ok",
+            origin=origin,
+            severity=Severity.ERROR if error else Severity.INFO,
+            code=win32 if error else None,
+            message=f"{what}: {message}",
+            fields=fields,
+        )

@@ -94,8 +94,14 @@ class ScQcParser(Parser):
                     yield self._error(error, ctx)
                     error = None
                 if m and m.group("word").casefold() in _FAILED_WORDS:
-                    error = {"_line": lineno, "_offset": offset, "_text": line, "operation": m.group("op"),
-                             "win32": int(m.group("code")) if m.group("code") else None, "message": ""}
+                    error = {
+                        "_line": lineno,
+                        "_offset": offset,
+                        "_text": line,
+                        "operation": m.group("op"),
+                        "win32": int(m.group("code")) if m.group("code") else None,
+                        "message": "",
+                    }
                 continue
             m = _NAME.match(line)
             if m:
@@ -161,16 +167,22 @@ class ScQcParser(Parser):
         msg = f"service {fields['service']}"
         if fields.get("start_type_name"):
             msg += f" start {fields['start_type']} {fields['start_type_name']}"
-        return Event(kind=kind, origin=Origin(ctx.artifact, line=rec["_line"], offset=rec["_offset"],
-                                              text=clip(rec["_text"])),
-                     message=msg, fields=fields)
+        return Event(
+            kind=kind,
+            origin=Origin(ctx.artifact, line=rec["_line"], offset=rec["_offset"], text=clip(rec["_text"])),
+            message=msg,
+            fields=fields,
+        )
 
     @staticmethod
     def _error(err: dict[str, Any], ctx: ParseContext) -> Event:
         fields = {k: v for k, v in err.items() if not k.startswith("_")}
         fields["message"] = clip(fields["message"])
-        return Event(kind="sc:error", origin=Origin(ctx.artifact, line=err["_line"], offset=err["_offset"],
-                                                    text=clip(err["_text"])),
-                     severity=Severity.ERROR, code=err["win32"],
-                     message=f"{err['operation']} failed {err['win32']}: {fields['message']}".strip(),
-                     fields=fields)
+        return Event(
+            kind="sc:error",
+            origin=Origin(ctx.artifact, line=err["_line"], offset=err["_offset"], text=clip(err["_text"])),
+            severity=Severity.ERROR,
+            code=err["win32"],
+            message=f"{err['operation']} failed {err['win32']}: {fields['message']}".strip(),
+            fields=fields,
+        )

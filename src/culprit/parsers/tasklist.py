@@ -23,7 +23,8 @@ Events:
     (int), ``modules`` (list of module names as written, [] when N/A), ``modules_available``
     (False for N/A), ``module_lines`` (the line each module is written on, parallel to
     ``modules``, so a finding can cite the exact line), and when present ``services`` (list)
-    with ``service_lines``, ``session_name``, ``session``, ``mem_usage`` (text as written). ``process`` = (image, pid).
+    with ``service_lines``, ``session_name``, ``session``, ``mem_usage`` (text as written).
+    ``process`` = (image, pid).
     ``tasklist:none`` — the "no tasks match" message (``message``).
 
 References: formats.md §9; Microsoft Learn "tasklist".
@@ -53,15 +54,30 @@ from culprit.parsers.base import ParseContext, Parser, Source
 HEADERS: dict[str, str] = {
     norm_header(k): v
     for k, v in {
-        "Image Name": "image", "映像名称": "image", "映像名": "image",
+        "Image Name": "image",
+        "映像名称": "image",
+        "映像名": "image",
         "PID": "pid",
-        "Modules": "modules", "模块": "modules",
-        "Services": "services", "服务": "services",
-        "Session Name": "session_name", "会话名": "session_name", "会话名称": "session_name",
-        "Session#": "session", "会话#": "session",
-        "Mem Usage": "mem_usage", "内存使用": "mem_usage", "内存使用量": "mem_usage",
-        "Status": "status", "状态": "status", "User Name": "user", "用户名": "user",
-        "CPU Time": "cpu_time", "CPU 时间": "cpu_time", "Window Title": "window_title", "窗口标题": "window_title",
+        "Modules": "modules",
+        "模块": "modules",
+        "Services": "services",
+        "服务": "services",
+        "Session Name": "session_name",
+        "会话名": "session_name",
+        "会话名称": "session_name",
+        "Session#": "session",
+        "会话#": "session",
+        "Mem Usage": "mem_usage",
+        "内存使用": "mem_usage",
+        "内存使用量": "mem_usage",
+        "Status": "status",
+        "状态": "status",
+        "User Name": "user",
+        "用户名": "user",
+        "CPU Time": "cpu_time",
+        "CPU 时间": "cpu_time",
+        "Window Title": "window_title",
+        "窗口标题": "window_title",
     }.items()
 }
 NA = {"n/a", "暂缺", "不适用"}
@@ -101,8 +117,11 @@ class TasklistParser(Parser):
                 # PID is never localized; a 3-column table whose 2nd column is numbers.
                 rows = [ln for ln in lines[i + 1 : i + 6]]
                 spans = rule_spans(line)
-                if len(spans) >= 3 and rows and all(cut(r, spans)[1].isdigit() or not cut(r, spans)[0]
-                                                    for r in rows):
+                if (
+                    len(spans) >= 3
+                    and rows
+                    and all(cut(r, spans)[1].isdigit() or not cut(r, spans)[0] for r in rows)
+                ):
                     return 0.5
         return 0.0
 
@@ -121,9 +140,11 @@ class TasklistParser(Parser):
                 if current:
                     yield self._event(current, ctx)
                     current = None
-                yield Event(kind="tasklist:none", origin=Origin(ctx.artifact, line=lineno, offset=offset,
-                                                                text=clip(line)),
-                            message=clip(m.group("msg").strip()))
+                yield Event(
+                    kind="tasklist:none",
+                    origin=Origin(ctx.artifact, line=lineno, offset=offset, text=clip(line)),
+                    message=clip(m.group("msg").strip()),
+                )
                 continue
             if spans is None and line.startswith('"'):
                 cells = csv_row(line)
@@ -148,7 +169,9 @@ class TasklistParser(Parser):
                 header = pending[1] if pending else ""
                 keys = header_keys(header_cells(header, spans), HEADERS)
                 if not any(keys):
-                    ctx.warn("tasklist header not recognised; columns taken as Image Name, PID, Modules", lineno)
+                    ctx.warn(
+                        "tasklist header not recognised; columns taken as Image Name, PID, Modules", lineno
+                    )
                     keys = ["image", "pid", "modules"][: len(spans)]
                 columns = tuple(keys)
                 pending = None
@@ -180,15 +203,21 @@ class TasklistParser(Parser):
             ctx.warn("line is not tasklist output", pending[0])
 
     @staticmethod
-    def _record(row: dict[str | None, str], lineno: int, offset: int, line: str,
-                ctx: ParseContext) -> dict[str, Any] | None:
+    def _record(
+        row: dict[str | None, str], lineno: int, offset: int, line: str, ctx: ParseContext
+    ) -> dict[str, Any] | None:
         image = (row.get("image") or "").strip()
         pid_text = (row.get("pid") or "").strip()
         if not image or not pid_text.isdigit():
             ctx.warn(f"not a tasklist row (image {image[:40]!r}, PID {pid_text[:20]!r})", lineno)
             return None
-        rec: dict[str, Any] = {"_line": lineno, "_offset": offset, "_text": line,
-                               "image": image, "pid": int(pid_text)}
+        rec: dict[str, Any] = {
+            "_line": lineno,
+            "_offset": offset,
+            "_text": line,
+            "image": image,
+            "pid": int(pid_text),
+        }
         for key, value in row.items():
             if key in (None, "image", "pid"):
                 continue
