@@ -181,7 +181,8 @@ def build_finding(facts: Facts, v: Victim, failures: list[FailureCand], lang: st
                  and e.origin.artifact == ca.event.origin.artifact]
         if sched:
             steps.append(Step(f"Windows Installer runs the deferred custom action {action}", sched[0].origin))
-    chain_procs = list(reversed([a for a in p.ancestors() if a.create_event is not None]))
+    chain_procs = list(reversed([a for a in p.ancestors() if a.create_event is not None
+                                 and a.name.casefold() not in INSTALLER_IMAGES]))
     for a in chain_procs[-2:]:
         if a.parent is not None:
             pml(a.create_event, f"{a.parent.name} (PID {a.parent.pid}) starts {a.name} (PID {a.pid})")
@@ -215,28 +216,33 @@ def build_finding(facts: Facts, v: Victim, failures: list[FailureCand], lang: st
                 break
         if p.parent.exit_event is not None and p.parent.exit_status not in (None, 0):
             pml(p.parent.exit_event, f"{p.parent.name} exits with {_status_text(p.parent.exit_status)}")
-    for f in failures:
-        if f.source in ("msi-ca", "msi"):
+    for f in sorted((f for f in failures if f.source in ("msi-ca", "msi")), key=lambda f: f.source != "msi-ca"):
+        if f.source == "msi-ca":
+            for n in facts.events("msi:note"):
+                if n.get("fields.note") == 1722 and n.get("fields.action") == f.related.get("action") \
+                        and n.origin.artifact == f.event.origin.artifact:
+                    steps.append(Step(f"Note 1722: {f.related.get('action')} failed", n.origin))
+                    break
+            steps.append(Step(f"CustomAction {f.related.get('action')} returned actual error code "
+                              f"{f.failure.extra.get('raw')}", f.event.origin))
+        else:
             summ = f.related.get("summary")
-            if f.source == "msi-ca":
-                for n in facts.events("msi:note"):
-                    if n.get("fields.note") == 1722 and n.get("fields.action") == f.related.get("action") \
-                            and n.origin.artifact == f.event.origin.artifact:
-                        steps.append(Step(f"Note 1722: {f.related.get('action')} failed", n.origin))
-                        break
-                steps.append(Step(f"CustomAction {f.related.get('action')} returned actual error code "
-                                  f"{f.failure.extra.get('raw')}", f.event.origin))
-            elif summ is not None:
-                ff = _first_failure(facts, summ)
-                if ff is not None:
-                    steps.append(Step(f"{ff.get('fields.action')}: return value 3; rollback follows", ff.origin))
-                steps.append(Step(f"installation status {f.failure.code}", f.event.origin))
+            ff = _first_failure(facts, summ) if summ is not None else None
+            if ff is not None:
+                steps.append(Step(f"{ff.get('fields.action')}: return value 3; rollback follows", ff.origin))
+            steps.append(Step(f"installation status {f.failure.code}", f.event.origin))
     name = basename(ld.path)
     tl = [e for e in facts.events("tasklist:process")
           if any(basename(str(m)).casefold() == name.casefold() for m in (e.get("fields.modules") or []))]
     if tl:
-        others = ", ".join(sorted({str(e.get("fields.image")) for e in tl})[:4])
-        steps.append(Step(f"{name} is loaded in other processes too ({others})", tl[0].origin))
+        tl.sort(key=lambda e: str(e.get("fields.image")).casefold() != "explorer.exe")
+        e = tl[0]
+        mods = [basename(str(m)).casefold() for m in e.get("fields.modules") or []]
+        lines = e.get("fields.module_lines") or []
+        line = lines[mods.index(name.casefold())] if name.casefold() in mods and len(lines) == len(mods) else e.origin.line
+        others = ", ".join(sorted({str(x.get("fields.image")) for x in tl})[:4])
+        steps.append(Step(f"{name} is loaded in other processes too ({others})",
+                          Origin(e.origin.artifact, line=line, text=f"{e.get('fields.image')} {e.get('fields.pid')}: {name}")))
     for ev in _product_drivers(facts, v.owner):
         steps.append(Step(f"{ev.get('fields.module')}: {v.owner.product} is installed (vendor driver)", ev.origin))
         break

@@ -133,10 +133,13 @@ class ProcessTree:
             p = self.procs.get(k)
             if p is not None:
                 p.first_event, p.event_count, p.last_event = f, c, last
-        pairs = np.unique(np.stack([tids.astype(np.int64), pidx.astype(np.int64)], axis=1), axis=0)
+        ops = np.asarray(cap.operation)
+        # A Thread Create is attributed to the process that gets the thread but carries the
+        # creator's TID (how remote-thread injection shows): it does not make the TID its own.
+        own = ops != "Thread Create"
+        pairs = np.unique(np.stack([tids[own].astype(np.int64), pidx[own].astype(np.int64)], axis=1), axis=0)
         for tid, k in pairs.tolist():
             self.tid_owner[int(tid)].add(int(k))
-        ops = np.asarray(cap.operation)
         wanted = np.isin(ops, ["Process Start", "Process Exit", "Process Create", "Load Image", "Thread Create"])
         for i in np.nonzero(wanted)[0].tolist():
             op = ops[i]
@@ -162,7 +165,7 @@ class ProcessTree:
                 new = f.get("thread_id")
                 p.thread_creates.append((i, int(tids[i]), int(new) if isinstance(new, int) else -1))
             elif op == "Process Create":
-                child_pid = f.get("pid")
+                child_pid = f.get("child_pid", f.get("pid"))
                 for c in self.procs.values():
                     if c.pid == child_pid and c.parent_pid == p.pid and c.create_event is None:
                         c.create_event = i
