@@ -445,3 +445,66 @@ def test_a_bundle_from_another_zone_shifts_differently(tmp_path):
         assert ws.utc_offset == -360
         e = next(e for a in ws.artifacts for e in a.events if e.local_time)
         assert e.time.replace(tzinfo=None) == e.local_time + timedelta(minutes=360)
+
+
+# --- defaults baked in for one case ----------------------------------------------------------
+
+
+def _param_default(script: str, name: str) -> Any:
+    toks = _sig(tokenize(script)[0])
+    i = next(i for i, t in enumerate(toks) if t.text == f"${name}" and toks[i + 1].text == "=")
+    return _value(toks, i + 2)[0]
+
+
+def test_defaults_are_baked_into_the_param_block():
+    script = collector.generate(
+        defaults={
+            "Inf": ["cpu.inf"],
+            "ServiceKeys": ["AmdK8", "AmdPPM", " "],
+            "AclPaths": ["C:\\Program Files (x86)\\TMS\\it's.sys"],
+        }
+    )
+    assert lint(script) == []
+    assert _param_default(script, "Inf") == ["cpu.inf"]
+    assert _param_default(script, "ServiceKeys") == ["AmdK8", "AmdPPM"]
+    assert _param_default(script, "AclPaths") == ["C:\\Program Files (x86)\\TMS\\it's.sys"]
+    assert _param_default(SCRIPT, "Inf") == []
+    assert script_catalog(script) == script_catalog(SCRIPT)
+
+
+@pytest.mark.parametrize(
+    ("defaults", "message"),
+    [
+        ({"Procmon": ["x"]}, "no default can be set for -Procmon"),
+        ({"Inf": ["cpu.inf\r\nWrite-Host pwned"]}, "only printable ASCII"),
+        ({"ServiceKeys": ["服务"]}, "only printable ASCII"),
+    ],
+)
+def test_bad_defaults_are_refused(defaults, message):
+    with pytest.raises(collector.CollectorError, match=message):
+        collector.generate(defaults=defaults)
+
+
+def test_cli_bakes_defaults(tmp_path, capsys):
+    out = tmp_path / "c.ps1"
+    assert (
+        cli.main(
+            [
+                "collector",
+                "-o",
+                str(out),
+                "--inf",
+                "cpu.inf",
+                "--service-keys",
+                "AmdK8,AmdPPM",
+                "--service-keys",
+                "intelppm",
+            ]
+        )
+        == 0
+    )
+    script = out.read_text(encoding="ascii")
+    assert _param_default(script, "ServiceKeys") == ["AmdK8", "AmdPPM", "intelppm"]
+    assert _param_default(script, "Inf") == ["cpu.inf"]
+    assert cli.main(["collector", "-o", str(out), "--inf", "bad\x07.inf"]) == 2
+    assert "only printable ASCII" in capsys.readouterr().err

@@ -21,6 +21,7 @@ Reference: about_Parsing, about_Quoting_Rules, about_Comments, about_Special_Cha
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -102,20 +103,46 @@ def generated_block(cat: _catalog.Catalog | None = None) -> str:
     )
 
 
-def generate(cat: _catalog.Catalog | None = None) -> str:
+# Script parameters whose defaults ``generate(defaults=...)`` may set.
+DEFAULTABLE = ("ServiceKeys", "Inf", "AclPaths")
+
+
+def _set_defaults(text: str, defaults: Mapping[str, Sequence[str]]) -> str:
+    for name, values in defaults.items():
+        if name not in DEFAULTABLE:
+            raise CollectorError(f"no default can be set for -{name} (only {', '.join(DEFAULTABLE)})")
+        vals = [v.strip() for v in values if v.strip()]
+        for v in vals:
+            if not v.isascii() or any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
+                raise CollectorError(f"-{name} value {v!r}: only printable ASCII can go into the script")
+        line = f"    [string[]]${name} = @(),"
+        if text.count(line) != 1:
+            raise CollectorError(f"template has no parameter line {line.strip()!r}")
+        text = text.replace(line, f"    [string[]]${name} = {_ps_array([ps_quote(v) for v in vals])},")
+    return text
+
+
+def generate(cat: _catalog.Catalog | None = None, defaults: Mapping[str, Sequence[str]] | None = None) -> str:
     """The collector script for ``cat`` (the packaged catalog by default).
+
+    Args:
+        cat: the catalog to generate from.
+        defaults: default values baked into the script for ``ServiceKeys``, ``Inf`` and
+            ``AclPaths`` (so the customer runs it without switches), e.g.
+            ``{"Inf": ["cpu.inf"], "ServiceKeys": ["AmdK8", "AmdPPM"]}``.
 
     Returns:
         The script text: ASCII, CRLF line ends, ready to save as ``Collect-CulpritBundle.ps1``.
 
     Raises:
-        CollectorError: the template lacks its marker, the result is not ASCII, or ``lint()``
-            finds a syntax problem (the issues are listed).
+        CollectorError: the template lacks its marker, a default is not printable ASCII, the
+            result is not ASCII, or ``lint()`` finds a syntax problem (the issues are listed).
     """
     template = resources.files(_catalog.__name__).joinpath(TEMPLATE).read_text(encoding="utf-8")
     if template.count(MARKER) != 1:
         raise CollectorError(f"template {TEMPLATE} must hold the marker {MARKER} exactly once")
     text = template.replace(MARKER, generated_block(cat))
+    text = _set_defaults(text.replace("\r\n", "\n"), defaults or {})
     text = text.replace("@@VERSION@@", __version__).replace(
         "@@CATALOG_SHA@@", "catalog sha256 " + catalog_digest()[:12]
     )

@@ -72,7 +72,6 @@ $ErrorActionPreference = 'Stop'
 # ---------------------------------------------------------------------------------------------
 # State of this run: what was collected, what failed. Everything ends up in manifest.json.
 # ---------------------------------------------------------------------------------------------
-$script:Files = New-Object System.Collections.ArrayList
 $script:Errors = New-Object System.Collections.ArrayList
 $script:Skipped = New-Object System.Collections.ArrayList
 $script:Steps = New-Object System.Collections.Specialized.OrderedDictionary
@@ -301,7 +300,8 @@ function Invoke-CommandStep($Item) {
     }
     foreach ($r in $runs) {
         $arguments = @($Item.Arguments | ForEach-Object { Format-Template $_ $r })
-        Invoke-Tool $Item.Id $Item.Exe $arguments (Format-Template $Item.Output $r)
+        $file = Format-Template $Item.Output @{ service = (Get-SafeName $r.service); name = $r.name; key = '' }
+        Invoke-Tool $Item.Id $Item.Exe $arguments $file
     }
 }
 

@@ -7,7 +7,7 @@ import sys
 
 from culprit import collector
 from culprit.commands._common import output
-from culprit.errors import ExitCode
+from culprit.errors import ExitCode, UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -26,11 +26,41 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         default=collector.SCRIPT_NAME,
         help="where to write the script (default: %(default)s; '-' for standard output)",
     )
+    p.add_argument(
+        "--service-keys",
+        metavar="NAMES",
+        action="append",
+        default=[],
+        help="default for the script's -ServiceKeys, e.g. AmdK8,AmdPPM",
+    )
+    p.add_argument(
+        "--inf",
+        metavar="NAMES",
+        action="append",
+        default=[],
+        help="default for the script's -Inf, e.g. cpu.inf",
+    )
+    p.add_argument(
+        "--acl-paths",
+        metavar="PATHS",
+        action="append",
+        default=[],
+        help="default for the script's -AclPaths (registry keys or files), comma-separated",
+    )
     return p
 
 
+def _split(values: list[str]) -> list[str]:
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
 def run(args: argparse.Namespace) -> int:
-    script = collector.generate()
+    pairs = (("ServiceKeys", args.service_keys), ("Inf", args.inf), ("AclPaths", args.acl_paths))
+    defaults = {name: _split(vals) for name, vals in pairs if _split(vals)}
+    try:
+        script = collector.generate(defaults=defaults)
+    except collector.CollectorError as e:
+        raise UsageError(str(e)) from None
     with output(args.output, binary=True) as out:
         out.write(script.encode("ascii"))
     if args.output and args.output != "-":
