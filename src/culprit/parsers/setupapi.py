@@ -27,7 +27,8 @@ latest time the section logged before the item):
 - ``setupapi:section`` — ``title``, ``instance``, ``start``/``end`` (naive local), ``exit_status``
   (``SUCCESS``, ``FAILURE``, ``SUCCESS (REBOOT_REQUIRED)``...), ``exit_code`` (int), ``command_line``,
   ``inf`` (the INF it concerns), ``infs`` (every INF named), ``subsections`` (list of ``{name,
-  exit_code, line, depth}``), ``failed_subsections``, ``errors``, ``warnings``.
+  exit_code, line, depth}``), ``failed_subsections`` (exit codes other than 0, 0xE000020E, 0x103),
+  ``errors``, ``warnings``, ``complete`` (False when the section has no exit-status footer).
 - ``setupapi:error`` / ``setupapi:warning`` — ``!!!`` / ``!`` entries: ``category``, ``entry``
   (message), ``win32`` or ``hresult`` and ``error_text`` from a following ``Error N: text`` entry
   (merged into the entry before it; ``error_line`` is its line).
@@ -46,7 +47,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from culprit.model import Event, Origin, Severity
+from culprit.model import Event, Origin, Severity, format_code
 from culprit.parsers import register
 from culprit.parsers._servicing import local_stamp, pieces
 from culprit.parsers.base import Parser, ParseContext, Source
@@ -98,7 +99,7 @@ _SERVICE_FAIL = re.compile(
 _SUB_EXIT = re.compile(
     r"exit\s*\(?\s*(0x[0-9a-fA-F]+|[0-9a-fA-F]{8}|OK)?\s*\)?\}[ \t]*(\d\d:\d\d:\d\d\.\d{3})?"
 )
-_ADD_ANY = re.compile(r"AddService=|Add Service: (?=[^\s}]+\})")
+_ADD_ANY = re.compile(r"AddService=|Add Service: (?!exit\b)(?=[^\s}]+\})")
 _ENTRY_ITEM, _EXIT_ITEM, _ADD_ITEM = 0, 1, 2
 _SXS_PREFIX = re.compile(r"^(?:amd64|x86|wow64|arm64|arm|ia64|msil)_(?=.+\.inf$)", re.I)
 _TRAILING_TIME = re.compile(r"\s(\d\d):(\d\d):(\d\d)\.(\d{3})$")
@@ -172,7 +173,13 @@ def _preamble(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
                 "architecture": kv.get("Architecture"),
             },
         )
-    for m in _BOOT.finditer(chunk):
+    yield from _boots(chunk, base, ctx, 0)
+    if base == 1 and chunk.strip() and not kv and not chunk.lstrip("\ufeff").startswith("["):
+        ctx.warn("text before the first SetupAPI section is not a SetupAPI header", 1)
+
+
+def _boots(chunk: str, base: int, ctx: ParseContext, start: int) -> Iterator[Event]:
+    for m in _BOOT.finditer(chunk, start):
         local = local_stamp(m.group(1))
         yield Event(
             kind="setupapi:boot",
@@ -182,8 +189,6 @@ def _preamble(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
             utc_offset=ctx.utc_offset if local else None,
             message=m.group(0),
         )
-    if base == 1 and chunk.strip() and not kv and not chunk.lstrip("\ufeff").startswith("["):
-        ctx.warn("text before the first SetupAPI section is not a SetupAPI header", 1)
 
 
 def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
@@ -304,6 +309,7 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
         "failed_subsections": failed,
         "errors": errors,
         "warnings": warnings,
+        "complete": xm is not None,
     }
     failure = status is not None and not status.startswith("SUCCESS")
     yield Event(
@@ -319,13 +325,16 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
     )
     for rec in out:
         yield rec if isinstance(rec, Event) else _finish(rec, ctx)
+    b = chunk.find("\n[Boot Session: ")
+    if b >= 0:  # boot markers between this section's footer and the next section
+        yield from _boots(chunk, base, ctx, b)
 
 
 def _finish(rec: dict[str, Any], ctx: ParseContext) -> Event:
     f = rec["fields"]
     sev = Severity.ERROR if rec["sev"] == "!!!" else Severity.WARNING
     code = f.get("win32", f.get("hresult"))
-    msg = f["entry"] + (f" (Error {code}: {f['error_text']})" if f.get("error_text") is not None else "")
+    msg = f["entry"] + (f" (Error {format_code(code)}: {f['error_text']})" if f.get("error_text") is not None else "")
     return _item(rec["kind"], ctx, rec["line"], rec["raw"], rec["time"], sev, msg, f, code=code)
 
 
