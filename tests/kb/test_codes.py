@@ -245,3 +245,37 @@ def test_every_written_entry_has_both_languages() -> None:
 def test_symbol_table_size() -> None:
     t = codes._tables()
     assert sum(len(v) for v in t.names.values()) > 9300
+
+
+# --- robustness: anything in, readings or [] out, never an exception --------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=-(1 << 31), max_value=(1 << 32) - 1))
+def test_any_32bit_number_is_read(n: int) -> None:
+    rs = codes.explain(n)
+    assert rs, n
+    assert rs[0].value == n & 0xFFFFFFFF or rs[0].value == n
+    for r in rs:
+        assert r.meaning_en and r.meaning_zh and r.kind in codes.KINDS
+        r.to_dict()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_any_text_never_raises(text: str) -> None:
+    for r in codes.explain(text):
+        assert r.meaning_en and r.meaning_zh
+
+
+@pytest.mark.parametrize("huge", ["9" * 100_000, "-" + "9" * 5000, "0x" + "F" * 10_000, "A_" * 50_000])
+def test_huge_input_is_not_a_code(huge: str) -> None:
+    assert codes.explain(huge) == []
+
+
+@pytest.mark.parametrize("bad", [None, 1.5, b"0x5", True])
+def test_non_code_types(bad: object) -> None:
+    assert codes.explain(bad) == []  # type: ignore[arg-type]

@@ -90,6 +90,7 @@ _NUM_PREFIX = re.compile(
 )
 # Note: 1: 1722 2: DoInstall 3: C:\WINDOWS\Installer\MSI4C46.tmp
 _MSI_NOTE = re.compile(r"^Note:\s*1:\s*(\d+)", re.I)
+_DEC = re.compile(r"^[0-9]+$")
 _SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _HEX = re.compile(r"^(?:0x)?([0-9A-Fa-f]{1,8})$", re.I)
 
@@ -388,9 +389,8 @@ def _clean(text: str) -> str:
     s = text.strip().strip("()[]{}<>.,;'\"` ")
     s = s.split(" - ", 1)[0]  # CBS: `0x80070005 - E_ACCESSDENIED`
     rest = _NUM_PREFIX.sub("", s).strip().strip("()[]{}<>.,;'\"` ")
-    if rest != s and (
-        rest[:1].isdigit() or rest[:1] == "-"
-    ):  # `hr=0x...`, `error 5`; not `ERROR_ACCESS_DENIED`
+    # `hr=0x...`, `error 5`; not `ERROR_ACCESS_DENIED`
+    if rest != s and rest[:1] and rest[:1] in "0123456789-":
         return rest
     return s
 
@@ -404,10 +404,12 @@ def _candidates(code: int | str) -> list[tuple[int, str]]:
             return [(to_unsigned(code), "signed" if code < 0 else "int")]
         except ValueError:
             return []
-    s = _clean(str(code))
-    if not s:
+    if not isinstance(code, str) or len(code) > 200:  # no code or symbol is this long; do not feed huge digit runs to int()
         return []
-    if s.startswith("-") and s[1:].isdigit():
+    s = _clean(code)
+    if not s or len(s) > 120:
+        return []
+    if s.startswith("-") and _DEC.match(s[1:]):
         try:
             return [(to_unsigned(int(s)), "signed")]
         except ValueError:
@@ -415,7 +417,7 @@ def _candidates(code: int | str) -> list[tuple[int, str]]:
     if s.lower().startswith("0x"):
         m = _HEX.match(s)
         return [(int(m.group(1), 16), "hex")] if m else []
-    if s.isdigit():
+    if _DEC.match(s):
         n = int(s)
         out = []
         if len(s) == 8 and s[0] in "89":  # 80070005: hex written without 0x (CBS, WER, ReportingEvents)
@@ -424,7 +426,7 @@ def _candidates(code: int | str) -> list[tuple[int, str]]:
             out.append((n, "decimal"))
         return out
     m = _HEX.match(s)
-    if m and any(c.isdigit() for c in s):  # C0000022, 800f0922, E0000219
+    if m and any(c in "0123456789" for c in s):  # C0000022, 800f0922, E0000219
         return [(int(s, 16), "hex")]
     if _SYMBOL.match(s):
         return [(0, "symbol")]
@@ -504,8 +506,8 @@ def _make(
         written = True
         if entry.kind == "win32" and kind == "hresult":
             en, zh = (
-                f"{en} (Win32 error {value & 0xFFFF} as an HRESULT)",
-                f"{zh}（Win32 错误 {value & 0xFFFF} 的 HRESULT 形式）",
+                f"{en.rstrip('.')} (Win32 error {value & 0xFFFF} as an HRESULT).",
+                f"{zh.rstrip('。')}（Win32 错误 {value & 0xFFFF} 的 HRESULT 形式）。",
             )
         return Reading(kind, value, sym, en, zh, entry.hint_en, entry.hint_zh, dec, context, written)
     if sym:
