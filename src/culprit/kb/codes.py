@@ -404,7 +404,8 @@ def _candidates(code: int | str) -> list[tuple[int, str]]:
             return [(to_unsigned(code), "signed" if code < 0 else "int")]
         except ValueError:
             return []
-    if not isinstance(code, str) or len(code) > 200:  # no code or symbol is this long; do not feed huge digit runs to int()
+    # no code or symbol is this long; do not feed huge digit runs to int()
+    if not isinstance(code, str) or len(code) > 200:
         return []
     s = _clean(code)
     if not s or len(s) > 120:
