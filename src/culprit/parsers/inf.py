@@ -317,7 +317,7 @@ def _services(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
                 for sl in inf.sections.get(install.lower(), []):
                     if sl.key and sl.values:
                         props[sl.key.lower()] = _subst(inf, sl.values[0])
-            binary = props.get("servicebinary")
+            binary = _windows_path(props["servicebinary"]) if props.get("servicebinary") else None
             start = _int(props["starttype"]) if "starttype" in props else None
             yield Event(
                 kind="inf:service",
@@ -327,7 +327,7 @@ def _services(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
                     "inf": name,
                     "service": service,
                     "key": f"HKLM\\SYSTEM\\CurrentControlSet\\Services\\{service}",
-                    "service_binary": _windows_path(binary) if binary else None,
+                    "service_binary": binary,
                     "start_type": start,
                     "start_type_name": START_TYPES.get(start) if start is not None else None,
                     "service_type": _int(props["servicetype"]) if "servicetype" in props else None,
