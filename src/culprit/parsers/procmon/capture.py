@@ -12,6 +12,7 @@ References: ``docs/events/procmon.md``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
@@ -43,6 +44,7 @@ BENIGN_RESULTS = {0xC0000034, 0xC000003A, 0xC0000023, 0x80000005, 0x80000006, 0x
                   0xC0000035, 0xC0000225, 0xC000000D, 0xC00000BB, 0xC0000011, 0xC0000010, 0xC0000275}
 
 
+@functools.lru_cache(maxsize=4096)
 def snake(key: str) -> str:
     """A Procmon Detail key as a field name: ``Desired Access`` → ``desired_access``, ``I/O Flags`` → ``io_flags``."""
     k = key.replace("I/O", "IO").replace("PID", "Pid").replace("ID", "Id")
@@ -280,6 +282,9 @@ class Capture:
             "company": proc.company if proc else "",
             "parent_pid": proc.parent_pid if proc else None,
             "architecture": proc.architecture if proc else None,
+            "process": proc.name if proc else None,
+            "pid": int(self.pid[i]),
+            "tid": int(self.tid[i]),
         }
         for k, v in detail_fields(op, items).items():
             fields.setdefault(k, v)

@@ -18,6 +18,7 @@ References: ``shared/docs/formats.md`` §7.1; eronnen/procmon-parser ``docs/PML 
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import mmap
 import struct
@@ -39,6 +40,7 @@ from culprit.parsers.procmon.structs import (
     MAGIC,
     OFFSET_DTYPE,
     Header,
+    Module,
     PmlError,
     ProcessRecord,
     read_header,
@@ -300,38 +302,56 @@ class PmlCapture(Capture):
         addrs = self.frames(i)
         if not addrs:
             return []
-        proc = self.process(i)
+        pi = int(self.process_index[i])
+        user = self._module_table(pi) if pi < len(self.processes) else ([], [])
+        kernel = self._kernel_table()
+        boundary = 0xFFFF800000000000 if self.header.is64 else 0x80000000
         out = []
         for a in addrs:
-            m = None
-            if self.is_kernel(a):
-                m = self._kernel_module(a)
-            elif proc is not None:
-                m = proc.module_at(a)
-            out.append(f"{m.name}+0x{a - m.base:x}" if m else f"0x{a:x}")
+            bases, mods = kernel if a >= boundary else user
+            j = bisect.bisect_right(bases, a) - 1
+            if j >= 0:
+                base, size, name = mods[j]
+                if a < base + size:
+                    out.append(f"{name}+0x{a - base:x}")
+                    continue
+            out.append(f"0x{a:x}")
         return out
 
-    def _kernel_module(self, address: int):  # noqa: ANN202 - Module | None
-        mods = getattr(self, "_kmods", None)
-        if mods is None:
-            system = [p for p in self.processes if p.pid == 4]
-            ordered = system + [p for p in self.processes if p.pid != 4]
-            seen: dict[tuple[int, int], object] = {}
-            for p in ordered:
-                for m in p.modules:
-                    if self.is_kernel(m.base):
-                        seen.setdefault((m.base, m.size), m)
-            mods = sorted(seen.values(), key=lambda m: m.base)  # type: ignore[attr-defined]
-            self._kmods = mods
-            self._kbases = np.array([m.base for m in mods], dtype=np.uint64)
-        if not mods:
-            return None
-        j = int(np.searchsorted(self._kbases, np.uint64(address), side="right")) - 1
-        if j >= 0:
-            m = mods[j]
+    def module_of(self, i: int, address: int) -> Module | None:
+        """The module holding ``address`` for event ``i`` (kernel range: System's or any process's drivers)."""
+        boundary = 0xFFFF800000000000 if self.header.is64 else 0x80000000
+        if address >= boundary:
+            cands = [m for p in self.processes for m in p.modules if m.base >= boundary]
+        else:
+            proc = self.process(i)
+            cands = proc.modules if proc else []
+        for m in cands:
             if m.base <= address < m.base + m.size:
                 return m
         return None
+
+    def _module_table(self, pi: int) -> tuple[list[int], list[tuple[int, int, str]]]:
+        cache = self.__dict__.setdefault("_mod_cache", {})
+        t = cache.get(pi)
+        if t is None:
+            mods = sorted(((m.base, m.size, m.name) for m in self.processes[pi].modules), key=lambda x: x[0])
+            t = cache[pi] = ([m[0] for m in mods], mods)
+        return t
+
+    def _kernel_table(self) -> tuple[list[int], list[tuple[int, int, str]]]:
+        t = self.__dict__.get("_kernel_cache")
+        if t is None:
+            boundary = 0xFFFF800000000000 if self.header.is64 else 0x80000000
+            system = [p for p in self.processes if p.pid == 4]
+            seen: dict[int, tuple[int, int, str]] = {}
+            for p in system + [p for p in self.processes if p.pid != 4]:
+                for m in p.modules:
+                    if m.base >= boundary:
+                        seen.setdefault(m.base, (m.base, m.size, m.name))
+            mods = sorted(seen.values())
+            t = self.__dict__["_kernel_cache"] = ([m[0] for m in mods], mods)
+        return t
 
     def host_name(self, ip: bytes, v4: bool) -> str:
         name = self._hosts.get(ip, "")
