@@ -426,13 +426,17 @@ function Invoke-ProcmonStep($Item) {
         Add-Error $Item.Id $Procmon 'procmon.exe not found at this path'
         return
     }
-    $bootLogs = @(Get-ChildItem -Path (Join-Path $env:WINDIR 'Procmon*.pmb') -Force -ErrorAction SilentlyContinue)
+    # A boot log written in the last 7 days is the capture -ProcmonBoot asked for: convert it.
+    $since = [DateTime]::UtcNow.AddDays(-7)
+    $bootLogs = @(Get-ChildItem -Path (Join-Path $env:WINDIR 'Procmon*.pmb') -Force -ErrorAction SilentlyContinue |
+        Where-Object { $_.LastWriteTimeUtc -gt $since })
     if ($bootLogs.Length -gt 0) {
         $dest = Get-BundlePath $Item.BootOutput
+        $from = 'procmon /ConvertBootLog (' + $bootLogs[0].FullName + ', written ' + $bootLogs[0].LastWriteTimeUtc.ToString('yyyy-MM-ddTHH:mm:ssZ', [System.Globalization.CultureInfo]::InvariantCulture) + ')'
         Write-Host 'Converting the Process Monitor boot log (this can take a few minutes)...'
         try {
             [void](Start-Procmon @('/AcceptEula', '/Quiet', '/Minimized', '/ConvertBootLog', $dest) 1800)
-            if (Wait-FileClosed $dest 600) { Register-Output $Item.Id $dest 'procmon /ConvertBootLog' }
+            if (Wait-FileClosed $dest 600) { Register-Output $Item.Id $dest $from }
             else { Add-Error $Item.Id $dest 'the converted boot log was not written' }
         } catch {
             Add-Error $Item.Id 'procmon /ConvertBootLog' ([string]$_.Exception.Message)
