@@ -250,9 +250,12 @@ class Step:
     summary: str
     origin: Origin
     alt: Origin | None = None  # the same record elsewhere (a PML event's line in Procmon's CSV export)
+    summary_zh: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"summary": self.summary}
+        if self.summary_zh:
+            d["summary_zh"] = self.summary_zh
         d.update(self.origin.to_dict())
         if self.alt is not None:
             d["csv"] = {"artifact": self.alt.artifact, "line": self.alt.line}
@@ -290,11 +293,17 @@ class Remediation:
     allow: tuple[AllowRule, ...] = ()
     workaround: str | None = None
     fix: str | None = None
+    workaround_zh: str | None = None
+    fix_zh: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"allow": [a.to_dict() for a in self.allow], "workaround": self.workaround}
+        if self.workaround_zh:
+            d["workaround_zh"] = self.workaround_zh
         if self.fix:
             d["fix"] = self.fix
+        if self.fix_zh:
+            d["fix_zh"] = self.fix_zh
         return d
 
 
@@ -305,9 +314,16 @@ class Missing:
     artifact: str
     why: str
     how: str
+    why_zh: str | None = None
+    how_zh: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"artifact": self.artifact, "why": self.why, "how": self.how}
+        d = {"artifact": self.artifact, "why": self.why, "how": self.how}
+        if self.why_zh:
+            d["why_zh"] = self.why_zh
+        if self.how_zh:
+            d["how_zh"] = self.how_zh
+        return d
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,11 +335,13 @@ class Finding:
     chain: tuple[Step, ...]
     remediation: Remediation = Remediation()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    title_zh: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "kind": self.kind,
             "title": self.title,
+            **({"title_zh": self.title_zh} if self.title_zh else {}),
             "confidence": round(self.confidence, 2),
             "culprit": self.culprit.to_dict() if self.culprit else None,
             "chain": [s.to_dict() for s in self.chain],

@@ -52,42 +52,46 @@ def servicing_chain(q: Inquiry) -> None:
     obj = case.objects[0] if case.objects else None
     kind = "registry-write-denied" if obj is None or obj.kind == "registry" else "file-write-denied"
     target = case.failure.failure.target if case.failure else (case.inf or "the driver package")
-    workaround = None
-    fix = None
+    what = obj.path if obj else "its keys and files"
+    pkg = case.inf or "driver package"
+    workaround = workaround_zh = fix = fix_zh = None
     culprit = None
-    title: str
     confidence = 0.0
     if case.acl is not None and case.acl_grants_writer is False:
         kind = "acl-denied"
-        title = f"The ACL of {obj.path if obj else 'the object'} does not let the installer write it; {target} fails"
+        title = f"The ACL of {what} does not let the installer write it; {target} fails"
+        title_zh = f"{what} 的 ACL 不允许安装程序写入，导致 {target} 安装失败"
         fix = ("Restore the default ACL of the object (SYSTEM, Administrators and TrustedInstaller full control), "
                f"then reinstall {target}.")
+        fix_zh = f"恢复该对象的默认 ACL（SYSTEM、Administrators 与 TrustedInstaller 完全控制），然后重新安装 {target}。"
         confidence = 0.8
-        culprit = None
     elif case.owner is not None and case.evidence_level >= 2:
         o = case.owner
         role = "filesystem-filter" if kind == "file-write-denied" and o.altitude else "kernel-driver"
         culprit = o.culprit(role, {"evidence": "stack frame of the denied operation" if case.evidence_level == 3
                                    else "known registry/file protection driver loaded while the ACL grants access"})
         confidence = 0.95 if case.evidence_level == 3 else 0.5
-        what = obj.path if obj else "the keys and files"
-        title = (f"{o.module} ({o.product or o.vendor or 'third party'}) denies the {case.inf or 'driver package'} "
-                 f"update writing {what}")
+        owner = o.product or o.vendor or "third party"
+        title = f"{o.module} ({owner}) denies the {pkg} update writing {what}"
+        title_zh = f"{o.module}（{owner}）拒绝 {pkg} 驱动更新写入 {what}"
         if case.evidence_level < 3:
-            title = "Likely: " + title
+            title, title_zh = "Likely: " + title, "疑似：" + title_zh
         product = o.product or o.vendor or "the agent"
         writers = ", ".join(basename(a.process) for a in case.allow)
         workaround = (f"Have the {product} vendor allow {writers} to write these service keys and driver files "
                       f"(or disable {product} self-protection) while {target} installs; then reinstall {target}.")
+        workaround_zh = (f"请 {product} 厂商将 {writers} 加入白名单，允许其在安装 {target} 期间写入上述服务注册表键和驱动文件"
+                         f"（或临时关闭 {product} 的自我保护），然后重新安装 {target}。")
     else:
-        title = f"{target}: {case.inf or 'a driver package'} was denied writing {obj.path if obj else 'its keys or files'}"
-    remediation = Remediation(tuple(case.allow), workaround, fix)
+        title = f"{target}: {pkg} was denied writing {what}"
+        title_zh = f"{target}：{pkg} 写入 {what} 被拒绝"
+    remediation = Remediation(tuple(case.allow), workaround, fix, workaround_zh, fix_zh)
     if culprit is None and kind != "acl-denied":
-        q.unresolved.append({"kind": kind, "title": title, "chain": [s.to_dict() for s in steps],
+        q.unresolved.append({"kind": kind, "title": title, "title_zh": title_zh, "chain": [s.to_dict() for s in steps],
                              "remediation": remediation.to_dict()})
     else:
         q.findings.append(Finding(kind, title, confidence, culprit, tuple(steps), remediation,
-                                  {"inf": case.inf} if case.inf else {}))
+                                  {"inf": case.inf} if case.inf else {}, title_zh=title_zh))
     _servicing_missing(q, case)
 
 

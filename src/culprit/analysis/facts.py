@@ -29,12 +29,12 @@ class CaptureRef:
     cap: Any  # culprit.parsers.procmon.Capture
     csv_artifact: str | None = None
 
-    def step(self, i: int, summary: str) -> Step:
+    def step(self, i: int, summary: str, summary_zh: str | None = None) -> Step:
         """A chain step citing event ``i``, and its line in the CSV twin (event i = line i + 2)."""
         ev = self.cap.event(int(i))
         text = (ev.origin.text or ev.message)[:500]
         alt = Origin(self.csv_artifact, line=int(i) + 2) if self.csv_artifact else None
-        return Step(summary, Origin(self.artifact, record=int(i), text=text), alt)
+        return Step(summary, Origin(self.artifact, record=int(i), text=text), alt, summary_zh)
 
 
 @dataclass

@@ -165,14 +165,18 @@ def _injector(tree: ProcessTree, p: Proc, ld: Load) -> tuple[list[Proc], int | N
 
 
 def build_finding(facts: Facts, v: Victim, failures: list[FailureCand], lang: str = "en") -> Finding:
+    """The injected-module finding: chain (en + zh), culprit, injector and the no-injection allow-list."""
     ref, p, ld = v.ref, v.proc, v.load
     cap = ref.cap
     steps: list[Step] = []
+    name = basename(ld.path)
 
-    def pml(i: int | None, summary: str) -> None:
-        if i is None:
-            return
-        steps.append(ref.step(int(i), summary))
+    def pml(i: int | None, en: str, zh: str) -> None:
+        if i is not None:
+            steps.append(ref.step(int(i), en, zh))
+
+    def log(origin: Origin, en: str, zh: str) -> None:
+        steps.append(Step(en, origin, summary_zh=zh))
 
     ca = next((f for f in failures if f.source == "msi-ca"), None)
     if ca is not None:
@@ -180,58 +184,70 @@ def build_finding(facts: Facts, v: Victim, failures: list[FailureCand], lang: st
         sched = [e for e in facts.events("msi:op") if e.get("fields.action") == action
                  and e.origin.artifact == ca.event.origin.artifact]
         if sched:
-            steps.append(Step(f"Windows Installer runs the deferred custom action {action}", sched[0].origin))
+            log(sched[0].origin, f"Windows Installer runs the deferred custom action {action}",
+                f"Windows Installer 执行延迟自定义操作 {action}")
     chain_procs = list(reversed([a for a in p.ancestors() if a.create_event is not None
                                  and a.name.casefold() not in INSTALLER_IMAGES]))
     for a in chain_procs[-2:]:
         if a.parent is not None:
-            pml(a.create_event, f"{a.parent.name} (PID {a.parent.pid}) starts {a.name} (PID {a.pid})")
+            pml(a.create_event, f"{a.parent.name} (PID {a.parent.pid}) starts {a.name} (PID {a.pid})",
+                f"{a.parent.name}（PID {a.parent.pid}）启动 {a.name}（PID {a.pid}）")
     if p.parent is not None:
-        pml(p.create_event, f"{p.parent.name} (PID {p.parent.pid}) starts {p.name} (PID {p.pid}, "
-                            f"{'64' if p.is64 else '32'}-bit) from {p.image_path.rsplit(chr(92), 1)[0]}")
+        bits = "64" if p.is64 else "32"
+        folder = p.image_path.rsplit(chr(92), 1)[0]
+        pml(p.create_event, f"{p.parent.name} (PID {p.parent.pid}) starts {p.name} (PID {p.pid}, {bits}-bit) from {folder}",
+            f"{p.parent.name}（PID {p.parent.pid}）从 {folder} 启动 {p.name}（PID {p.pid}，{bits} 位）")
     if v.injector and v.injector_event is not None:
         inj = v.injector[0]
-        pml(v.injector_event, f"a thread is created in {p.name} by {inj.name} (PID {inj.pid})")
-    pml(ld.index, f"that thread loads {ld.path}" + (f" (company {ld.company}" + (f", {ld.description})" if ld.description else ")") if ld.company else ""))
-    steps.append(Step(f"the module list of {p.name} (PID {p.pid}) in the capture names {basename(ld.path)}"
-                      + (f" from {ld.company}" if ld.company else ""),
-                      Origin(ref.artifact, text=f"{p.name} {p.pid}: {ld.path} {ld.company or ''} {ld.version or ''}".strip())))
+        pml(v.injector_event, f"a thread is created in {p.name} by {inj.name} (PID {inj.pid})",
+            f"{inj.name}（PID {inj.pid}）在 {p.name} 中创建了一个线程（远程线程注入）")
+    who = f" (company {ld.company}" + (f", {ld.description})" if ld.description else ")") if ld.company else ""
+    who_zh = f"（公司：{ld.company}" + (f"，{ld.description}）" if ld.description else "）") if ld.company else ""
+    pml(ld.index, f"that thread loads {ld.path}{who}", f"该线程加载了 {ld.path}{who_zh}")
+    log(Origin(ref.artifact, text=f"{p.name} {p.pid}: {ld.path} {ld.company or ''} {ld.version or ''}".strip()),
+        f"the module list of {p.name} (PID {p.pid}) in the capture names {name}" + (f" from {ld.company}" if ld.company else ""),
+        f"捕获中 {p.name}（PID {p.pid}）的模块列表包含 {name}" + (f"（{ld.company}）" if ld.company else ""))
     after = _first_touch(cap, p, ld)
-    if after is not None:
-        pml(after, f"{p.name} opens {basename(ld.path)} itself, then quits")
+    pml(after, f"{p.name} opens {name} itself (its own module check), then quits",
+        f"{p.name} 随即自行读取 {name}（自检进程模块），然后退出")
     load_to_exit = _ms(ld.time, p.end)
-    pml(p.exit_event, f"{p.name} exits with {_status_text(p.exit_status)} {load_to_exit} ms after {basename(ld.path)} "
-                      f"loaded ({_ms(p.start, p.end)} ms after it started)"
-                      + (", without starting any process" if not p.children else ""))
+    life = _ms(p.start, p.end)
+    none_en = ", without starting any process" if not p.children else ""
+    none_zh = "，未启动任何进程" if not p.children else ""
+    pml(p.exit_event, f"{p.name} exits with {_status_text(p.exit_status)} {load_to_exit} ms after {name} loaded "
+                      f"({life} ms after it started){none_en}",
+        f"{p.name} 在 {name} 加载后 {load_to_exit} 毫秒（启动后 {life} 毫秒）以状态 {_status_text(p.exit_status)} 退出{none_zh}")
     for run in facts.events("edgeupdate:run"):
         if run.get("fields.pid") == p.pid and run.get("fields.early_exit"):
-            steps.append(Step(f"MicrosoftEdgeUpdate.log: PID {p.pid} logs only its start-up banner", _last_line(run)))
+            log(_last_line(run), f"MicrosoftEdgeUpdate.log: PID {p.pid} logs only its start-up banner",
+                f"MicrosoftEdgeUpdate.log：PID {p.pid} 只写了启动信息就结束了")
     if p.parent is not None:
         for e in facts.events("edgeupdate:*"):
-            if e.kind != "edgeupdate:run" and e.get("fields.pid") == p.parent.pid and isinstance(e.get("fields.hresult"), int) \
-                    and e.get("fields.hresult") & 0x80000000:
-                hr = e.get("fields.hresult")
-                steps.append(Step(f"MicrosoftEdgeUpdate.log: {p.parent.name} (PID {p.parent.pid}) reports failure "
-                                  f"0x{hr:08X}", e.origin))
+            hr = e.get("fields.hresult")
+            if e.kind != "edgeupdate:run" and e.get("fields.pid") == p.parent.pid and isinstance(hr, int) and hr & 0x80000000:
+                log(e.origin, f"MicrosoftEdgeUpdate.log: {p.parent.name} (PID {p.parent.pid}) reports failure 0x{hr:08X}",
+                    f"MicrosoftEdgeUpdate.log：{p.parent.name}（PID {p.parent.pid}）报告失败 0x{hr:08X}")
                 break
         if p.parent.exit_event is not None and p.parent.exit_status not in (None, 0):
-            pml(p.parent.exit_event, f"{p.parent.name} exits with {_status_text(p.parent.exit_status)}")
+            pml(p.parent.exit_event, f"{p.parent.name} exits with {_status_text(p.parent.exit_status)}",
+                f"{p.parent.name} 以状态 {_status_text(p.parent.exit_status)} 退出")
     for f in sorted((f for f in failures if f.source in ("msi-ca", "msi")), key=lambda f: f.source != "msi-ca"):
         if f.source == "msi-ca":
+            act = f.related.get("action")
             for n in facts.events("msi:note"):
-                if n.get("fields.note") == 1722 and n.get("fields.action") == f.related.get("action") \
-                        and n.origin.artifact == f.event.origin.artifact:
-                    steps.append(Step(f"Note 1722: {f.related.get('action')} failed", n.origin))
+                if n.get("fields.note") == 1722 and n.get("fields.action") == act and n.origin.artifact == f.event.origin.artifact:
+                    log(n.origin, f"Note 1722: {act} failed", f"Note 1722：自定义操作 {act} 失败")
                     break
-            steps.append(Step(f"CustomAction {f.related.get('action')} returned actual error code "
-                              f"{f.failure.extra.get('raw')}", f.event.origin))
+            raw = f.failure.extra.get("raw")
+            log(f.event.origin, f"CustomAction {act} returned actual error code {raw}",
+                f"自定义操作 {act} 返回错误码 {raw}")
         else:
             summ = f.related.get("summary")
             ff = _first_failure(facts, summ) if summ is not None else None
             if ff is not None:
-                steps.append(Step(f"{ff.get('fields.action')}: return value 3; rollback follows", ff.origin))
-            steps.append(Step(f"installation status {f.failure.code}", f.event.origin))
-    name = basename(ld.path)
+                act = ff.get("fields.action")
+                log(ff.origin, f"{act}: return value 3; rollback follows", f"{act} 返回值 3，随后回滚")
+            log(f.event.origin, f"installation status {f.failure.code}", f"安装结果状态 {f.failure.code}")
     tl = [e for e in facts.events("tasklist:process")
           if any(basename(str(m)).casefold() == name.casefold() for m in (e.get("fields.modules") or []))]
     if tl:
@@ -241,14 +257,14 @@ def build_finding(facts: Facts, v: Victim, failures: list[FailureCand], lang: st
         lines = e.get("fields.module_lines") or []
         line = lines[mods.index(name.casefold())] if name.casefold() in mods and len(lines) == len(mods) else e.origin.line
         others = ", ".join(sorted({str(x.get("fields.image")) for x in tl})[:4])
-        steps.append(Step(f"{name} is loaded in other processes too ({others})",
-                          Origin(e.origin.artifact, line=line, text=f"{e.get('fields.image')} {e.get('fields.pid')}: {name}")))
-    for ev in _product_drivers(facts, v.owner):
-        steps.append(Step(f"{ev.get('fields.module')}: {v.owner.product} is installed (vendor driver)", ev.origin))
-        break
+        log(Origin(e.origin.artifact, line=line, text=f"{e.get('fields.image')} {e.get('fields.pid')}: {name}"),
+            f"{name} is loaded in other processes too ({others})", f"{name} 也被加载到其他进程中（{others}）")
+    for ev in _product_drivers(facts, v.owner)[:1]:
+        log(ev.origin, f"{ev.get('fields.module')}: {v.owner.product} is installed (vendor driver)",
+            f"{ev.get('fields.module')}：本机安装了 {v.owner.product}（厂商驱动）")
     steps.extend(_good_steps(facts, v))
 
-    inj_extra = {}
+    inj_extra: dict[str, object] = {}
     if v.injector:
         inj = v.injector[0]
         io = identify(facts, inj.image_path or inj.name, inj.company)
@@ -261,23 +277,36 @@ def build_finding(facts: Facts, v: Victim, failures: list[FailureCand], lang: st
         if sib:
             inj_extra["also"] = [{"process": q.name, "path": q.image_path, "pid": q.pid} for q in sib]
     culprit = v.owner.culprit("injected-module", {"loaded_into": p.name, "load_to_exit_ms": load_to_exit})
-    ca_code = next((f.failure for f in failures if f.source == "msi-ca"), None)
+    ca_f = next((f.failure for f in failures if f.source == "msi-ca"), None)
     msi = next((f.failure for f in failures if f.source == "msi"), None)
-    title = (f"{v.owner.product + ' injects ' if v.owner.product else ''}{name} into {p.name}, which quits at once"
-             if v.owner.product else f"{name} (from {ld.company or 'an unknown vendor'}) loads into {p.name}, which quits at once")
-    if ca_code is not None and ca_code.code is not None:
-        title += f"; {ca_code.extra.get('action', 'the custom action')} fails (0x{ca_code.code & 0xFFFFFFFF:08X})"
+    prod = v.owner.product
+    if prod:
+        title = f"{prod} injects {name} into {p.name}, which quits at once"
+        title_zh = f"{prod} 将 {name} 注入 {p.name}，该进程随即退出"
+    else:
+        title = f"{name} (from {ld.company or 'an unknown vendor'}) loads into {p.name}, which quits at once"
+        title_zh = f"{name}（{ld.company or '未知厂商'}）被加载到 {p.name}，该进程随即退出"
+    if ca_f is not None and ca_f.code is not None:
+        act = ca_f.extra.get("action", "the custom action")
+        title += f"; {act} fails (0x{ca_f.code & 0xFFFFFFFF:08X})"
+        title_zh += f"；{act} 失败（0x{ca_f.code & 0xFFFFFFFF:08X}）"
     if msi is not None:
         title += f" and the MSI rolls back ({msi.code})"
+        title_zh += f"，MSI 安装回滚（{msi.code}）"
     allow = allow_list(facts, v)
-    product = v.owner.product or ld.company or "the agent"
-    workaround = (f"Until the vendor excludes these processes from {product}'s injection"
-                  + (f" ({', '.join(sorted({q.name for q in v.injector}))})" if v.injector else "")
-                  + f", install on this machine with {product}'s injecting policy switched off (or {product} "
+    agent = prod or ld.company or "the agent"
+    agent_zh = prod or ld.company or "终端代理"
+    injectors = ", ".join(sorted({q.name for q in v.injector}))
+    workaround = (f"Until the vendor excludes these processes from {agent}'s injection"
+                  + (f" ({injectors})" if injectors else "")
+                  + f", install on this machine with {agent}'s injecting policy switched off (or {agent} "
                   "temporarily uninstalled), then restore it.")
-    extra = {"injector": inj_extra} if inj_extra else {}
+    workaround_zh = (f"在厂商将上述进程加入 {agent_zh} 的注入白名单" + (f"（{injectors}）" if injectors else "")
+                     + f"之前，可先临时关闭 {agent_zh} 触发注入的策略（或临时卸载 {agent_zh}）后安装，安装完成后再恢复。")
+    extra: dict[str, object] = {"injector": inj_extra} if inj_extra else {}
     extra["reasons"] = v.reasons
-    return Finding("injected-module", title, v.score, culprit, tuple(steps), Remediation(tuple(allow), workaround), extra)
+    return Finding("injected-module", title, v.score, culprit, tuple(steps),
+                   Remediation(tuple(allow), workaround, workaround_zh=workaround_zh), extra, title_zh=title_zh)
 
 
 def _last_line(run: Event) -> Origin:
@@ -329,31 +358,37 @@ def _product_drivers(facts: Facts, owner: Owner) -> list[Event]:
 
 def _good_steps(facts: Facts, v: Victim) -> list[Step]:
     steps: list[Step] = []
+    name = basename(v.load.path)
     for ref in facts.captures("good"):
         tree = ProcessTree(ref)
         gp = _counterpart(v.proc, tree)
         if gp is None:
             continue
-        name = basename(v.load.path)
         absent = not _module_anywhere(tree, name)
         life = gp.lifetime
-        desc = f"good machine: the same {gp.name} runs {life:.1f} s" if life is not None else f"good machine: {gp.name} runs"
+        en = f"good machine: the same {gp.name} runs {life:.1f} s" if life is not None else f"good machine: {gp.name} runs"
+        zh = f"正常机器：同一个 {gp.name} 运行了 {life:.1f} 秒" if life is not None else f"正常机器：{gp.name} 正常运行"
         if gp.children:
-            desc += f" and starts {', '.join(sorted({c.name for c in gp.children}))}"
+            kids = ", ".join(sorted({c.name for c in gp.children}))
+            en += f" and starts {kids}"
+            zh += f"，并启动了 {kids}"
         if absent:
-            desc += f"; {name} appears nowhere in the good capture"
+            en += f"; {name} appears nowhere in the good capture"
+            zh += f"；正常机器的捕获中完全没有 {name}"
         i = gp.exit_event if gp.exit_event is not None else gp.start_event
         if i is not None:
-            steps.append(ref.step(i, desc))
+            steps.append(ref.step(i, en, zh))
         installers = [d for d in gp.descendants() if d.exit_status == 0 and d.children == [] and d.exit_event is not None]
         if installers:
             last = max(installers, key=lambda d: d.exit_event or 0)
-            steps.append(ref.step(last.exit_event,
-                                  f"good machine: {', '.join(sorted({d.name for d in installers})[:3])} run and exit 0"))
+            names = ", ".join(sorted({d.name for d in installers})[:3])
+            steps.append(ref.step(last.exit_event, f"good machine: {names} run and exit 0",
+                                  f"正常机器：{names} 运行并以 0 退出"))
         break
-    for e in facts.events("edgeupdate:*", role="good"):
-        if "InstallerResult" in (e.message or "") and str(e.get("fields.code", e.get("fields.result", ""))) in ("0", "None"):
-            steps.append(Step("good machine: [InstallerResult] ... [0]", e.origin))
+    for e in facts.events("edgeupdate:installer-result", role="good"):
+        if str(e.get("fields.result")) == "0":
+            steps.append(Step("good machine: [InstallerResult] ... [0]", e.origin,
+                              summary_zh="正常机器：[InstallerResult] ... [0]（安装成功）"))
             break
     return steps
 

@@ -12,11 +12,11 @@ from culprit import catalog
 from culprit.model import Missing
 
 
-def request(artifact_id: str, lang: str = "en", why_prefix: str = "", **params: Any) -> Missing:
-    why, how = catalog.request(artifact_id, lang=lang, **params)
-    if why_prefix:
-        why = f"{why_prefix} {why}" if lang == "en" else f"{why_prefix}{why}"
-    return Missing(artifact_id, why, how)
+def request(artifact_id: str, lang: str = "en", **params: Any) -> Missing:
+    """A missing-evidence request in English with its Chinese twin (``lang`` is kept for callers)."""
+    why, how = catalog.request(artifact_id, lang="en", **params)
+    why_zh, how_zh = catalog.request(artifact_id, lang="zh", **params)
+    return Missing(artifact_id, why, how, why_zh, how_zh)
 
 
 def dedupe(items: list[Missing]) -> tuple[Missing, ...]:

@@ -116,8 +116,9 @@ def build(facts: Facts, failures: list[FailureCand]) -> ServicingCase | None:
         wu = summary_evidence(facts, cbs_fail.failure.code, kb)
         wu_pick = next((e for e in wu if "install" in e.message.lower()), wu[0] if wu else None)
         if wu_pick is not None:
-            case.steps.append(Step(f"Windows Update reports {cbs_fail.failure.target} failed "
-                                   f"0x{(cbs_fail.failure.code or 0) & 0xFFFFFFFF:08X}", wu_pick.origin))
+            code = f"0x{(cbs_fail.failure.code or 0) & 0xFFFFFFFF:08X}"
+            case.steps.append(Step(f"Windows Update reports {cbs_fail.failure.target} failed {code}", wu_pick.origin,
+                                   summary_zh=f"Windows Update 报告 {cbs_fail.failure.target} 安装失败，错误 {code}"))
     inf = None
     if doqe:
         first = doqe[0]
@@ -126,15 +127,21 @@ def build(facts: Facts, failures: list[FailureCand]) -> ServicingCase | None:
             if str(ev.get("fields.inf")).casefold() != inf.casefold():
                 continue
             if isinstance(ev.get("fields.win32"), int):
-                case.steps.append(Step(f"CBS driver operations queue: {inf} install result {ev.get('fields.win32')}", ev.origin))
+                w = ev.get("fields.win32")
+                case.steps.append(Step(f"CBS driver operations queue: {inf} install result {w}", ev.origin,
+                                       summary_zh=f"CBS 驱动操作队列：{inf} 安装结果 {w}"))
             elif isinstance(ev.get("fields.hresult"), int):
-                case.steps.append(Step(f"Doqe records 0x{ev.get('fields.hresult'):08X} for {inf}", ev.origin))
+                hr = f"0x{ev.get('fields.hresult'):08X}"
+                case.steps.append(Step(f"Doqe records {hr} for {inf}", ev.origin,
+                                       summary_zh=f"驱动操作队列（Doqe）记录 {inf} 的结果为 {hr}"))
     if cbs_fail is not None:
         msg = cbs_fail.event.message
         case.boot = "Startup:" in msg or any("Startup:" in e.message for e in facts.events("cbs:startup")
                                              if e.get("fields.failure"))
-        roll = " and the update is rolled back" if any(e.get("fields.rollback") for e in facts.events("cbs:startup")) else ""
-        case.steps.append(Step(_short(msg) + roll, cbs_fail.event.origin))
+        rolled = any(e.get("fields.rollback") for e in facts.events("cbs:startup"))
+        roll = " and the update is rolled back" if rolled else ""
+        zh = ("重启后处理驱动操作队列失败" if case.boot else "CBS 处理失败") + ("，补丁被回滚" if rolled else "")
+        case.steps.append(Step(_short(msg) + roll, cbs_fail.event.origin, summary_zh=f"{zh}（{_short(msg)}）"))
     cands = [s for s in sections if inf is None or str(s.get("fields.inf") or "").casefold() == inf.casefold()]
     if doqe:
         cands = [s for s in cands if _near(s, doqe[0], 10)] or cands
@@ -170,18 +177,28 @@ def _objects(facts: Facts, case: ServicingCase, sec: Event) -> None:
         if svc:
             add = adds.get(str(svc).casefold())
             if add is not None and not any(s.origin == add.origin for s in case.steps):
-                case.steps.append(Step(f"SetupAPI: AddService {add.get('fields.service')} from "
-                                       f"{add.get('fields.inf') or case.inf}", add.origin))
-            case.steps.append(Step(f"SetupAPI: {_verb(e)} service {svc}" + (f", error {w}" if w is not None else ""), e.origin))
+                src = add.get("fields.inf") or case.inf
+                case.steps.append(Step(f"SetupAPI: AddService {add.get('fields.service')} from {src}", add.origin,
+                                       summary_zh=f"SetupAPI：{src} 添加服务 {add.get('fields.service')}（AddService）"))
+            err = f", error {w}" if w is not None else ""
+            err_zh = f"，错误 {w}" if w is not None else ""
+            case.steps.append(Step(f"SetupAPI: {_verb(e)} service {svc}{err}", e.origin,
+                                   summary_zh=f"SetupAPI：{_verb_zh(e)}服务 {svc} 失败{err_zh}"))
             case.objects.append(DeniedObject("registry", _services_key(str(svc)), w, e, str(svc), add))
         elif e.get("fields.path") or e.get("fields.target"):
             path = str(e.get("fields.target") or e.get("fields.path"))
-            case.steps.append(Step(f"SetupAPI: copying {basename(path)} failed" + (f", error {w}" if w is not None else ""),
-                                   e.origin))
+            err = f", error {w}" if w is not None else ""
+            case.steps.append(Step(f"SetupAPI: copying {basename(path)} failed{err}", e.origin,
+                                   summary_zh=f"SetupAPI：复制 {basename(path)} 失败" + (f"，错误 {w}" if w is not None else "")))
             case.objects.append(DeniedObject("file", path, w, e))
     if not case.objects and fails:
         e = fails[0]
-        case.steps.append(Step(f"SetupAPI: {_short(e.message)}", e.origin))
+        case.steps.append(Step(f"SetupAPI: {_short(e.message)}", e.origin, summary_zh=f"SetupAPI：{_short(e.message)}"))
+
+
+def _verb_zh(e: Event) -> str:
+    op = str(e.get("fields.operation") or "")
+    return {"modify": "修改已有", "create": "创建", "open": "打开已有"}.get(op, "处理")
 
 
 def _verb(e: Event) -> str:
@@ -332,8 +349,9 @@ def denial_steps(case: ServicingCase) -> list[Step]:
         path = d.event.get("fields.path")
         who = d.event.process.name if d.event.process else "a process"
         frames = f" with {d.driver} frames on the stack" if d.driver else " (no third-party frame on the stack)"
-        out.append(d.ref.step(d.index, f"Procmon: {who} {op} {path} "
-                                       f"ACCESS DENIED{frames}"))
+        frames_zh = f"，调用栈中有 {d.driver} 的帧" if d.driver else "（调用栈中没有第三方模块）"
+        out.append(d.ref.step(d.index, f"Procmon: {who} {op} {path} ACCESS DENIED{frames}",
+                              f"Procmon：{who} 执行 {op} {path} 被拒绝访问（ACCESS DENIED）{frames_zh}"))
     return out
 
 
@@ -341,11 +359,12 @@ def acl_step(case: ServicingCase) -> Step | None:
     if case.acl is None:
         return None
     grants = ", ".join(str(g) for g in case.acl.get("fields.grants_write_to") or []) or "nobody"
+    obj = case.acl.get("fields.object")
     if case.acl_grants_writer:
-        return Step(f"the ACL of {case.acl.get('fields.object')} grants write access to {grants}, so the denial "
-                    "is not the ACL's", case.acl.origin)
-    return Step(f"the ACL of {case.acl.get('fields.object')} grants write access only to {grants}: the ACL itself "
-                "denies the installer", case.acl.origin)
+        return Step(f"the ACL of {obj} grants write access to {grants}, so the denial is not the ACL's", case.acl.origin,
+                    summary_zh=f"{obj} 的 ACL 已授予 {grants} 写入权限，因此拒绝访问并非 ACL 造成")
+    return Step(f"the ACL of {obj} grants write access only to {grants}: the ACL itself denies the installer",
+                case.acl.origin, summary_zh=f"{obj} 的 ACL 只授予 {grants} 写入权限：是 ACL 本身拒绝了安装程序")
 
 
 def driver_steps(facts: Facts, case: ServicingCase) -> list[Step]:
@@ -353,9 +372,12 @@ def driver_steps(facts: Facts, case: ServicingCase) -> list[Step]:
         return []
     out = []
     for ev in case.owner.evidence[:1]:
-        label = f"{case.owner.module} is a {case.owner.product} driver" if case.owner.product else \
-            f"{case.owner.module} is loaded ({ev.get('fields.display_name') or ev.get('fields.altitude') or ''})"
-        out.append(Step(label, ev.origin))
+        o = case.owner
+        if o.product:
+            out.append(Step(f"{o.module} is a {o.product} driver", ev.origin, summary_zh=f"{o.module} 是 {o.product} 的驱动"))
+        else:
+            what = ev.get("fields.display_name") or ev.get("fields.altitude") or ""
+            out.append(Step(f"{o.module} is loaded ({what})", ev.origin, summary_zh=f"本机加载了 {o.module}（{what}）"))
     return out
 
 
