@@ -92,7 +92,18 @@ _TOKENS = re.compile(
     r"(?P<frame>\d+|<[^>]*>)\s*$"
 )
 # Filter listing failed with error: 0x80070005
-_FAILED = re.compile(r"(?:failed|失败).*?(0x[0-9A-Fa-f]{8})", re.I)
+_HRESULT = re.compile(r"0x[0-9A-Fa-f]{8}")
+
+
+def _failure(line: str) -> int | None:
+    """The HRESULT of a ``... failed ... 0x8007xxxx`` line, else None (linear time on any line)."""
+    m = _HRESULT.search(line)
+    if not m:
+        return None
+    before = line[: m.start()].casefold()
+    return int(m.group(0), 16) if "failed" in before or "失败" in before else None
+
+
 # PROCMON24                               4       385200         0
 _ROW_SHAPE = re.compile(r"^\S.*?\s+\d*\s+\d{1,6}(?:\.\d+)?\s+(?:\d+|<\S+>)\s*$")
 
@@ -110,7 +121,7 @@ class FltmcParser(Parser):
             return 0.0
         lines = text.splitlines()[:60]
         for i, line in enumerate(lines):
-            if _FAILED.search(line) and re.search(r"filter|筛选器", line, re.I):
+            if _failure(line) is not None and re.search(r"filter|筛选器", line, re.I):
                 return 0.8
             if i and is_rule(line):
                 keys = set(header_keys(header_cells(lines[i - 1], rule_spans(line)), HEADERS)) - {None}
@@ -133,15 +144,15 @@ class FltmcParser(Parser):
                     ctx.warn("line outside a fltmc table ignored", prev[0])
                 prev = None
                 continue
-            m = _FAILED.search(line)
-            if m:
+            hr = _failure(line)
+            if hr is not None:
                 if error:
                     yield _error(error, ctx)
                 error = {
                     "line": lineno,
                     "offset": offset,
                     "text": line,
-                    "hresult": int(m.group(1), 16),
+                    "hresult": hr,
                     "detail": "",
                 }
                 prev = None
