@@ -203,9 +203,9 @@ def test_unknown_hresult_text() -> None:
 
 
 def test_symbol_without_written_meaning_is_humanised() -> None:
-    r = codes.explain("0x8007065B")[0]
-    assert (r.symbol, r.meaning_en, r.written) == ("ERROR_FUNCTION_FAILED", "function failed", False)
-    assert "ERROR_FUNCTION_FAILED" in r.meaning_zh
+    r = codes.explain("0x80070026")[0]
+    assert (r.symbol, r.meaning_en, r.written) == ("ERROR_HANDLE_EOF", "handle eof", False)
+    assert r.meaning_zh == "handle eof（ERROR_HANDLE_EOF；知识库暂无中文释义）"
 
 
 @pytest.mark.parametrize(
