@@ -124,9 +124,9 @@ class PmlCapture(Capture):
         n = h.event_count
         start = h.event_offsets_offset
         if start + 5 * n > size:
-            avail = max(0, (size - start) // 5)
-            self.warnings.append(f"event-offset array truncated: {n - avail:,} of {n:,} events lost")
-            n = avail
+            self.warnings.append(f"event-offset array missing or cut ({n:,} events declared; file truncated?): "
+                                 "events found by walking the file")
+            return None
         if n == 0:
             return np.zeros(0, dtype=np.uint32)
         arr = np.frombuffer(self._mm, dtype=OFFSET_DTYPE, count=n, offset=start)["offset"].copy()
