@@ -104,11 +104,39 @@ def test_catalog_covers_every_input_of_the_design():
         "acl": "getacl",
         "inf": "inf",
         "procmon": "procmon",
+        "reg-export": "regfile",
+        "icacls": "icacls",
     }
     for aid, kind in wanted.items():
         assert kind in catalog.get(aid).reads, aid
     methods = {a.collect.method for a in catalog.all() if a.collect}
     assert methods == set(catalog.METHODS)
+
+
+# Parser kinds that read no file the collector gathers (the fallback for unknown text logs).
+NOT_COLLECTED = {"text"}
+
+
+def test_every_parser_kind_is_collected_by_some_catalog_entry():
+    """A new format without a catalog entry would be read but never asked for: add it to artifacts.yaml."""
+    from culprit import parsers
+
+    kinds = set(parsers.load_all()) - NOT_COLLECTED
+    read = {k for a in catalog.all() for k in a.reads}
+    assert kinds - read == set(), "parser kinds with no catalog entry (add them to catalog/artifacts.yaml)"
+
+
+def test_per_file_and_self_written_outputs():
+    ic = catalog.get("icacls").collect
+    assert (ic.per, ic.exe, ic.args, ic.output) == (
+        "file",
+        "icacls.exe",
+        ("{file}",),
+        "system\\{name}_icacls.txt",
+    )
+    ex = catalog.get("reg-export").collect
+    assert ex.args == ("export", "HKLM\\SYSTEM\\CurrentControlSet\\Services\\{service}", "{output}", "/y")
+    assert ex.output == "system\\{service}.reg"
 
 
 def test_ids_are_unique_and_all_excludes_requests():
@@ -156,6 +184,8 @@ def test_for_kind():
         ("x/system/reg_AmdK8.txt", "reg-services"),
         ("x/system/sc_qc_AmdK8.txt", "sc-qc"),
         ("x/system/AmdK8_acl.txt", "acl"),
+        ("x/system/AmdK8.reg", "reg-export"),
+        ("x/system/C_Windows_System32_drivers_amdk8.sys_icacls.txt", "icacls"),
         ("export/System.evtx", "evtx-system"),
         ("repro/procmon/reg_repro.CSV", "procmon"),
         ("anything/trace.PML", "procmon"),

@@ -59,7 +59,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "acl": ("output",),
     "procmon": ("output", "boot_output"),
 }
-_PER = ("service", "inf")
+_PER = ("service", "inf", "file")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
@@ -75,11 +75,13 @@ class Collect:
     Attributes:
         method: one of :data:`METHODS`.
         paths: Windows paths/globs for ``copy`` (environment variables allowed).
-        per: ``service`` or ``inf``: repeat the step for every value of that script parameter.
+        per: ``service``, ``inf`` or ``file``: repeat the step for every service key, INF, or file
+            (driver files of ``-Inf`` and files of ``-AclPaths``).
         newest: keep only the N newest matching files (``copy``).
         channel: event log channel (``eventlog``).
         exe: program to run (``command``).
-        args: its arguments; ``{service}``, ``{key}`` and ``{name}`` are filled in.
+        args: its arguments; ``{service}``, ``{file}``, ``{key}``, ``{name}`` are filled in, and
+            ``{output}`` with the output file when the tool writes it itself.
         keys: fixed ``{name, key}`` pairs a ``command`` runs once each.
         output: bundle path of the result (backslashes, relative to the bundle root).
         boot_output: bundle path of a converted Procmon boot log (``procmon``).
@@ -150,7 +152,7 @@ _ENV_LAYOUT = {
     "%programfiles(x86)%": "program files (x86)",
 }
 _TOO_GENERIC = {"*", "*.txt", "*.log", "*.inf", "*.csv"}  # file names that say nothing alone
-_FILL_GLOB = {"{inf}": "*.inf", "{service}": "*", "{name}": "*", "{key}": "*"}
+_FILL_GLOB = {"{inf}": "*.inf", "{service}": "*", "{name}": "*", "{key}": "*", "{file}": "*"}
 
 
 def _bundle_glob(path: str) -> str:

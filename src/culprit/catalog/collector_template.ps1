@@ -272,17 +272,25 @@ function Invoke-CopyStep($Item) {
 
 function Invoke-Tool([string]$Artifact, [string]$Exe, [string[]]$Arguments, [string]$Output) {
     # Output is decoded by PowerShell (console code page, e.g. 936 on zh-CN) and saved as UTF-8.
+    # An argument '{output}' is replaced by the output file: the tool writes it itself (reg export).
     $ErrorActionPreference = 'Continue'
     $path = Join-Path (Join-Path $env:WINDIR 'System32') $Exe
     if (-not (Test-Path -LiteralPath $path -PathType Leaf)) { $path = $Exe }
+    $dest = Get-BundlePath $Output
+    $selfWritten = $Arguments -contains '{output}'
+    $Arguments = @($Arguments | ForEach-Object { if ($_ -eq '{output}') { $dest } else { $_ } })
     $target = ($Exe + ' ' + ($Arguments -join ' ')).Trim()
     try {
         $lines = @(& $path @Arguments 2>&1 | ForEach-Object { [string]$_ })
         $code = $LASTEXITCODE
-        $dest = Get-BundlePath $Output
-        [System.IO.File]::WriteAllLines($dest, [string[]]$lines, $script:Utf8Bom)
-        Register-Output $Artifact $dest $target
-        if ($code -ne 0) { Add-Error $Artifact $target ("exit code {0} (output kept)" -f $code) }
+        if ($selfWritten) {
+            if (Test-Path -LiteralPath $dest) { Register-Output $Artifact $dest $target }
+            if ($code -ne 0) { Add-Error $Artifact $target ("exit code {0}: {1}" -f $code, ($lines -join ' ').Trim()) }
+        } else {
+            [System.IO.File]::WriteAllLines($dest, [string[]]$lines, $script:Utf8Bom)
+            Register-Output $Artifact $dest $target
+            if ($code -ne 0) { Add-Error $Artifact $target ("exit code {0} (output kept)" -f $code) }
+        }
     } catch {
         Add-Error $Artifact $target ([string]$_.Exception.Message)
     }
@@ -292,15 +300,18 @@ function Invoke-CommandStep($Item) {
     $runs = New-Object System.Collections.ArrayList
     if ($Item.Per -eq 'service') {
         if ($script:ServiceNames.Length -eq 0) { Add-Skip $Item.Id 'no -ServiceKeys or -Inf given'; return }
-        foreach ($s in $script:ServiceNames) { [void]$runs.Add(@{ service = $s; name = (Get-SafeName $s); key = '' }) }
+        foreach ($s in $script:ServiceNames) { [void]$runs.Add(@{ service = $s; file = ''; name = (Get-SafeName $s); key = '' }) }
+    } elseif ($Item.Per -eq 'file') {
+        if ($script:FileTargets.Length -eq 0) { Add-Skip $Item.Id 'no files from -Inf or -AclPaths'; return }
+        foreach ($f in $script:FileTargets) { [void]$runs.Add(@{ service = ''; file = $f; name = (Get-SafeName $f); key = '' }) }
     } elseif ($Item.RegKeys.Length -gt 0) {
-        foreach ($k in $Item.RegKeys) { [void]$runs.Add(@{ service = ''; name = $k.Name; key = $k.Key }) }
+        foreach ($k in $Item.RegKeys) { [void]$runs.Add(@{ service = ''; file = ''; name = $k.Name; key = $k.Key }) }
     } else {
-        [void]$runs.Add(@{ service = ''; name = ''; key = '' })
+        [void]$runs.Add(@{ service = ''; file = ''; name = ''; key = '' })
     }
     foreach ($r in $runs) {
         $arguments = @($Item.Arguments | ForEach-Object { Format-Template $_ $r })
-        $file = Format-Template $Item.Output @{ service = (Get-SafeName $r.service); name = $r.name; key = '' }
+        $file = Format-Template $Item.Output @{ service = (Get-SafeName $r.service); name = $r.name; key = ''; file = '' }
         Invoke-Tool $Item.Id $Item.Exe $arguments $file
     }
 }
@@ -656,6 +667,7 @@ function Invoke-Main {
     $script:AclTargets = Split-List $AclPaths
     $script:SkipIds = Split-List $Skip
     $script:InfFiles = @()
+    $script:FileTargets = @()
     $script:Reproduced = $null
 
     if ($ProcmonBoot) {
@@ -685,6 +697,12 @@ function Invoke-Main {
         foreach ($f in $pkg.Files) { [void]$extraFiles.Add($f) }
     }
     $script:InfFiles = $extraFiles.ToArray()
+    $fileTargets = New-Object System.Collections.ArrayList
+    foreach ($f in $script:InfFiles) { [void]$fileTargets.Add($f) }
+    foreach ($p in $script:AclTargets) {
+        if ($p -notmatch '^(HK[A-Z_]*:?\\|Registry::)') { [void]$fileTargets.Add([Environment]::ExpandEnvironmentVariables($p)) }
+    }
+    $script:FileTargets = $fileTargets.ToArray()
 
     # Procmon first: the capture covers the reproduction, and the logs copied after it include it.
     $ordered = @($CulpritCatalog | Where-Object { $_.Method -eq 'procmon' }) + @($CulpritCatalog | Where-Object { $_.Method -ne 'procmon' })
