@@ -15,6 +15,7 @@ import pytest
 
 from culprit import __version__, catalog, cli, collector, pipeline
 from culprit.collector import Token, lint, tokenize
+from tests.builders import build_cab
 
 SCRIPT = collector.generate()
 
@@ -333,8 +334,11 @@ TOOL = (
 )
 
 
-def build_collector_zip(path: Path, offset: int = 480, backslashes: bool = True) -> dict[str, Any]:
-    """A zip as Collect-CulpritBundle.ps1 writes it (.NET 4.5 ZipFile: backslash entry names)."""
+def build_collector_zip(
+    path: Path, offset: int = 480, backslashes: bool = True, cab: bool = False
+) -> dict[str, Any]:
+    """A zip as Collect-CulpritBundle.ps1 writes it (.NET 4.5 ZipFile: backslash entry names),
+    or with ``cab`` the MSZIP cabinet its makecab fallback writes (DestinationDir paths)."""
     files = {
         "Windows/Logs/CBS/CBS.log": (CBS_LINES, "cbs", "C:\\Windows\\Logs\\CBS\\CBS.log"),
         "Windows/INF/setupapi.dev.log": (SETUPAPI, "setupapi", "C:\\Windows\\INF\\setupapi.dev.log"),
@@ -402,6 +406,11 @@ def build_collector_zip(path: Path, offset: int = 480, backslashes: bool = True)
             }
         ],
     }
+    if cab:
+        members = {"manifest.json": json.dumps(manifest, indent=2, ensure_ascii=True).encode("ascii")}
+        members.update({name.replace("/", "\\"): data for name, (data, _a, _s) in files.items()})
+        path.write_bytes(build_cab(members))
+        return manifest
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, (data, _a, _s) in files.items():
@@ -508,3 +517,14 @@ def test_cli_bakes_defaults(tmp_path, capsys):
     assert _param_default(script, "Inf") == ["cpu.inf"]
     assert cli.main(["collector", "-o", str(out), "--inf", "bad\x07.inf"]) == 2
     assert "only printable ASCII" in capsys.readouterr().err
+
+
+def test_the_makecab_fallback_bundle_is_read_the_same_way(tmp_path):
+    bundle = tmp_path / "culprit-WIN7-20240903-102000.cab"
+    manifest = build_collector_zip(bundle, cab=True)
+    with pipeline.load([bundle]) as ws:
+        assert ws.utc_offset == 480
+        assert ws.bundles[0].manifest == manifest
+        cbs = next(a for a in ws.artifacts if a.name.endswith("Windows/Logs/CBS/CBS.log"))
+        e = next(e for e in cbs.events if e.local_time)
+        assert e.time.replace(tzinfo=None) == e.local_time - timedelta(minutes=480)
