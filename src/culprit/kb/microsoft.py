@@ -97,6 +97,7 @@ def _pretty(folder: str) -> str:
     return folder.rstrip("\\")
 
 
+@functools.lru_cache(maxsize=65536)
 def recognize(name: str | None = None, path: str | None = None, company: str | None = None) -> Verdict:
     """Decide whether a file is Windows' own, saying why.
 

@@ -276,9 +276,13 @@ def lookup(name_or_path: str) -> list[ProductHit]:
         Hits, strongest first (empty if nothing is known). Check ``confidence``: keyword hits (0.3–0.4)
         only say "looks like security software".
     """
-    s = (name_or_path or "").strip().strip('"')
+    return list(_lookup((name_or_path or "").strip().strip('"')))
+
+
+@functools.lru_cache(maxsize=65536)
+def _lookup(s: str) -> tuple[ProductHit, ...]:
     if not s:
-        return []
+        return ()
     base = _base(s)
     npath = _norm_path(s) if _is_path(s) else None
     hits: list[ProductHit] = []
@@ -430,4 +434,4 @@ def lookup(name_or_path: str) -> list[ProductHit]:
                 )
                 break
     hits.sort(key=lambda h: -h.confidence)
-    return hits
+    return tuple(hits)
