@@ -140,11 +140,32 @@ def injection_chain(q: Inquiry) -> None:
         q.missing.append(missing.request("good-machine", q.lang, process=victims[0].proc.name))
 
 
+def signatures(q: Inquiry) -> None:
+    """Known non-agent causes from the rule files (store corruption, policy blocks...)."""
+    from culprit.rules import run_rules
+
+    events = [e for a in q.facts.ws.artifacts if a.role == "bad" and a.kind not in ("procmon", "procmon-csv")
+              for e in a.events]
+    seen: dict[str, list] = {}
+    for m in run_rules(events):
+        if m.rule.finding:
+            seen.setdefault(m.rule.id, []).append(m)
+    for _rid, ms in seen.items():
+        fd = ms[0].rule.finding or {}
+        steps = tuple(Step(f"{m.rule.title}: {m.event.message[:160]}", m.event.origin,
+                           summary_zh=f"{m.rule.title_zh or m.rule.title}：{m.event.message[:160]}") for m in ms[:3])
+        q.findings.append(Finding(
+            str(fd["kind"]), str(fd["title"]), float(fd.get("confidence", 0.6)), None, steps,
+            Remediation(fix=str(fd["fix"]), fix_zh=fd.get("fix_zh")), {"rule": ms[0].rule.id},
+            title_zh=fd.get("title_zh"),
+        ))
+
+
 def rank(q: Inquiry) -> None:
     q.findings.sort(key=lambda f: -f.confidence)
 
 
-PASSES: tuple[Callable[[Inquiry], None], ...] = (find_failures, servicing_chain, injection_chain, rank)
+PASSES: tuple[Callable[[Inquiry], None], ...] = (find_failures, servicing_chain, injection_chain, signatures, rank)
 
 
 def analyze(ws: Workspace, lang: str = "en") -> Analysis:

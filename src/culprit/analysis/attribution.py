@@ -99,7 +99,8 @@ def is_foreign(path: str, company: str | None, own_dirs: tuple[str, ...] = ()) -
     p = norm_path(path)
     if any(p.startswith(d) for d in own_dirs if d):
         return not (company or "").lower().startswith("microsoft") and bool(company) and _known_third_party(path)
-    v = microsoft.recognize(name=basename(path), path=path, company=company)
+    full = path if ("\\" in path or "/" in path) else None
+    v = microsoft.recognize(name=basename(path), path=full, company=company)
     return not v.is_microsoft
 
 

@@ -13,6 +13,9 @@ A rule (the file name equals its ``id``)::
     failure:                          # optional: a match is a failure of this target
       target: "{fields.inf}"          # template over the event's fields
       code: code                      # field path holding the status code
+    finding:                          # optional: a match explains the failure (a non-agent cause)
+      kind: store-corruption
+      title: "..."; title_zh: "..."; fix: "..."; fix_zh: "..."; confidence: 0.8
     show: {INF: fields.inf, Status: fields.exit_status}
 
 Modifiers: ``contains``, ``startswith``, ``endswith``, ``re``, ``ne``, ``gt``, ``ge``, ``lt``,
@@ -35,7 +38,8 @@ from culprit.errors import CulpritError
 LEVELS = ("info", "low", "medium", "high", "critical")
 MODIFIERS = ("eq", "contains", "startswith", "endswith", "re", "ne", "gt", "ge", "lt", "le", "exists")
 _KEYS = {"id", "title", "level", "kinds", "select", "condition", "failure", "show", "description", "references",
-         "tags", "title_zh"}
+         "tags", "title_zh", "finding"}
+_FINDING_KEYS = {"kind", "title", "title_zh", "fix", "fix_zh", "confidence", "missing"}
 
 
 class RuleError(CulpritError):
@@ -60,6 +64,7 @@ class Rule:
     failure: Mapping[str, str] | None
     show: Mapping[str, str]
     source: str
+    finding: Mapping[str, Any] | None = None
     title_zh: str | None = None
     description: str = ""
     tags: tuple[str, ...] = field(default=())
@@ -157,6 +162,13 @@ def load_rule(path: Path) -> Rule:
     failure = _strip(raw.get("failure")) if raw.get("failure") else None
     if failure is not None and (not isinstance(failure, dict) or "target" not in failure):
         raise fail("failure", "needs at least 'target'")
+    finding = _strip(raw.get("finding")) if raw.get("finding") else None
+    if finding is not None:
+        if not isinstance(finding, dict) or not {"kind", "title", "fix"} <= set(finding):
+            raise fail("finding", "needs 'kind', 'title' and 'fix'")
+        extra_keys = set(finding) - _FINDING_KEYS
+        if extra_keys:
+            raise fail("finding", f"unknown key {sorted(extra_keys)[0]!r}")
     kinds = raw.get("kinds") or []
     if isinstance(kinds, str):
         kinds = [kinds]
@@ -171,6 +183,7 @@ def load_rule(path: Path) -> Rule:
         failure=failure,
         show=_strip(raw.get("show") or {}),
         source=str(path),
+        finding=finding,
         description=str(raw.get("description", "")),
         tags=tuple(raw.get("tags") or ()),
     )
