@@ -111,3 +111,22 @@ def test_wrong_encoding_warns() -> None:
 )
 def test_property_arbitrary_bytes_never_raise(data: bytes) -> None:
     run_bytes(ScQcParser, data)
+
+
+def test_sc_query_state_flags_and_odd_numbers(tmp_path: Path) -> None:
+    p = tmp_path / "q.txt"
+    p.write_text(
+        "SERVICE_NAME: wuauserv\r\n        TYPE               : 20  WIN32_SHARE_PROCESS\r\n"
+        "        STATE              : 4  RUNNING\r\n"
+        "                                (STOPPABLE, NOT_PAUSABLE, ACCEPTS_SHUTDOWN)\r\n"
+        "        WIN32_EXIT_CODE    : 0  (0x0)\r\n        START_TYPE         : f\r\n"
+        "        TAG                : ²\r\n",
+        encoding="utf-8",
+    )
+    assert sniffed(p) == "scqc"
+    (e,) = run(ScQcParser, p)[0]
+    f = dict(e.fields)
+    assert (f["type"], f["state"], f["state_name"]) == (0x20, 4, "RUNNING")
+    assert f["state_flags"] == "(STOPPABLE, NOT_PAUSABLE, ACCEPTS_SHUTDOWN)"
+    assert f["win32_exit_code"] == "0  (0x0)"
+    assert (f["start_type"], f["start_type_name"], f["tag"]) == (None, "f", None)

@@ -53,7 +53,9 @@ _KV = re.compile(r"^\s+(?P<key>[A-Z][A-Z0-9_]*)\s*: ?(?P<value>.*)$")
 #                            : DcomLaunch
 _MORE = re.compile(r"^\s{8,}: ?(?P<value>.*)$")
 # 1   SYSTEM_START  (DELAYED)
-_NUM_NAME = re.compile(r"^(?P<num>[0-9A-Fa-f]+)\s*(?P<name>.*)$")
+_NUM_NAME = re.compile(r"^(?P<num>[0-9]{1,10})(?:\s+(?P<name>.*))?$")
+# 20  WIN32_SHARE_PROCESS      (TYPE is hexadecimal without 0x)
+_HEX_NAME = re.compile(r"^(?P<num>[0-9A-Fa-f]{1,8})(?:\s+(?P<name>.*))?$")
 _FAILED_WORDS = {"failed", "失败"}
 
 
@@ -120,6 +122,10 @@ class ScQcParser(Parser):
                 if m:
                     last_key = self._field(rec, m.group("key"), m.group("value").strip())
                     continue
+                if last_key and line[:1].isspace() and line.strip().startswith("("):
+                    # sc query:                 (STOPPABLE, NOT_PAUSABLE, ACCEPTS_SHUTDOWN)
+                    rec[f"{last_key}_flags"] = clip(line.strip())
+                    continue
             if error is not None:
                 error["message"] = (error["message"] + " " + line.strip()).strip()
                 continue
@@ -133,11 +139,11 @@ class ScQcParser(Parser):
     def _field(rec: dict[str, Any], key: str, value: str) -> str:
         k = key.lower()
         if key in ("TYPE", "START_TYPE", "ERROR_CONTROL", "STATE"):
-            m = _NUM_NAME.match(value)
+            m = (_HEX_NAME if key == "TYPE" else _NUM_NAME).match(value)
             name = "type" if key == "TYPE" else k
             if m:
                 num = int(m.group("num"), 16 if key == "TYPE" else 10)
-                rest = m.group("name").strip()
+                rest = (m.group("name") or "").strip()
                 if key == "START_TYPE":
                     rec["delayed"] = "DELAYED" in rest.upper() or "延迟" in rest
                     rest = re.sub(r"\s*\(.*\)\s*$", "", rest)
@@ -151,7 +157,7 @@ class ScQcParser(Parser):
             rec["binary_path"] = clip(value)
             return "binary_path"
         if key == "TAG":
-            rec["tag"] = int(value) if value.isdigit() else None
+            rec["tag"] = int(value) if re.fullmatch(r"\d{1,10}", value) else None
             return "tag"
         if key == "DEPENDENCIES":
             rec["dependencies"] = [value] if value else []

@@ -208,7 +208,7 @@ class TasklistParser(Parser):
     ) -> dict[str, Any] | None:
         image = (row.get("image") or "").strip()
         pid_text = (row.get("pid") or "").strip()
-        if not image or not pid_text.isdigit():
+        if not image or not re.fullmatch(r"\d{1,10}", pid_text):
             ctx.warn(f"not a tasklist row (image {image[:40]!r}, PID {pid_text[:20]!r})", lineno)
             return None
         rec: dict[str, Any] = {
