@@ -103,8 +103,11 @@ def test_every_corpus_event_matches_procmons_csv() -> None:
                 assert row["Path"] == path, where
                 assert row["Result"] == cap.result_name(i), where
                 total += 1
-                if row["Detail"] == ours or row["Operation"] == "<Unknown>":
+                if row["Detail"] == ours:
                     detail_ok += 1
+                    continue
+                if row["Operation"] == "<Unknown>":
+                    classes["operation-unknown-to-exporting-procmon"] += 1
                     continue
                 cls = mismatch_class(row["Operation"], row["Detail"], ours)
                 assert cls is not None, f"{where}: {row['Operation']}\n CSV: {row['Detail']!r}\n PML: {ours!r}"
@@ -113,9 +116,9 @@ def test_every_corpus_event_matches_procmons_csv() -> None:
     assert detail_ok / total >= 0.99
     # the classes seen on this corpus, with their sizes (a new class or a jump is a regression)
     assert set(classes) <= {"impersonating-sid-resolved", "directory-listing-cut-in-csv", "registry-data-over-read",
-                            "directory-information-class-newer-procmon",
+                            "directory-information-class-newer-procmon", "operation-unknown-to-exporting-procmon",
                             "offload-read-range", "mapping-protection-without-base"}
-    assert sum(classes.values()) < 200
+    assert sum(classes.values()) < 400
 
 
 @pytest.mark.corpus

@@ -223,6 +223,7 @@ class PmlCapture(Capture):
         self.event_class = klass
         self.op = op
         self.sub = sub
+        dur[res == 0x103] = 0  # STATUS_PENDING: not completed, Procmon shows no duration
         self.duration = dur
         self.time = tim
         self.result = res
