@@ -528,3 +528,31 @@ def test_the_makecab_fallback_bundle_is_read_the_same_way(tmp_path):
         cbs = next(a for a in ws.artifacts if a.name.endswith("Windows/Logs/CBS/CBS.log"))
         e = next(e for e in cbs.events if e.local_time)
         assert e.time.replace(tzinfo=None) == e.local_time - timedelta(minutes=480)
+
+
+def test_script_avoids_syntax_newer_than_powershell_2():
+    """Windows 7 ships PowerShell 2.0: the script keeps to what it parses and runs."""
+    toks = [t for t in tokenize(SCRIPT)[0] if t.kind not in ("comment", "string", "herestring")]
+    words = {t.text.lower() for t in toks}
+    newer = {"[ordered]", "[pscustomobject]", "-in", "-notin", "$psscriptroot", "class", "enum", "-shl"}
+    assert not words & newer
+    code = " ".join(t.text for t in toks).lower()
+    for construct in ("::new", ".foreach", ".where", "get-filehash", "compress-archive", "$using:"):
+        assert construct not in code, construct
+    assert "ordered" not in words  # the [ordered] accelerator, split into tokens
+
+
+def test_lint_bounds_deep_nesting_and_big_input():
+    deep = 'Write-Host "' + '$( "' * 5000 + "\n"
+    issues = lint(deep)
+    assert any("nested more than 100 deep" in i.message for i in issues)
+    big = ("$x = @{ A = 'b' }; # comment\n" * 20000) + "(\n"
+    issues = lint(big)
+    assert [i.message for i in issues] == ["'(' is never closed"]
+    assert issues[0].line == 20001
+
+
+def test_lint_reads_one_huge_line():
+    line = "Write-Host " + "a b; " * 200_000 + "$x = @(1,\n"  # 1 MB, 600k tokens on one line
+    issues = lint(line)
+    assert [(i.line, i.col, i.message) for i in issues] == [(1, 1_000_017, "'(' is never closed")]

@@ -166,7 +166,7 @@ _CLOSE = {v: k for k, v in _OPEN.items()}
 _WORD_STOP = set(" \t\r\n(){}[];,|&\"'`$")
 _DQ = '"\u201c\u201d\u201e'  # PowerShell also takes typographic double quotes
 _SQ = "'\u2018\u2019\u201a\u201b"
-_STATEMENT_START = (None, "\n", ";", "{", "(", "|")
+MAX_NESTING = 100  # "$( "$( ... " )" )" levels followed before giving up (keeps recursion bounded)
 
 
 @dataclass
@@ -190,6 +190,7 @@ class _Lexer:
         self.stack: list[tuple[str, int, int]] = []
         self.tokens: list[Token] = []
         self.issues: list[Issue] = []
+        self.nesting = 0
 
     # helpers
     def col(self, i: int | None = None) -> int:
@@ -220,6 +221,19 @@ class _Lexer:
 
     # the code lexer; returns when a ')' closes the subexpression it was started for
     def code(self, subexpr: bool = False) -> None:
+        if subexpr:
+            self.nesting += 1
+            if self.nesting > MAX_NESTING:
+                self.issue(f"string subexpressions nested more than {MAX_NESTING} deep; not checked further")
+                self.advance_to(self.n)
+                return
+        try:
+            self._code(subexpr)
+        finally:
+            if subexpr:
+                self.nesting -= 1
+
+    def _code(self, subexpr: bool) -> None:
         base = len(self.stack)
         s = self.s
         while self.i < self.n:
@@ -434,41 +448,24 @@ def _statement_issues(tokens: list[Token]) -> list[Issue]:
     """Checks across tokens: ``using`` only before code, ``param()`` first in the script."""
     issues: list[Issue] = []
     code_seen = False
+    in_using = False  # inside a top-level ``using ...`` statement (not code)
     prev: Token | None = None
     sig = [t for t in tokens if t.kind != "comment"]
     for idx, t in enumerate(sig):
         at_start = prev is None or prev.text in ("\n", ";")
         low = t.text.lower()
-        if t.depth == 0 and t.kind == "word" and at_start and low == "using":
-            if code_seen:
+        if at_start:
+            in_using = t.depth == 0 and t.kind == "word" and low == "using"
+            if in_using and code_seen:
                 issues.append(Issue(t.line, t.col, "'using' statements must come before any other code"))
-            # the rest of the using statement is not code
-            prev = t
-            continue
-        if (
-            t.depth == 0
-            and t.kind == "word"
-            and low == "param"
-            and idx + 1 < len(sig)
-            and sig[idx + 1].text == "("
-            and code_seen
-        ):
+        is_param = t.depth == 0 and t.kind == "word" and low == "param"
+        if is_param and code_seen and idx + 1 < len(sig) and sig[idx + 1].text == "(":
             issues.append(Issue(t.line, t.col, "param() must be the first statement of the script"))
-        if t.kind != "newline":
-            in_attribute = t.depth > 0 or t.text in ("[", "]")
-            prev_using = prev is not None and prev.kind == "word" and prev.text.lower() == "using"
-            in_using = prev_using or _in_using_line(sig, idx)
-            if not in_attribute and not in_using and not (t.kind == "word" and low == "param"):
-                code_seen = True
+        in_attribute = t.depth > 0 or t.text in ("[", "]")
+        if t.kind != "newline" and not in_attribute and not in_using and not is_param:
+            code_seen = True
         prev = t
     return issues
-
-
-def _in_using_line(sig: list[Token], idx: int) -> bool:
-    j = idx
-    while j > 0 and sig[j - 1].kind != "newline" and sig[j - 1].text != ";":
-        j -= 1
-    return sig[j].kind == "word" and sig[j].text.lower() == "using" and sig[j].depth == 0
 
 
 def lint(text: str) -> list[Issue]:
