@@ -117,11 +117,12 @@ def read_header(buf: bytes | memoryview) -> Header:
     """
     if len(buf) < 8 or bytes(buf[:4]) != MAGIC:
         raise PmlError("not a Process Monitor capture (no PML_ signature)")
-    if len(buf) < HEADER_SIZE:
-        raise PmlError(f"PML header truncated ({len(buf)} of {HEADER_SIZE} bytes)")
-    version, is64 = struct.unpack_from("<II", buf, 4)
+    version = struct.unpack_from("<I", buf, 4)[0]
     if version != 9:
         raise PmlError(f"PML version {version} is not supported (only 9)")
+    if len(buf) < HEADER_SIZE:
+        raise PmlError(f"PML header truncated ({len(buf)} of {HEADER_SIZE} bytes)")
+    is64 = struct.unpack_from("<I", buf, 8)[0]
     count = struct.unpack_from("<I", buf, 0x234)[0]
     ev, arr, proc, strs, icon = struct.unpack_from("<5Q", buf, 0x240)
     major, minor, build = struct.unpack_from("<III", buf, 0x274)
