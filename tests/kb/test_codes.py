@@ -279,3 +279,24 @@ def test_huge_input_is_not_a_code(huge: str) -> None:
 @pytest.mark.parametrize("bad", [None, 1.5, b"0x5", True])
 def test_non_code_types(bad: object) -> None:
     assert codes.explain(bad) == []  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("result", "value", "symbol"),
+    [
+        ("ACCESS DENIED", 0xC0000022, "STATUS_ACCESS_DENIED"),
+        ("NAME NOT FOUND", 0xC0000034, "STATUS_OBJECT_NAME_NOT_FOUND"),
+        ("PATH NOT FOUND", 0xC000003A, "STATUS_OBJECT_PATH_NOT_FOUND"),
+        ("NAME COLLISION", 0xC0000035, "STATUS_OBJECT_NAME_COLLISION"),
+        ("BUFFER OVERFLOW", 0x80000005, "STATUS_BUFFER_OVERFLOW"),
+        ("REPARSE", 0x00000104, "STATUS_REPARSE"),
+        ("FAST IO DISALLOWED", 0xC01C0004, "STATUS_FLT_DISALLOW_FAST_IO"),
+        ("IS DIRECTORY", 0xC00000BA, "STATUS_FILE_IS_A_DIRECTORY"),
+        ("SUCCESS", 0, "STATUS_SUCCESS"),
+        ("sharing violation", 0xC0000043, "STATUS_SHARING_VIOLATION"),
+    ],
+)
+def test_procmon_result_names(result: str, value: int, symbol: str) -> None:
+    r = codes.explain(result)[0]
+    assert (r.kind, r.value, r.symbol, r.written) == ("ntstatus", value, symbol, True)
+    assert r.meaning_zh

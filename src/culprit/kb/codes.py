@@ -91,6 +91,8 @@ _NUM_PREFIX = re.compile(
 # Note: 1: 1722 2: DoInstall 3: C:\WINDOWS\Installer\MSI4C46.tmp
 _MSI_NOTE = re.compile(r"^Note:\s*1:\s*(\d+)", re.I)
 _DEC = re.compile(r"^[0-9]+$")
+# Procmon Result column: ACCESS DENIED, NAME NOT FOUND, BUFFER OVERFLOW
+_PROCMON_RESULT = re.compile(r"^[A-Z][A-Z0-9]*(?: [A-Z0-9]+)*$")
 _SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _HEX = re.compile(r"^(?:0x)?([0-9A-Fa-f]{1,8})$", re.I)
 
@@ -243,6 +245,7 @@ class _Tables:
         for row in _data.tsv("codes.tsv"):
             self._add_name(row["kind"], int(row["value"], 16), row["name"])
         doc = _data.load_yaml("meanings.yaml")
+        self.procmon = {str(k).upper(): int(v) for k, v in (doc.get("procmon_results") or {}).items()}
         for section in ("codes",):
             for raw in doc.get(section) or ():
                 e = _Entry(
@@ -328,11 +331,7 @@ def explain(code: int | str, prefer: str | None = None) -> list[Reading]:
         # a second way of reading the same digits (80070005 as decimal) only counts if it names something
         out.extend(rs if i == 0 else [r for r in rs if r.symbol])
     if isinstance(code, str) and not out:
-        sym = _clean(code).upper()
-        for kind, value in t.by_symbol.get(sym, ()):
-            out.extend(
-                r for r in _readings_for_value(t, value) if (r.symbol or "").upper() == sym or r.kind == kind
-            )
+        out.extend(_readings_for_symbol(t, _clean(code)))
     seen: set[tuple[str, int, str]] = set()
     uniq = []
     for r in out:
@@ -435,6 +434,35 @@ def _candidates(code: int | str) -> list[tuple[int, str]]:
 
 
 # --- readings ------------------------------------------------------------------------------
+
+
+def _readings_for_symbol(t: _Tables, text: str) -> list[Reading]:
+    """Readings of a symbol; Procmon's result names (``ACCESS DENIED``, ``NAME NOT FOUND``) are
+    NTSTATUS names without ``STATUS_`` (and without ``OBJECT_`` for names and paths)."""
+    sym = " ".join(text.upper().split())
+    if sym in t.procmon:
+        return [_ntstatus(t, t.procmon[sym])]
+    tries = [sym]
+    if _PROCMON_RESULT.match(sym):
+        words = sym.replace(" ", "_")
+        tries += [f"STATUS_{words}", f"STATUS_OBJECT_{words}"]
+    for name in tries:
+        locs = t.by_symbol.get(name)
+        if locs:
+            return [_reading_of_kind(t, kind, value) for kind, value in locs]
+    return []
+
+
+def _reading_of_kind(t: _Tables, kind: str, v: int) -> Reading:
+    if kind == "ntstatus":
+        return _ntstatus(t, v)
+    if kind == "msi-message":
+        return _msi_message(t, v)
+    if kind in ("win32", "msi"):
+        return _small(t, "msi" if v in MSI_RETURN else "win32", v)
+    if kind == "setupapi" and v & 0xFFFF0000 == SETUPAPI_MASK:
+        return _setupapi(t, v)
+    return _hresult(t, v)
 
 
 def _readings_for_value(t: _Tables, v: int) -> list[Reading]:
