@@ -172,3 +172,29 @@ def test_wrong_encoding_warns() -> None:
 )
 def test_property_arbitrary_bytes_never_raise(data: bytes) -> None:
     run_bytes(DriverqueryParser, data)
+
+
+def test_signed_form(tmp_path: Path) -> None:
+    p = tmp_path / "si.csv"
+    p.write_bytes(
+        b'"DeviceName","InfName","IsSigned","Manufacturer"\r\n'
+        b'"AMD K8 Processor","cpu.inf","TRUE","Advanced Micro Devices"\r\n"TMS Audit","oem12.inf","FALSE","TMS"\r\n'
+    )
+    assert sniffed(p) == "driverquery"
+    events, ctx = run(DriverqueryParser, p)
+    assert ctx.warnings == []
+    assert [(e.kind, dict(e.fields)) for e in events] == [
+        (
+            "driverquery:signed",
+            {
+                "device_name": "AMD K8 Processor",
+                "inf": "cpu.inf",
+                "signed": True,
+                "manufacturer": "Advanced Micro Devices",
+            },
+        ),
+        (
+            "driverquery:signed",
+            {"device_name": "TMS Audit", "inf": "oem12.inf", "signed": False, "manufacturer": "TMS"},
+        ),
+    ]

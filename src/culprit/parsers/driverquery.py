@@ -25,6 +25,8 @@ Events: ``driverquery:driver`` per driver, origin line = its CSV (or table) line
 ``localized`` when it differs), ``accept_stop`` / ``accept_pause`` (bool), ``paged_pool``,
 ``code_bytes``, ``bss``, ``init_bytes`` (int), ``link_date`` (text as written), ``path`` (as
 written). Columns a form lacks are absent.
+``driverquery:signed`` per device of ``/si``: ``device_name``, ``inf``, ``signed`` (bool),
+``manufacturer``.
 
 References: formats.md §9; Microsoft Learn "driverquery".
 """
@@ -216,7 +218,11 @@ class DriverqueryParser(Parser):
                     continue
                 if _is_header(cells) or (mode is None and _positional_header(cells)):
                     mode = "csv"
-                    columns = _layout(cells) or tuple(header_keys(cells, HEADERS))
+                    named = header_keys(cells, HEADERS)
+                    if all(named) and len(set(named)) == len(named):
+                        columns = tuple(named)  # every header known and distinct (e.g. /si)
+                    else:
+                        columns = _layout(cells) or tuple(named)
                     continue
                 mode = "csv"
                 cols = columns if columns and len(columns) == len(cells) else _layout(cells)
@@ -254,7 +260,8 @@ class DriverqueryParser(Parser):
         row: dict[str | None, str], lineno: int, offset: int, line: str, ctx: ParseContext
     ) -> Iterator[Event]:
         module = (row.get("module") or "").strip()
-        if not module:
+        signed = "device_name" in row and "module" not in row
+        if not module and not (signed and (row.get("device_name") or "").strip()):
             ctx.warn("driverquery row without a module name", lineno)
             return
         fields: dict[str, Any] = {}
@@ -276,9 +283,13 @@ class DriverqueryParser(Parser):
                 fields[key] = clip(v)
         if localized:
             fields["localized"] = localized
+        if signed:
+            msg = f"device {fields['device_name']}: " + ("signed" if fields.get("signed") else "not signed")
+        else:
+            msg = f"driver {module}" + (f" {fields['path']}" if fields.get("path") else "")
         yield Event(
-            kind="driverquery:driver",
+            kind="driverquery:signed" if signed else "driverquery:driver",
             origin=Origin(ctx.artifact, line=lineno, offset=offset, text=clip(line)),
-            message=f"driver {module}" + (f" {fields['path']}" if fields.get("path") else ""),
+            message=msg,
             fields=fields,
         )
