@@ -19,7 +19,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "explain",
         help="explain a status code (HRESULT, Win32, NTSTATUS, MSI, SetupAPI, CBS, WU, Edge Update)",
         description="Print every plausible reading of each CODE: 0x80070005, 80070005, -2147024891, 5, 1603, "
-        "0xC0000022, E_ACCESSDENIED, STATUS_ACCESS_DENIED, ERROR_ACCESS_DENIED, 'Note: 1: 1722'.",
+        "0xC0000022, E_ACCESSDENIED, STATUS_ACCESS_DENIED, ERROR_ACCESS_DENIED, 'Note: 1: 1722', "
+        "'ACCESS DENIED' (a Procmon result).",
     )
     p.add_argument("codes", nargs="+", metavar="CODE")
     p.add_argument("--lang", choices=("en", "zh"), default=None, help="language (default: en; json: both)")
