@@ -178,7 +178,8 @@ def test_signed_form(tmp_path: Path) -> None:
     p = tmp_path / "si.csv"
     p.write_bytes(
         b'"DeviceName","InfName","IsSigned","Manufacturer"\r\n'
-        b'"AMD K8 Processor","cpu.inf","TRUE","Advanced Micro Devices"\r\n"TMS Audit","oem12.inf","FALSE","TMS"\r\n'
+        b'"AMD K8 Processor","cpu.inf","TRUE","Advanced Micro Devices"\r\n'
+        b'"TMS Audit","oem12.inf","FALSE","TMS"\r\n'
     )
     assert sniffed(p) == "driverquery"
     events, ctx = run(DriverqueryParser, p)
