@@ -16,6 +16,7 @@ import pytest
 from culprit import __version__, catalog, cli, collector, pipeline
 from culprit.collector import Token, lint, tokenize
 from tests.builders import build_cab
+from tests.conftest import case_path
 
 SCRIPT = collector.generate()
 
@@ -556,3 +557,64 @@ def test_lint_reads_one_huge_line():
     line = "Write-Host " + "a b; " * 200_000 + "$x = @(1,\n"  # 1 MB, 600k tokens on one line
     issues = lint(line)
     assert [(i.line, i.col, i.message) for i in issues] == [(1, 1_000_017, "'(' is never closed")]
+
+
+# --- what the script writes is what culprit's parsers read -------------------------------------
+
+
+def _acl_text_as_the_script_writes_it(path: str, sddl: str) -> str:
+    """The Format-List-like block of Invoke-AclStep, its labels taken from the script itself."""
+    labels = re.findall(r"\$lines\.Add\('(\w+\s*: ?)'", SCRIPT)
+    assert [lb.split(":")[0].strip() for lb in labels] == [
+        "Path",
+        "Owner",
+        "Group",
+        "Access",
+        "Audit",
+        "Sddl",
+    ]
+    values = [
+        path,
+        "BUILTIN\\Administrators",
+        "NT AUTHORITY\\SYSTEM",
+        "BUILTIN\\Users Allow  ReadKey",
+        "",
+        sddl,
+    ]
+    lines = [lb + v for lb, v in zip(labels, values, strict=True)]
+    lines.insert(4, "         BUILTIN\\Administrators Allow  FullControl")
+    return "\r\n".join([*lines, ""]) + "\r\n"
+
+
+def test_the_acl_file_the_script_writes_is_read_by_the_getacl_parser(tmp_path):
+    sddl = "O:BAG:SYD:AI(A;ID;KR;;;BU)(A;CIIOID;GR;;;BU)(A;ID;KA;;;BA)(A;CIIOID;GA;;;BA)(A;ID;KA;;;SY)"
+    text = _acl_text_as_the_script_writes_it(
+        "Microsoft.PowerShell.Core\\Registry::HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\AmdK8",
+        sddl,
+    )
+    folder = tmp_path / "bundle" / "system"
+    folder.mkdir(parents=True)
+    (folder / "AmdK8_acl.txt").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    with pipeline.load([tmp_path / "bundle"]) as ws:
+        (art,) = ws.artifacts
+        assert art.kind == "getacl"
+        obj = next(e for e in art.events if e.kind == "acl:object")
+        assert obj.fields["object"] == "HKLM\\SYSTEM\\CurrentControlSet\\Services\\AmdK8"
+        assert obj.fields["sddl"] == sddl
+        assert art.warnings == []
+
+
+@pytest.mark.parametrize("name", ["driverquery.csv", "fltmc.txt", "tasklist_m.txt"])
+def test_tool_output_saved_as_utf8_reads_like_the_console_original(tmp_path, name):
+    """The script saves tool output as UTF-8 with BOM; the cases hold the CP936 console originals."""
+    original = case_path("edge-injected-dll", "bad", "system", name)
+    utf8 = tmp_path / "bundle" / "system" / name
+    utf8.parent.mkdir(parents=True)
+    utf8.write_bytes(b"\xef\xbb\xbf" + original.read_bytes().decode("gbk").encode("utf-8"))
+    with pipeline.load([original]) as a, pipeline.load([tmp_path / "bundle"]) as b:
+        (orig,), (ours,) = a.artifacts, b.artifacts
+        assert ours.kind == orig.kind == catalog.match(f"x/system/{name}").reads[0]
+        assert [(e.kind, dict(e.fields)) for e in ours.events] == [
+            (e.kind, dict(e.fields)) for e in orig.events
+        ]
+        assert len(ours.events) > 0
