@@ -16,6 +16,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("path", metavar="FILE")
     p.add_argument("--where", metavar="EXPR", help="filter, e.g. \"result = 'ACCESS DENIED' and path like '%%Services%%'\"")
     p.add_argument("--limit", type=int, metavar="N", help="stop after N events")
+    p.add_argument("--columns", metavar="LIST",
+                   help="Procmon captures with --format csv: Procmon column names, e.g. \"+TID,Date & Time\" "
+                        "(a leading + adds to the default Time of Day,Process Name,PID,Operation,Path,Result,Detail)")
     add_output(p, ("table", "json", "csv"), default="table")
     add_tz(p)
     return p
@@ -29,6 +32,12 @@ def run(args: argparse.Namespace) -> int:
         for a in ws.artifacts:
             if a.parser is None:
                 print(f"{a.name}: skipped: {a.skipped}", file=sys.stderr)
+                continue
+            if a.kind in ("procmon", "procmon-csv"):  # columnar --where, Procmon's own CSV conventions
+                from culprit.parsers.procmon.export import inspect_capture
+
+                left = None if args.limit is None else args.limit - shown
+                shown += inspect_capture(a, args, out, multi, left)
                 continue
             evs = (e for e in a.events if pred is None or pred(e))
             if args.limit is not None:
