@@ -175,3 +175,21 @@ def test_wrong_encoding_warns() -> None:
 )
 def test_property_arbitrary_bytes_never_raise(data: bytes) -> None:
     run_bytes(GetAclParser, data)
+
+
+def test_table_form_is_one_warning(tmp_path: Path) -> None:
+    p = tmp_path / "t.txt"
+    p.write_text(
+        "PS C:\\> Get-Acl HKLM:\\SYSTEM\\CurrentControlSet\\Services\\AmdK8\r\n\r\n\r\n"
+        "    Directory: Microsoft.PowerShell.Core\\Registry::HKEY_LOCAL_MACHINE\\SYSTEM\\"
+        "CurrentControlSet\\Services\r\n"
+        "\r\n\r\nPath                 Owner                  Access\r\n"
+        "----                 -----                  ------\r\n"
+        "AmdK8                BUILTIN\\Administrators BUILTIN\\Users Allow  ReadKey...\r\n\r\n",
+        encoding="utf-16",
+    )
+    assert sniffed(p) == "getacl"
+    events, ctx = run(GetAclParser, p)
+    assert events == []
+    assert [w.line for w in ctx.warnings] == [7]
+    assert "Sddl" in ctx.warnings[0].message

@@ -60,7 +60,11 @@ _PROP = re.compile(
 #          BUILTIN\Administrators Allow  FullControl
 _CONT = re.compile(r"^\s{4,}(?P<value>\S.*)$")
 # BUILTIN\Users Allow  ReadKey        NT AUTHORITY\SYSTEM Allow  268435456
-_ACCESS = re.compile(r"^(?P<principal>.+?)\s+(?P<type>Allow|Deny)\s+(?P<rights>.+)$", re.I)
+_ACCESS = re.compile(r"^(?P<principal>.+?)\s+(?P<type>Allow|Deny|允许|拒绝)\s+(?P<rights>.+)$", re.I)
+# Path                 Owner                  Access        (the default table form: ACL cut to the width)
+_TABLE_HEADER = re.compile(r"^\s*Path\s+Owner\s+Access\s*$")
+#     Directory: Microsoft.PowerShell.Core\Registry::HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services
+_DIRECTORY = re.compile(r"^\s*Directory\s*:", re.I)
 # (Get-Acl HKLM:\SYSTEM\X).Sddl     Get-Acl -Path "C:\x y" | Format-List
 _GETACL = re.compile(
     r"Get-Acl\s+(?:-(?:Literal)?Path\s+)?(?:\"(?P<q>[^\"]+)\"|'(?P<s>[^']+)'|(?P<p>[^\s|)]+))", re.I
@@ -158,11 +162,13 @@ class GetAclParser(Parser):
     def parse(self, source: Source, ctx: ParseContext) -> Iterator[Event]:
         hint: str | None = None  # object named by the last Get-Acl prompt
         other = False
+        table = False  # inside a default-table Get-Acl output (no SDDL there)
         block: dict[str, Any] | None = None
         seen: dict[tuple[str, str], int] = {}
         for lineno, offset, raw in tool_lines(source, ctx):
             line = raw.lstrip("\ufeff")
             if not line.strip():
+                table = False
                 if block is not None and block.get("sddl_line"):
                     yield from self._block(block, hint, seen, ctx)
                     block = None
@@ -174,6 +180,17 @@ class GetAclParser(Parser):
                     block = None
                 hint = getacl_target(p.group("command"))
                 other = hint is None and bool(p.group("command").strip())
+                table = False
+                continue
+            if table or _DIRECTORY.match(line):
+                continue
+            if _TABLE_HEADER.match(line):
+                table = True
+                ctx.warn(
+                    "Get-Acl table form cuts the ACL to the console width: no ACEs read; "
+                    "collect (Get-Acl <path>).Sddl or Get-Acl <path> | Format-List",
+                    lineno,
+                )
                 continue
             m = _PROP.match(line)
             if m:
@@ -238,7 +255,7 @@ class GetAclParser(Parser):
             principal = m.group("principal").strip()
             sid = sddl.sid_for_name(principal) or principal
             names[sid] = principal
-            kind = "allow" if m.group("type").lower() == "allow" else "deny"
+            kind = "allow" if m.group("type").lower() in ("allow", "允许") else "deny"
             aces.append(sddl.Ace(kind, "A" if kind == "allow" else "D", (), mask, sid, principal))
         origin = Origin(ctx.artifact, line=block["_line"], offset=block["_offset"], text=clip(block["_text"]))
         yield object_event(
