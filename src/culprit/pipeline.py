@@ -157,7 +157,15 @@ def load(
         for b in bundles:
             b.close()
         raise
-    offset, how = _settle_offset(bundles, artifacts, utc_offset)
+    # Each bundle is one machine: settle its offset from its own evidence; a bundle that proves none
+    # (a reproduction capture, a folder of tool outputs) borrows the first offset found.
+    settled = [(b, *_settle_offset([b], [a for a in artifacts if a.source in b.sources], utc_offset)) for b in bundles]
+    found = [(off, how) for _b, off, how in settled if off is not None]
+    offset, how = found[0] if found else (None, "unknown")
+    for b, off, _how in settled:
+        for a in artifacts:
+            if a.source in b.sources:
+                a.utc_offset = off if off is not None else offset
     if offset is None and any(a.parser and a.parser.local_time for a in artifacts):
         warnings.append(
             Warning_(
@@ -165,8 +173,6 @@ def load(
                 "machine time zone unknown (no manifest.json, no log that states it): local times read as UTC",
             )
         )
-    for a in artifacts:
-        a.utc_offset = offset
     ws = Workspace(bundles, artifacts, warnings, offset, how)
     if not any(a.parser for a in artifacts):
         ws.close()
@@ -202,6 +208,13 @@ def _settle_offset(
     if votes:
         off, n = votes.most_common(1)[0]
         return off, f"inferred from {n} local/UTC time pair(s) in the logs"
+    if any(a.parser and a.parser.local_time for a in artifacts):
+        from culprit import clock
+
+        votes = clock.cross_artifact_offsets(artifacts)
+        if votes:
+            off, n = votes.most_common(1)[0]
+            return off, f"inferred from {n} record(s) seen both in a local-time log and a UTC capture"
     return None, "unknown"
 
 
