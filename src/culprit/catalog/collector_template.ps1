@@ -646,7 +646,7 @@ function New-CabBundle([string]$Folder, [string]$Cab) {
 # Main
 # ---------------------------------------------------------------------------------------------
 function Invoke-Main {
-    if ($env:PROCESSOR_ARCHITEW6432 -and (Test-Path -LiteralPath (Join-Path $env:WINDIR 'Sysnative\WindowsPowerShell\v1.0\powershell.exe'))) {
+    if ($env:PROCESSOR_ARCHITEW6432 -and $script:ScriptPath -and (Test-Path -LiteralPath (Join-Path $env:WINDIR 'Sysnative\WindowsPowerShell\v1.0\powershell.exe'))) {
         # 32-bit PowerShell on 64-bit Windows sees redirected System32 and registry: run the 64-bit one.
         $ps = Join-Path $env:WINDIR 'Sysnative\WindowsPowerShell\v1.0\powershell.exe'
         $argList = New-Object System.Collections.ArrayList
