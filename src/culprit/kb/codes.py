@@ -477,6 +477,8 @@ def _readings_for_value(t: _Tables, v: int) -> list[Reading]:
             out.append(_msi_message(t, v))
         if v == 0 or ("hresult", v) in t.names:
             out.append(_hresult(t, v))
+        if v and ("ntstatus", v) in t.entries:  # STATUS_REPARSE (0x104) and other small written statuses
+            out.append(_ntstatus(t, v))
         return out
     if v & 0xFFFF0000 == SETUPAPI_MASK:
         out.append(_setupapi(t, v))
@@ -500,7 +502,10 @@ def _readings_for_value(t: _Tables, v: int) -> list[Reading]:
     if ("ntstatus", v) in t.names or top == 1:
         out.append(_ntstatus(t, v))
     if ("hresult", v) in t.names or ("cbs", v) in t.entries or top == 0:
-        out.insert(0, _hresult(t, v)) if top == 0 else out.append(_hresult(t, v))
+        if top == 0:
+            out.insert(0, _hresult(t, v))
+        else:
+            out.append(_hresult(t, v))
     return out
 
 
