@@ -145,3 +145,17 @@ def test_wrong_encoding_warns() -> None:
 )
 def test_property_arbitrary_bytes_never_raise(data: bytes) -> None:
     run_bytes(RegQueryParser, data)
+
+
+def test_weak_sniffs_subkeys_only_and_lone_error(tmp_path: Path) -> None:
+    keys = tmp_path / "keys.txt"
+    keys.write_bytes(b"\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\AmdK8\\Enum\r\n\r\n")
+    assert sniffed(keys) == "regquery"
+    err = tmp_path / "err.txt"
+    err.write_bytes("错误: 拒绝访问。\r\n".encode("gbk"))
+    assert sniffed(err) == "regquery"
+    events, _ = run(RegQueryParser, err)
+    assert [(e.kind, e.fields["operation"], e.fields["win32"]) for e in events] == [("reg:error", None, 5)]
+    prose = tmp_path / "prose.txt"
+    prose.write_bytes(b"ERROR: something else entirely\r\n")
+    assert sniffed(prose) != "regquery"

@@ -142,6 +142,11 @@ class RegQueryParser(Parser):
         for i, ln in enumerate(lines[:-1]):
             if KEY_LINE.match(ln) and VALUE_LINE.match(lines[i + 1]):
                 return 0.9
+        body = [ln for ln in lines if ln.strip()]
+        if body and all(KEY_LINE.match(ln) or _END.match(ln) for ln in body):
+            return 0.6  # reg query of keys without values (subkey listing)
+        if 0 < len(body) <= 3 and (m := ERROR_LINE.match(body[0])) and win32_of_message(m.group("message")):
+            return 0.35  # a lone "ERROR: Access is denied." from reg add (weak: other tools say it too)
         return 0.0
 
     def parse(self, source: Source, ctx: ParseContext) -> Iterator[Event]:
