@@ -64,10 +64,12 @@ def cross_artifact_offsets(artifacts: Iterable[Artifact]) -> Counter[int]:
             ctx = ParseContext(a.name, 0, a.source.locale)
             try:
                 for ev in a.parser().parse(a.source, ctx):
-                    if ev.kind != "edgeupdate:run" or ev.local_time is None:
+                    # Parsed with offset 0, so the event's "UTC" time is the local time as written.
+                    local = ev.local_time or (ev.time.replace(tzinfo=None) if ev.time else None)
+                    if ev.kind != "edgeupdate:run" or local is None:
                         continue
                     for utc in starts.get(ev.get("fields.pid"), ()):
-                        _vote(votes, ev.local_time, utc)
+                        _vote(votes, local, utc)
             except Exception:
                 continue
         for a in arts:
