@@ -300,3 +300,29 @@ def test_procmon_result_names(result: str, value: int, symbol: str) -> None:
     r = codes.explain(result)[0]
     assert (r.kind, r.value, r.symbol, r.written) == ("ntstatus", value, symbol, True)
     assert r.meaning_zh
+
+
+@pytest.mark.parametrize(
+    ("line", "value"),
+    [
+        (
+            "Installation Failure: Windows failed to install the following update with error 0x80070005: "
+            "Security Update for Windows (KB4474419).",
+            0x80070005,
+        ),
+        (
+            "CustomAction DoInstall returned actual error code -2147219198 (note this may not be accurate)",
+            0x80040902,
+        ),
+        ("Failed to internally open package. [HRESULT = 0x800f0805 - CBS_E_INVALID_PACKAGE]", 0x800F0805),
+        ("*FAILED* [8024000C] Method failed", 0x8024000C),
+        ("the TMS_AGENT service returned 0x80070005", 0x80070005),
+    ],
+)
+def test_pasted_log_line_uses_its_first_code(line: str, value: int) -> None:
+    assert codes.explain(line)[0].value == value
+
+
+def test_unknown_symbol_like_text_is_not_a_code() -> None:
+    assert codes.explain("TMS_AGENT") == []
+    assert codes.explain("TMS_AGENT is running") == []

@@ -91,6 +91,10 @@ _NUM_PREFIX = re.compile(
 # Note: 1: 1722 2: DoInstall 3: C:\WINDOWS\Installer\MSI4C46.tmp
 _MSI_NOTE = re.compile(r"^Note:\s*1:\s*(\d+)", re.I)
 _DEC = re.compile(r"^[0-9]+$")
+# the first code-looking token of a longer text: 0x80070005, C0000022, E_ACCESSDENIED
+_EMBEDDED = re.compile(
+    r"(?<![\w-])(?:0x[0-9A-Fa-f]{1,8}|-?[0-9]{9,10}|[0-9A-Fa-f]{8}|[A-Z][A-Z0-9]*_[A-Z0-9_]*[A-Z0-9])(?![\w])"
+)
 # Procmon Result column: ACCESS DENIED, NAME NOT FOUND, BUFFER OVERFLOW
 _PROCMON_RESULT = re.compile(r"^[A-Z][A-Z0-9]*(?: [A-Z0-9]+)*$")
 _SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -294,7 +298,7 @@ def _tables() -> _Tables:
 # --- public API ----------------------------------------------------------------------------
 
 
-def explain(code: int | str, prefer: str | None = None) -> list[Reading]:
+def explain(code: int | str, prefer: str | None = None, _embedded: bool = True) -> list[Reading]:
     """Every plausible reading of ``code``, most likely first.
 
     Accepts ints (negative = signed 32-bit HRESULT) and text: ``0x80070005``, ``80070005``,
@@ -311,6 +315,8 @@ def explain(code: int | str, prefer: str | None = None) -> list[Reading]:
         prefer: a kind (``msi``, ``ntstatus``, ...) to move to the front, when the caller knows the
             log it came from; ``msi-message`` puts the Windows Installer message reading first (as
             does text starting ``Note: 1:``).
+
+    Text that is none of these (a pasted log line) is searched for its first token that is.
 
     Returns:
         The readings; empty only when ``code`` is neither a 32-bit number nor a known symbol.
@@ -332,6 +338,13 @@ def explain(code: int | str, prefer: str | None = None) -> list[Reading]:
         out.extend(rs if i == 0 else [r for r in rs if r.symbol])
     if isinstance(code, str) and not out:
         out.extend(_readings_for_symbol(t, _clean(code)))
+    if isinstance(code, str) and not out and _embedded and len(code) <= 4096:
+        # a pasted log line: `... failed to install ... with error 0x80070005: Access is denied.`
+        for m in _EMBEDDED.finditer(code):
+            if m.group(0) != code.strip():
+                found = explain(m.group(0), prefer, _embedded=False)
+                if found:
+                    return found
     seen: set[tuple[str, int, str]] = set()
     uniq = []
     for r in out:
