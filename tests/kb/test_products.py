@@ -66,6 +66,11 @@ def test_install_path_and_registry_hits() -> None:
     assert (reg.product, reg.matched) == ("TMS", "registry")
 
 
+def test_lookup_by_company_string() -> None:
+    hit = products.lookup(TMS_VENDOR)[0]
+    assert (hit.product, hit.matched, hit.confidence) == ("TMS", "company", 0.9)
+
+
 def test_match_company() -> None:
     p = products.match_company(TMS_VENDOR)
     assert p is not None and (p.id, p.name, p.name_zh) == ("tms", "TMS", "TMS 终端管理系统")

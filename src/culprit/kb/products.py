@@ -338,6 +338,27 @@ def _lookup(s: str) -> tuple[ProductHit, ...]:
                         )
                         break
 
+    if not hits and not npath:
+        p = match_company(s)
+        if p is not None:
+            hits.append(
+                ProductHit(
+                    s,
+                    p.name,
+                    p.vendor or None,
+                    "other",
+                    "company",
+                    "",
+                    "",
+                    p.exempt_en,
+                    p.exempt_zh,
+                    "company",
+                    "products.yaml",
+                    0.9,
+                    product_id=p.id,
+                )
+            )
+
     by_file, fuzzy = _edr()
     generic = _data.load_yaml("products.yaml").get("edr_generic") or {}
     for prod, kind in by_file.get(base, ()):
