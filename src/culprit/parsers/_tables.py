@@ -64,6 +64,9 @@ def cut(line: str, spans: Sequence[tuple[int, int]], stretch_last: bool = True) 
     if not spans:
         return []
     starts = [s for s, _ in spans]
+    if line.isascii():  # one column a character: plain slices
+        ends = [*starts[1:], None if stretch_last else spans[-1][1]]
+        return [line[a:b].strip() for a, b in zip(starts, ends, strict=True)]
     cells = [""] * len(spans)
     col = 0
     idx = 0
