@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from culprit.analysis import failures as failures_pass
-from culprit.analysis import injection, missing, servicing
+from culprit.analysis import denials, injection, missing, servicing
 from culprit.analysis.facts import Facts, basename
 from culprit.analysis.failures import FailureCand
 from culprit.model import Analysis, Finding, Missing, Remediation, Step, Warning_
@@ -140,6 +140,15 @@ def injection_chain(q: Inquiry) -> None:
         q.missing.append(missing.request("good-machine", q.lang, process=victims[0].proc.name))
 
 
+def denial_chain(q: Inquiry) -> None:
+    """Denied writes with a third-party frame that no log-driven chain explained."""
+    if any(f.culprit for f in q.findings):
+        return
+    groups = denials.find(q.facts, q.failures)
+    if groups:
+        q.findings.append(denials.build_finding(q.facts, groups[0], q.failures))
+
+
 def signatures(q: Inquiry) -> None:
     """Known non-agent causes from the rule files (store corruption, policy blocks...)."""
     from culprit.rules import run_rules
@@ -165,7 +174,7 @@ def rank(q: Inquiry) -> None:
     q.findings.sort(key=lambda f: -f.confidence)
 
 
-PASSES: tuple[Callable[[Inquiry], None], ...] = (find_failures, servicing_chain, injection_chain, signatures, rank)
+PASSES: tuple[Callable[[Inquiry], None], ...] = (find_failures, servicing_chain, injection_chain, denial_chain, signatures, rank)
 
 
 def analyze(ws: Workspace, lang: str = "en") -> Analysis:

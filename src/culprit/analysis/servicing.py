@@ -257,8 +257,11 @@ def _acl(facts: Facts, case: ServicingCase) -> None:
 def _attribute(facts: Facts, case: ServicingCase) -> None:
     d = next((d for d in case.denials if d.driver), None)
     if d is not None and d.driver:
-        mod_path, company = _kernel_module_path(d.ref, d.driver)
-        case.owner = identify(facts, mod_path or d.driver, company)
+        from culprit.analysis.denials import _module
+
+        m = _module(d.ref, d.driver)
+        case.owner = identify(facts, m.path if m else d.driver, getattr(m, "company", None) or None,
+                              getattr(m, "version", None), getattr(m, "description", None))
         case.evidence_level = 3
         return
     # No stack frame: a known registry-protection / file-system filter driver that is loaded,
@@ -272,14 +275,6 @@ def _attribute(facts: Facts, case: ServicingCase) -> None:
                 case.owner = o
                 case.evidence_level = 2
                 return
-
-
-def _kernel_module_path(ref: CaptureRef, name: str) -> tuple[str | None, str | None]:
-    for rec in ref.cap.processes:
-        for m in getattr(rec, "modules", None) or ():
-            if basename(m.path).casefold() == name.casefold():
-                return m.path, m.company or None
-    return None, None
 
 
 def _inf_objects(facts: Facts, inf: str | None) -> tuple[list[str], list[str]]:

@@ -1,0 +1,153 @@
+"""Denied writes in a Procmon capture that no log-driven chain explained: the generic denial pass.
+
+An installer process (or anything the installer started) is denied writing a registry key or a
+file, and the stack of the denied operation runs through a third-party kernel module: that module
+blocked it. Installer logs that name the object (MSI ``Note: 1: 1402/1406 ... 3: 5``, ``Error 1920``)
+pull the matching denial to the front. Without a third-party frame there is no culprit, only the
+denial and a request for the evidence that would name one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from culprit.analysis.attribution import Owner, identify
+from culprit.analysis.facts import CaptureRef, Facts, basename, norm_path
+from culprit.analysis.failures import FailureCand
+from culprit.model import AllowRule, Finding, Remediation, Step
+
+WRITE_OPS = {"RegSetValue", "RegCreateKey", "RegDeleteKey", "RegDeleteValue", "RegSetKeySecurity", "RegSetInfoKey",
+             "RegOpenKey", "CreateFile", "WriteFile", "SetRenameInformationFile", "SetDispositionInformationFile",
+             "SetSecurityFile", "SetBasicInformationFile"}
+_WRITE_WORDS = ("write", "set value", "create sub key", "delete", "all access", "generic all", "maximum allowed")
+
+
+@dataclass
+class DenialGroup:
+    ref: CaptureRef
+    driver: str
+    process: str
+    image_path: str
+    indexes: list[int] = field(default_factory=list)
+    objects: list[tuple[str, str]] = field(default_factory=list)  # (kind, path)
+    score: float = 0.0
+    owner: Owner | None = None
+
+
+def _is_write(op: str, detail: str) -> bool:
+    if op in ("RegOpenKey", "CreateFile"):
+        d = detail.casefold()
+        return any(w in d for w in _WRITE_WORDS) or "overwrite" in d or "disposition: create" in d
+    return op in WRITE_OPS
+
+
+def _object(op: str, path: str) -> tuple[str, str]:
+    if path.upper().startswith(("HKLM", "HKCU", "HKCR", "HKU", "HKEY_")):
+        if op in ("RegSetValue", "RegDeleteValue"):
+            return "registry", path.rsplit("\\", 1)[0]
+        return "registry", path
+    return "file", path
+
+
+def _logged_objects(facts: Facts) -> set[str]:
+    """Keys and files the installer logs say were denied (error 5)."""
+    out = set()
+    for e in facts.events("msi:note"):
+        if e.get("fields.note") in (1402, 1406) and e.get("fields.win32") == 5 and e.get("fields.key"):
+            out.add(norm_path(str(e.get("fields.key"))))
+    for e in facts.events("setupapi:service_failure"):
+        if e.get("fields.win32") == 5 and e.get("fields.service"):
+            out.add(norm_path("HKLM\\SYSTEM\\CurrentControlSet\\Services\\" + str(e.get("fields.service"))))
+    return out
+
+
+def find(facts: Facts, failures: list[FailureCand]) -> list[DenialGroup]:
+    from culprit.kb import microsoft
+
+    logged = _logged_objects(facts)
+    groups: dict[tuple[str, str, str], DenialGroup] = {}
+    for ref in facts.captures("bad"):
+        cap = ref.cap
+        try:
+            idx = np.asarray(cap.where("result = 'ACCESS DENIED'"))
+        except Exception:
+            continue
+        for i in idx.tolist()[:5000]:
+            ev = cap.event(i)
+            op = str(ev.get("fields.operation") or "")
+            if not _is_write(op, str(ev.get("fields.detail") or "")):
+                continue
+            frames = [str(f).split("+", 1)[0] for f in ev.get("fields.stack") or []]
+            driver = next((m for m in frames if "." in m and not m.startswith("0x")
+                           and not microsoft.is_microsoft(name=m)), None)
+            if driver is None:
+                continue
+            proc = ev.process.name if ev.process and ev.process.name else "?"
+            key = (ref.artifact, driver.casefold(), proc.casefold())
+            g = groups.get(key)
+            if g is None:
+                g = groups[key] = DenialGroup(ref, driver, proc, str(ev.get("fields.image_path") or proc))
+            g.indexes.append(i)
+            obj = _object(op, str(ev.get("fields.path") or ""))
+            if obj not in g.objects:
+                g.objects.append(obj)
+    installers = {"msiexec.exe", "trustedinstaller.exe", "tiworker.exe", "drvinst.exe", "services.exe", "setup.exe",
+                  "dism.exe", "dismhost.exe", "wusa.exe"}
+    for g in groups.values():
+        g.score = 0.6
+        if any(norm_path(p) in logged or any(norm_path(p).startswith(x) for x in logged) for _k, p in g.objects):
+            g.score += 0.3
+        if g.process.casefold() in installers or "setup" in g.process.casefold() or "install" in g.process.casefold():
+            g.score += 0.1
+        m = _module(g.ref, g.driver)
+        g.owner = identify(facts, m.path if m else g.driver, getattr(m, "company", None) or None,
+                           getattr(m, "version", None), getattr(m, "description", None))
+        if g.owner.microsoft:
+            g.score = 0.0
+    out = [g for g in groups.values() if g.score > 0]
+    out.sort(key=lambda g: (-g.score, -len(g.indexes)))
+    return out
+
+
+def _module(ref: CaptureRef, name: str) -> object | None:
+    """The kernel (or user) module record of that name in the capture's module lists."""
+    for rec in ref.cap.processes:
+        for m in getattr(rec, "modules", None) or ():
+            if basename(m.path).casefold() == name.casefold():
+                return m
+    return None
+
+
+def build_finding(facts: Facts, g: DenialGroup, failures: list[FailureCand]) -> Finding:
+    o = g.owner or identify(facts, g.driver)
+    kinds = {k for k, _ in g.objects}
+    kind = "registry-write-denied" if kinds == {"registry"} else "file-write-denied" if kinds == {"file"} else "write-denied"
+    steps: list[Step] = []
+    for f in failures[:1]:
+        steps.append(Step(f"{f.failure.target} failed ({f.failure.code})", f.failure.origin,
+                          summary_zh=f"{f.failure.target} 失败（{f.failure.code}）"))
+    for i in g.indexes[:3]:
+        ev = g.ref.cap.event(i)
+        op, path = ev.get("fields.operation"), ev.get("fields.path")
+        steps.append(g.ref.step(i, f"Procmon: {g.process} {op} {path} ACCESS DENIED with {g.driver} frames on the stack",
+                                f"Procmon：{g.process} 执行 {op} {path} 被拒绝访问，调用栈中有 {g.driver} 的帧"))
+    for ev in o.evidence[:1]:
+        steps.append(Step(f"{o.module} is loaded on this machine" + (f" ({o.product})" if o.product else ""), ev.origin,
+                          summary_zh=f"本机加载了 {o.module}" + (f"（{o.product}）" if o.product else "")))
+    keys = tuple(p for k, p in g.objects if k == "registry")
+    files = tuple(p for k, p in g.objects if k == "file")
+    allow = (AllowRule(process=g.image_path, registry_keys=keys, files=files),)
+    product = o.product or o.vendor or "the agent"
+    role = "filesystem-filter" if kind == "file-write-denied" and o.altitude else "kernel-driver"
+    what = (keys or files or ("its objects",))[0]
+    title = f"{o.module} ({product}) denies {g.process} writing {what}"
+    title_zh = f"{o.module}（{product}）拒绝 {g.process} 写入 {what}"
+    wa = (f"Have the {product} vendor allow {basename(g.image_path)} to write these keys and files, or disable "
+          f"{product}'s protection while the install runs; then install again.")
+    wa_zh = (f"请 {product} 厂商将 {basename(g.image_path)} 加入白名单，允许其写入上述注册表键和文件，"
+             f"或在安装期间临时关闭 {product} 的保护，然后重新安装。")
+    return Finding(kind, title, min(g.score, 0.95), o.culprit(role, {"evidence": "stack frame of the denied operation"}),
+                   tuple(steps), Remediation(allow, wa, workaround_zh=wa_zh), {"denied_events": len(g.indexes)},
+                   title_zh=title_zh)
