@@ -200,6 +200,12 @@ def pieces(source: Source, ctx: ParseContext, boundary: str) -> Iterator[tuple[i
                 return
 
 
+def _has_long_line(piece: str) -> bool:
+    """True if a line is longer than MAX_LINE: such a line covers a whole aligned half-window."""
+    half = MAX_LINE // 2
+    return any(piece.find("\n", pos, pos + half) < 0 for pos in range(0, len(piece) - half + 1, half))
+
+
 def _clean(piece: str, lineno: int, ctx: ParseContext, label: str) -> str:
     """Report undecodable bytes and binary garbage per line; cut over-long lines."""
     if _BAD.search(piece):
@@ -214,7 +220,7 @@ def _clean(piece: str, lineno: int, ctx: ParseContext, label: str) -> str:
             if nl < 0:
                 break
             m = _BAD.search(piece, nl)
-    if len(piece) > MAX_LINE and max(map(len, piece.split("\n"))) > MAX_LINE:
+    if len(piece) > MAX_LINE and _has_long_line(piece):
         out = []
         for i, ln in enumerate(piece.split("\n")):
             if len(ln) > MAX_LINE:

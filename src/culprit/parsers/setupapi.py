@@ -103,6 +103,9 @@ _ADD_ANY = re.compile(r"AddService=|Add Service: (?!exit\b)(?=[^\s}]+\})")
 _ENTRY_ITEM, _EXIT_ITEM, _ADD_ITEM = 0, 1, 2
 _SXS_PREFIX = re.compile(r"^(?:amd64|x86|wow64|arm64|arm|ia64|msil)_(?=.+\.inf$)", re.I)
 _TRAILING_TIME = re.compile(r"\s(\d\d):(\d\d):(\d\d)\.(\d{3})$")
+# Verifying file against specific (valid) catalog failed! (0x800b0109)
+_PAREN_CODE = re.compile(r"\((0x[0-9a-fA-F]{8})\)")
+_EXIT_CODES: dict[str | None, int | None] = {None: None, "OK": 0, "ok": 0}
 
 
 @register
@@ -231,10 +234,9 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
                 continue  # "exit" outside a {...} subsection marker
             if m.group(2):
                 hms = m.group(2)
-            colon = chunk.find(":", ls, ob)
-            level = (ob - colon - 2) // 5 if colon >= 0 and ob - colon > 2 else 0
+            level = (ob - ls - 10) // 5 if ob - ls > 10 else 0  # "     dvi: " is 10 wide, then 5 a level
             subsections.append({
-                "name": chunk[ob + 1 : pos].rstrip(" -:"), "exit_code": _code(m.group(1)),
+                "name": chunk[ob + 1 : pos].rstrip(" -:"), "exit_code": _exit_code(m.group(1)),
                 "line": line, "depth": level,
             })
             last_entry = None
@@ -270,17 +272,18 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
             errors += 1
         else:
             warnings += 1
-        tt = _TRAILING_TIME.search(msg)
-        if tt and now is not None:
-            now = _at(now, msg[tt.start() + 1 :])
-        em2 = _ERROR_N.match(msg)
+        if len(msg) > 13 and msg[-4] == "." and msg[-13] == " " and now is not None:
+            tt = _TRAILING_TIME.search(msg, len(msg) - 13)
+            if tt:
+                now = _at(now, msg[tt.start() + 1 :])
+        em2 = _ERROR_N.match(msg) if msg.startswith("Error ") else None
         if em2 and last_entry is not None and last_entry["sev"] == sev_mark:
             _merge_error(last_entry, em2, line, raw)
             last_entry = None
             continue
         fields: dict[str, Any] = {**common, "category": cat, "entry": msg}
         kind = "setupapi:error" if sev_mark == "!!!" else "setupapi:warning"
-        sf = _SERVICE_FAIL.search(msg)
+        sf = _SERVICE_FAIL.search(msg) if sev_mark == "!!!" and "Service" in msg else None
         if sev_mark == "!!!" and (sf or "Error while installing services" in msg):
             kind = "setupapi:service_failure"
             fields["service"] = sf.group(2) if sf and sf.group(2) else None
@@ -290,7 +293,7 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
         if em2:
             _error_code(fields, em2)
         else:
-            cm = re.search(r"\((0x[0-9a-fA-F]{8})\)", msg)
+            cm = _PAREN_CODE.search(msg) if "(0x" in msg else None
             if cm:
                 _set_code(fields, int(cm.group(1), 16))
         fields["inf"] = fields.get("inf") or inf
@@ -399,6 +402,17 @@ def _exit(m: re.Match[str] | None) -> tuple[str | None, int | None]:
     return word, 0 if word == "SUCCESS" else None
 
 
+def _exit_code(text: str | None) -> int | None:
+    """Subsection exit code text → int (cached: a log repeats a handful of codes)."""
+    try:
+        return _EXIT_CODES[text]
+    except KeyError:
+        value = _code(text)
+        if len(_EXIT_CODES) < 4096:
+            _EXIT_CODES[text] = value
+        return value
+
+
 def _code(text: str | None) -> int | None:
     if not text or text.upper() == "OK":
         return 0 if text else None
@@ -433,6 +447,11 @@ def _section_inf(instance: str | None, chunk: str) -> str | None:
         m = _INF_DOT.search(leaf)
         if m:
             return _SXS_PREFIX.sub("", leaf[: m.start()].lower()) + ".inf"
+    i = chunk.find(".inf line ")  # AddService=...  (cpu.inf line 80)
+    if i >= 0:
+        j = chunk.rfind("(", max(0, i - 200), i)
+        if j >= 0 and "\n" not in chunk[j:i]:
+            return _SXS_PREFIX.sub("", chunk[j + 1 : i].lower()) + ".inf"
     for rx in _INF_PLACES:
         m = rx.search(chunk)
         if m:
