@@ -8,7 +8,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test,evtx]"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test,evtx,fleet]"
 if [ -x scripts/system-deps.sh ]; then
   scripts/system-deps.sh || true
 fi
