@@ -29,6 +29,7 @@ class Artifact:
     role: str  # "bad" (evidence about the failing machine) or "good"
     utc_offset: int | None = None
     policy: ErrorPolicy = ErrorPolicy.WARN
+    known_count: int | None = None  # event count learned without materializing events (a capture's length)
     _events: list[Event] | None = field(default=None, repr=False)
     _ctx: ParseContext | None = field(default=None, repr=False)
 
@@ -71,7 +72,12 @@ class Artifact:
         return self.context().warnings
 
     def info(self) -> ArtifactInfo:
-        evs = self.events if self.parser else []
+        if not self.parser:
+            n = 0
+        elif self._events is None and self.known_count is not None:
+            n = self.known_count
+        else:
+            n = len(self.events)
         enc = self.source.encoding.label if self.parser and self.source.is_text else None
         return ArtifactInfo(
             path=self.source.name,
@@ -79,7 +85,7 @@ class Artifact:
             size=self.source.size,
             sha256=self.source.sha256,
             encoding=enc,
-            events=len(evs),
+            events=n,
             warnings=self.context().warning_count,
             skipped=self.skipped,
         )

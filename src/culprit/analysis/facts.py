@@ -99,10 +99,13 @@ class Facts:
             except Exception as e:  # a damaged capture is reported, the rest goes on
                 self.warnings.append((main.name, f"capture not read: {e}"))
                 continue
+            main.known_count = len(cap)
             csv = kinds.get("procmon-csv") if main.kind == "procmon" else None
             csv_name = None
             if csv is not None:
-                csv_name = csv.name if _same_length(csv, len(cap)) else None
+                n = _csv_records(csv)
+                csv.known_count = n
+                csv_name = csv.name if n == len(cap) else None
             for w in getattr(cap, "warnings", ()) or ():
                 self.warnings.append((main.name, str(getattr(w, "message", w))))
             refs.append(CaptureRef(main.name, role, cap, csv_name))
@@ -133,19 +136,19 @@ class Facts:
         return out
 
 
-def _same_length(csv: Artifact, n: int) -> bool:
-    """Whether a Procmon CSV export holds the same number of events as its PML twin."""
-    try:
-        from culprit.parsers.procmon import open_capture
+def _csv_records(csv: Artifact) -> int:
+    """Events in a Procmon CSV export: CRLF-terminated records less the header.
 
-        c = open_capture(csv.source.path, csv.name)
-        try:
-            return len(c) == n
-        finally:
-            with contextlib.suppress(Exception):
-                c.close()
-    except Exception:
-        return False
+    Procmon ends every record with CRLF; Detail values may hold bare CRs but never CRLF, so this
+    counts records without parsing them.
+    """
+    n = 0
+    tail = b""
+    with csv.source.open() as fp:
+        while chunk := fp.read(1 << 20):
+            n += (tail + chunk[:1]).count(b"\r\n") + chunk.count(b"\r\n")
+            tail = chunk[-1:]
+    return max(n - 1, 0)
 
 
 def norm_path(p: str | None) -> str:
