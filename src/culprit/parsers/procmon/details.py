@@ -612,7 +612,7 @@ def _fs_mapping(cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps: int)
     d.skip(0x0C)
     sync = d.u32()
     prot = d.u32()
-    if ps == 8 and cap.result[cap.current] != 0:
+    if ps == 8 and cap.current_result != 0:
         # on failure Procmon prints the protection from the next field (the low half of a pointer)
         prot = d.u32()
     items: Items = [("SyncType", C.SYNC_TYPES.get(sync, f"Unknown: {sync:#x}"))]
@@ -708,38 +708,39 @@ def _profiling(cap: PmlCapture, op: int, r: _R, x: _R | None, tid: int, ps: int)
 _CLASSES = {1: _process, 2: _registry, 3: _filesystem, 4: _profiling, 5: _network, 6: _filesystem}
 
 
+_HEAD = struct.Struct("<4xIIH22xIH2xII")  # tid, class, operation, result, depth, detail size, extra offset
+
+
 def decode(cap: PmlCapture, i: int) -> Decoded:
     """Decode event ``i``'s Path and Detail; a damaged block yields what was readable and says why."""
-    off = int(cap.offsets[i])
-    depth = int(cap.depth[i])
-    ps = cap.header.pointer_size
-    size = int(cap.detail_size[i])
-    start = off + 0x34 + depth * ps
     buf = cap.buffer
+    off = int(cap.offsets[i])
+    tid, klass, op, result, depth, size, xo = _HEAD.unpack_from(buf, off)
+    ps = cap.pointer_size
+    start = off + 0x34 + depth * ps
+    n = len(buf)
     damaged = None
     end = start + size
-    if end > len(buf):
+    if end > n:
         damaged = f"event {i:,}: detail block runs past the end of the file"
-        end = len(buf)
-    block = bytes(buf[start:end]) if start < end else b""
+        end = n
+    block = buf[start:end] if start < end else b""
     x = None
-    xo = int(cap.extra_offset[i])
     if xo:
         xp = off + xo
-        if xp + 2 <= len(buf):
+        if xp + 2 <= n:
             xs = struct.unpack_from("<H", buf, xp)[0]
-            if xp + 2 + xs > len(buf):
+            if xp + 2 + xs > n:
                 damaged = damaged or f"event {i:,}: extra detail runs past the end of the file"
-            x = _R(bytes(buf[xp + 2 : min(len(buf), xp + 2 + xs)]))
+            x = _R(buf[xp + 2 : min(n, xp + 2 + xs)])
         else:
             damaged = damaged or f"event {i:,}: extra detail offset past the end of the file"
-    handler = _CLASSES.get(int(cap.event_class[i]))
-    cap.current = i
+    handler = _CLASSES.get(klass)
     if handler is None:
         return Decoded("", [], None)
-    r = _R(block)
+    cap.current_result = result
     try:
-        path, items = handler(cap, int(cap.op[i]), r, x, int(cap.tid[i]), ps)
+        path, items = handler(cap, op, _R(block), x, tid, ps)
     except (struct.error, ValueError, IndexError, KeyError) as e:
         return Decoded("", [], damaged or f"event {i:,}: detail block damaged ({type(e).__name__})")
     return Decoded(path, items, damaged)

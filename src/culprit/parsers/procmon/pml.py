@@ -78,6 +78,8 @@ class PmlCapture(Capture):
             self._mm: mmap.mmap | None = mmap.mmap(self._fp.fileno(), 0, access=mmap.ACCESS_READ)
             self.buffer = self._mm
             self.header: Header = read_header(self._mm)
+            self.pointer_size = self.header.pointer_size
+            self.current_result = 0
             self._read()
         except BaseException:
             self.close()
@@ -204,6 +206,7 @@ class PmlCapture(Capture):
             dpos = offs + EVENT_HEADER_SIZE + rec["depth"].astype(np.int64) * ps
             has = (rec["detail_size"] > 0) & (dpos < size) & np.isin(rec["event_class"], (3, 5, 6))
             sub[a:b][has] = u8[dpos[has]]
+            self._release(int(offs.min()), int(offs.max()) + EVENT_HEADER_SIZE)
         ends = offsets.astype(np.int64) + EVENT_HEADER_SIZE + depth.astype(np.int64) * ps + dsize
         cut = ends > size
         if cut.any():
@@ -256,6 +259,19 @@ class PmlCapture(Capture):
                 names.append(name)
         self.operation_names = names
         self.operation_id = remap[inv.reshape(-1)] if n else np.zeros(0, np.uint16)
+
+    def _release(self, start: int, end: int) -> None:
+        """Drop the mapped pages of an already gathered range from our resident set (bounded RSS on huge files)."""
+        advise = getattr(self._mm, "madvise", None)
+        flag = getattr(mmap, "MADV_DONTNEED", None)
+        if advise is None or flag is None:
+            return
+        page = mmap.PAGESIZE
+        lo = start - start % page
+        try:
+            advise(flag, lo, max(0, end - lo))
+        except (OSError, ValueError):
+            pass
 
     # --- per event --------------------------------------------------------------------------------------------
 

@@ -359,14 +359,14 @@ class PmlWriter:
         offsets = np.empty(n, dtype=np.int64)
         span = (self.events[-1].time - self.events[0].time + 10_000) if self.events else 0
         time_pos = rel + 0x1C
+        cols8 = np.arange(8, dtype=np.int64)
+        times = np.array([e.time for e in self.events], dtype="<u8")
         for k in range(repeat):
             if k == 0:
                 chunk = blob
             else:
                 arr = np.frombuffer(blob, dtype=np.uint8).copy()
-                for j, tp in enumerate(time_pos.tolist()):
-                    t = self.events[j].time + k * span
-                    arr[tp:tp + 8] = np.frombuffer(struct.pack("<Q", t), dtype=np.uint8)
+                arr[time_pos[:, None] + cols8] = (times + np.uint64(k * span)).view(np.uint8).reshape(-1, 8)
                 chunk = arr.tobytes()
             offsets[k * len(self.events):(k + 1) * len(self.events)] = rel + pos
             fp.write(chunk)
