@@ -17,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="evidence from the failing machine")
     p.add_argument("--good", action="append", default=[], metavar="PATH",
                    help="evidence from a machine where the same install works")
-    add_output(p, ("text", "json"), default="text")
+    add_output(p, ("text", "json", "md", "html", "pdf"), default="text")
     add_lang(p)
     add_tz(p)
     return p
@@ -26,6 +26,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     with pipeline.load(args.paths, good=args.good, utc_offset=args.tz) as ws:
         result = analyze(ws, lang=args.lang)
+    if args.format in ("md", "html", "pdf"):  # case summary (culprit.report.render)
+        from culprit.report.render import render
+
+        doc = render(result.to_dict(), args.format, args.lang)
+        with output(args.output, binary=isinstance(doc, bytes)) as out:
+            out.write(doc)
+        return ExitCode.OK
     with output(args.output) as out:
         if args.format == "json":
             json.dump(result.to_dict(), out, ensure_ascii=False, indent=2)
