@@ -112,6 +112,20 @@ def test_case_addservice_and_service_failure_lines() -> None:
     assert (other.kind, other.fields["entry"], other.fields["win32"]) == ("setupapi:error", "Default installer: failed!", 5)
 
 
+def test_case_copy_lines() -> None:
+    evs, _ = parse(case_path(*CASE))
+    cp = at(evs, 142)
+    store = "C:\\Windows\\System32\\DriverStore\\FileRepository\\cpu.inf_amd64_neutral_7b4c6f3a9d1e2b05"
+    assert cp.kind == "setupapi:copy"
+    assert dict(cp.fields) == {
+        "section": "Device Install (DiInstallDevice)", "section_line": 115, "instance": AMD,
+        "source": f"{store}\\amdk8.sys", "target": "C:\\Windows\\system32\\DRIVERS\\amdk8.sys",
+        "path": "C:\\Windows\\system32\\DRIVERS\\amdk8.sys", "file": "amdk8.sys", "inf": "cpu.inf",
+    }
+    assert cp.local_time == dt(2024, 9, 3, 10, 30, 40, 731000)  # the DIF_INSTALLDEVICEFILES exit just above
+    assert len([e for e in evs if e.kind == "setupapi:copy"]) == 6
+
+
 def test_case_sections_inf_from_title_or_body() -> None:
     evs, _ = parse(case_path(*CASE))
     secs = [(e.origin.line, e.fields["inf"], e.fields["exit_status"]) for e in evs if e.kind == "setupapi:section"]

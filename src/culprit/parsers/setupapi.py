@@ -38,6 +38,8 @@ latest time the section logged before the item):
   ``FileQueueCommit aborting``, ``flq:``): ``win32``/``hresult`` if given.
 - ``setupapi:addservice`` — ``AddService=`` / ``{Add Service: X}``: ``service``, ``flags``,
   ``install_section``, ``eventlog_section``, ``inf``, ``inf_line``.
+- ``setupapi:copy`` — file-queue ``Copying 'src' to 'dst'.``: ``source``, ``target`` (= ``path``), ``file``,
+  ``inf``.
 """
 
 from __future__ import annotations
@@ -100,7 +102,9 @@ _SUB_EXIT = re.compile(
     r"exit\s*\(?\s*(0x[0-9a-fA-F]+|[0-9a-fA-F]{8}|OK)?\s*\)?\}[ \t]*(\d\d:\d\d:\d\d\.\d{3})?"
 )
 _ADD_ANY = re.compile(r"AddService=|Add Service: (?!exit\b)(?=[^\s}]+\})")
-_ENTRY_ITEM, _EXIT_ITEM, _ADD_ITEM = 0, 1, 2
+_ENTRY_ITEM, _EXIT_ITEM, _ADD_ITEM, _COPY_ITEM = 0, 1, 2, 3
+#      flq: Copying 'C:\...\cpu.inf_amd64_neutral_7b4c...\amdk8.sys' to 'C:\Windows\system32\DRIVERS\amdk8.sys'.
+_COPY = re.compile(r"Copying '([^'\n]+)' to '([^'\n]+)'")
 _SXS_PREFIX = re.compile(r"^(?:amd64|x86|wow64|arm64|arm|ia64|msil)_(?=.+\.inf$)", re.I)
 _TRAILING_TIME = re.compile(r"\s(\d\d):(\d\d):(\d\d)\.(\d{3})$")
 # Verifying file against specific (valid) catalog failed! (0x800b0109)
@@ -215,6 +219,8 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
     items += [(m.start() + 1, _ENTRY_ITEM, m) for m in _ENTRY.finditer(chunk)]
     items += [(m.start(), _EXIT_ITEM, m) for m in _SUB_EXIT.finditer(chunk)]
     items += [(m.start(), _ADD_ITEM, m) for m in _ADD_ANY.finditer(chunk)]
+    if "Copying '" in chunk:
+        items += [(m.start(), _COPY_ITEM, m) for m in _COPY.finditer(chunk)]
     items.sort(key=lambda t: t[0])
     subsections: list[dict[str, Any]] = []
     out: list[Event] = []
@@ -245,6 +251,12 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
             now, hms = _at(now, hms), None
         le = chunk.find("\n", pos)
         raw = chunk[pos if what == _ENTRY_ITEM else chunk.rfind("\n", 0, pos) + 1 : le if le >= 0 else len(chunk)]
+        if what == _COPY_ITEM:
+            target = m.group(2)
+            f = {**common, "source": m.group(1), "target": target, "path": target,
+                 "file": target.rsplit("\\", 1)[-1], "inf": inf}
+            out.append(_item("setupapi:copy", ctx, line, raw, now, Severity.INFO, f"copy {f['file']} -> {target}", f))
+            continue
         if what == _ADD_ITEM:
             am = _ADDSERVICE.match(chunk, pos) if m.group(0) == "AddService=" else None
             bm = None if am else _ADDSERVICE_BRACE.match(chunk, pos)
