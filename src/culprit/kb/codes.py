@@ -17,12 +17,12 @@ Sources:
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from culprit.kb import _data
+from culprit.kb import _codetables
+from culprit.kb._codetables import NT_BIT, SETUPAPI_MASK, CodeTables
 
 KINDS = ("hresult", "win32", "ntstatus", "msi", "setupapi", "cbs", "wu", "omaha")
 
@@ -82,8 +82,6 @@ FACILITIES = {
 # Windows Installer return codes (msiexec exit codes; values shared with winerror.h).
 MSI_RETURN = frozenset([*range(1601, 1651), 1259, 1641, 3010, 3011, 3012])
 
-SETUPAPI_MASK = 0xE0000000  # APPLICATION_ERROR_MASK | ERROR_SEVERITY_ERROR (setupapi.h)
-NT_BIT = 0x10000000  # FACILITY_NT_BIT: HRESULT_FROM_NT
 
 _NUM_PREFIX = re.compile(
     r"^(?:hresult|hr|error\s*code|error|err|status|code|exit\s*code|gle|result|returned)\s*[:=#]?\s*", re.I
@@ -223,76 +221,9 @@ class Reading:
         return d
 
 
-# --- tables --------------------------------------------------------------------------------
+# --- tables (loaded once, in culprit.kb._codetables) -----------------------------------------
 
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    kind: str
-    value: int
-    symbol: str | None
-    en: str | None = None
-    zh: str | None = None
-    hint_en: str | None = None
-    hint_zh: str | None = None
-    win32: int | None = None
-    context: str | None = None
-
-
-class _Tables:
-    """The merged code tables: symbols by (kind, value), entries by symbol, meanings."""
-
-    def __init__(self) -> None:
-        self.names: dict[tuple[str, int], list[str]] = {}
-        self.by_symbol: dict[str, list[tuple[str, int]]] = {}
-        self.entries: dict[tuple[str, int], _Entry] = {}
-        for row in _data.tsv("codes.tsv"):
-            self._add_name(row["kind"], int(row["value"], 16), row["name"])
-        doc = _data.load_yaml("meanings.yaml")
-        self.procmon = {str(k).upper(): int(v) for k, v in (doc.get("procmon_results") or {}).items()}
-        for section in ("codes",):
-            for raw in doc.get(section) or ():
-                e = _Entry(
-                    kind=raw["kind"],
-                    value=int(raw["value"]) & 0xFFFFFFFF,
-                    symbol=raw.get("symbol"),
-                    en=raw.get("en"),
-                    zh=raw.get("zh"),
-                    hint_en=raw.get("hint_en"),
-                    hint_zh=raw.get("hint_zh"),
-                    win32=raw.get("win32"),
-                    context=raw.get("context"),
-                )
-                key = (e.kind, e.value)
-                if key in self.entries:
-                    raise ValueError(f"meanings.yaml: {e.kind} {e.value:#x} listed twice")
-                self.entries[key] = e
-                if e.symbol:
-                    self._add_name(e.kind, e.value, e.symbol, first=True)
-        # SetupAPI: setupapi.h's ERROR_X (0xE000xxxx) mirrors winerror.h's SPAPI_E_X (0x800Fxxxx).
-        for (kind, value), names in list(self.names.items()):
-            if kind == "hresult" and value >> 16 == 0x800F:
-                for n in names:
-                    if n.startswith("SPAPI_E_"):
-                        self._add_name("setupapi", SETUPAPI_MASK | (value & 0xFFFF), "ERROR_" + n[8:])
-
-    def _add_name(self, kind: str, value: int, name: str, first: bool = False) -> None:
-        lst = self.names.setdefault((kind, value), [])
-        if name in lst:
-            lst.remove(name)
-        lst.insert(0, name) if first else lst.append(name)
-        locs = self.by_symbol.setdefault(name.upper(), [])
-        if (kind, value) not in locs:
-            locs.append((kind, value))
-
-    def symbol(self, kind: str, value: int) -> str | None:
-        lst = self.names.get((kind, value))
-        return lst[0] if lst else None
-
-
-@functools.cache
-def _tables() -> _Tables:
-    return _Tables()
+_tables = _codetables.tables
 
 
 # --- public API ----------------------------------------------------------------------------
@@ -449,7 +380,7 @@ def _candidates(code: int | str) -> list[tuple[int, str]]:
 # --- readings ------------------------------------------------------------------------------
 
 
-def _readings_for_symbol(t: _Tables, text: str) -> list[Reading]:
+def _readings_for_symbol(t: CodeTables, text: str) -> list[Reading]:
     """Readings of a symbol; Procmon's result names (``ACCESS DENIED``, ``NAME NOT FOUND``) are
     NTSTATUS names without ``STATUS_`` (and without ``OBJECT_`` for names and paths)."""
     sym = " ".join(text.upper().split())
@@ -466,7 +397,7 @@ def _readings_for_symbol(t: _Tables, text: str) -> list[Reading]:
     return []
 
 
-def _reading_of_kind(t: _Tables, kind: str, v: int) -> Reading:
+def _reading_of_kind(t: CodeTables, kind: str, v: int) -> Reading:
     if kind == "ntstatus":
         return _ntstatus(t, v)
     if kind == "msi-message":
@@ -478,7 +409,7 @@ def _reading_of_kind(t: _Tables, kind: str, v: int) -> Reading:
     return _hresult(t, v)
 
 
-def _readings_for_value(t: _Tables, v: int) -> list[Reading]:
+def _readings_for_value(t: CodeTables, v: int) -> list[Reading]:
     out: list[Reading] = []
     top = v >> 30
     if v <= 0xFFFF:
@@ -538,7 +469,7 @@ def _humanize(sym: str) -> str:
 
 
 def _make(
-    t: _Tables,
+    t: CodeTables,
     kind: str,
     value: int,
     sym: str | None,
@@ -582,7 +513,7 @@ def _describe_zh(kind: str, d: Decomposition) -> str:
     return f"{sev.get(d.severity or '', d.severity)}，{fac}，代码 {d.code:#06x}"
 
 
-def _small(t: _Tables, kind: str, v: int) -> Reading:
+def _small(t: CodeTables, kind: str, v: int) -> Reading:
     dec = Decomposition(
         None,
         None,
@@ -596,13 +527,13 @@ def _small(t: _Tables, kind: str, v: int) -> Reading:
     return _make(t, kind, v, sym, dec, [(kind, v), ("win32", v), ("hresult", hresult_from_win32(v))])
 
 
-def _msi_message(t: _Tables, v: int) -> Reading:
+def _msi_message(t: CodeTables, v: int) -> Reading:
     dec = Decomposition(None, None, None, v)
     e = t.entries[("msi-message", v)]
     return _make(t, "msi", v, e.symbol, dec, [("msi-message", v)], ctx="msi-message")
 
 
-def _hresult_dec(t: _Tables, v: int) -> Decomposition:
+def _hresult_dec(t: CodeTables, v: int) -> Decomposition:
     fac = (v >> 16) & 0x7FF
     code = v & 0xFFFF
     nt = bool(v & NT_BIT)
@@ -624,7 +555,7 @@ def _hresult_dec(t: _Tables, v: int) -> Decomposition:
     )
 
 
-def _hresult(t: _Tables, v: int) -> Reading:
+def _hresult(t: CodeTables, v: int) -> Reading:
     dec = _hresult_dec(t, v)
     fac = dec.facility
     kind = "hresult"
@@ -648,7 +579,7 @@ def _hresult(t: _Tables, v: int) -> Reading:
     return _make(t, kind, v, sym, dec, keys)
 
 
-def _setupapi(t: _Tables, v: int) -> Reading:
+def _setupapi(t: CodeTables, v: int) -> Reading:
     code = v & 0xFFFF
     hr = 0x800F0000 | code
     dec = Decomposition("error", 15, "SETUPAPI", code, customer=True, hresult=hr)
@@ -656,7 +587,7 @@ def _setupapi(t: _Tables, v: int) -> Reading:
     return _make(t, "setupapi", v, sym, dec, [("setupapi", hr), ("hresult", hr)])
 
 
-def _ntstatus(t: _Tables, v: int) -> Reading:
+def _ntstatus(t: CodeTables, v: int) -> Reading:
     sev = ("success", "information", "warning", "error")[v >> 30]
     fac = (v >> 16) & 0xFFF
     e = t.entries.get(("ntstatus", v))
