@@ -230,16 +230,18 @@ class _Scanner:
         starts = [m.start() + 1 for m in _KIND_B.finditer(work)]  # stamped by construction
         if _KIND0_B.match(work):
             starts.append(0)
-        last = -1
+        last = -1  # line start of the previous hit
+        owner = -1  # record start owning that line (-1: none, text before the first stamp)
         for m in _CODE_B.finditer(work):
             s = rfind(b"\n", 0, m.start()) + 1
             if s != last:
+                if stamp(work, s):
+                    owner = s
+                else:  # a continuation: walk back, but never past the previous hit's line
+                    owner = _record_start(work, s, last, owner)
                 last = s
-                if not stamp(work, s):
-                    s = _record_start(work, s)
-                    if not stamp(work, s):
-                        continue  # text before the first stamped line (warned above)
-                starts.append(s)
+                if owner >= 0:
+                    starts.append(owner)
         starts.sort()
         prev = 0  # start of the last record (for line counting)
         line = base_line
@@ -316,13 +318,20 @@ def _last_record_start(buf: bytes) -> int:
     return 0
 
 
-def _record_start(work: bytes, ls: int) -> int:
-    """Walk back from a line start to the stamped line that owns it (continuations)."""
-    for _ in range(1000):
-        if ls == 0 or _STAMP_B.match(work, ls):
+def _record_start(work: bytes, ls: int, floor: int, floor_owner: int) -> int:
+    """The stamped line owning the continuation line at ``ls`` (-1 if none).
+
+    The walk back stops at ``floor`` (an earlier line already resolved to ``floor_owner``), so the
+    lines of a chunk are walked at most once however many hits they hold.
+    """
+    while True:
+        if ls <= floor:
+            return floor_owner
+        if _STAMP_B.match(work, ls):
             return ls
+        if ls == 0:
+            return -1
         ls = work.rfind(b"\n", 0, ls - 1) + 1
-    return ls
 
 
 # --- events ------------------------------------------------------------------------------------
