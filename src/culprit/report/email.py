@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from culprit.errors import UsageError
 from culprit.report.document import Bullets, Code, Document, Inline, Para, Section, tidy
 from culprit.report.i18n import pick, t
-from culprit.report.summary import case_meta, failure_line, target_words
+from culprit.report.summary import cap, case_meta, end, failure_line, target_words
 
 
 def check_upload_link(url: str | None) -> str | None:
@@ -71,7 +71,7 @@ def scope(d: Mapping[str, Any], lang: str = "en", case: str | None = None) -> Do
     sections = []
     definition: list[Any] = [Para((
         f"在故障机上安装 {what} 失败（证据：{bundle.get('path') or '?'}）。日志中的失败记录：" if zh else
-        f"{what} fails to install on the affected machine (evidence: {bundle.get('path') or '?'}). "
+        f"{cap(what)} fails to install on the affected machine (evidence: {bundle.get('path') or '?'}). "
         "The logs record:",))]
     if failures:
         definition.append(Bullets(tuple(failure_line(lang, f) for f in failures)))
@@ -146,8 +146,8 @@ def request(d: Mapping[str, Any], lang: str = "en", case: str | None = None,
         items: list[tuple[Inline, ...]] = []
         for m in missing:
             items.append((Code(str(m.get("artifact") or "?")),
-                          ("：" if zh else ": ") + str(pick(m, "why", lang) or ""),
-                          (" 收集方法：" if zh else " How: ") + str(pick(m, "how", lang) or "")))
+                          ("：" if zh else ": ") + end(str(pick(m, "why", lang) or ""), lang),
+                          ("收集方法：" if zh else " How: ") + str(pick(m, "how", lang) or "")))
         sections.append(Section(t(lang, "h.collect"), (intro, Bullets(tuple(items), ordered=True))))
     else:
         sections.append(Section(t(lang, "h.collect"), (Para((

@@ -41,7 +41,7 @@ def render(doc: Document) -> str:
     out = _env().get_template("doc.html.j2").render(
         doc=doc,
         css=stylesheet().strip(),
-        subject_label="主题：" if lang == "zh" else "Subject:",
+        subject_label="主题：" if lang == "zh" else "Subject: ",
         where_label=t(lang, "ch.where"),
         footer=footer,
     )

@@ -29,7 +29,9 @@ from culprit.report.document import (
 )
 from culprit.report.i18n import t
 
-_PUNCT = re.compile(r"""([`*\[\]<>|&~!#])""")
+_PUNCT = re.compile(r"""([`*<>|&~#])""")
+# "]" that would close a link or a reference definition: "](", "][", "]:"
+_LINK = re.compile(r"\](?=[(\[:])")
 # a backslash that CommonMark would read as an escape: before ASCII punctuation
 _BACKSLASH = re.compile(r"""\\(?=[!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")
 # "_" that can open/close emphasis: not between two alphanumerics
@@ -41,6 +43,7 @@ def md_text(s: object) -> str:
     text = " ".join(str(s).splitlines())
     text = _BACKSLASH.sub(r"\\\\", text)
     text = _PUNCT.sub(r"\\\1", text)
+    text = _LINK.sub(r"\\]", text)
     return _UNDERSCORE.sub(r"\\_", text)
 
 
@@ -123,7 +126,7 @@ def render(doc: Document) -> str:
     lang = doc.lang
     out = _env().get_template("doc.md.j2").render(
         doc=doc,
-        subject_label="主题：" if lang == "zh" else "Subject:",
+        subject_label="主题：" if lang == "zh" else "Subject: ",
         meta_table=Table((t(lang, "c.item"), t(lang, "c.value")), tuple(((k,), (v,)) for k, v in doc.meta)),
     )
     out = "\n".join(line.rstrip() for line in out.splitlines())

@@ -65,6 +65,19 @@ def target_words(lang: str, target: str) -> str:
     return target
 
 
+def end(s: str, lang: str) -> str:
+    """A sentence with its final stop (。 or .), added only when it has none."""
+    s = s.rstrip()
+    if not s or s[-1] in ".。!！?？;；:：":
+        return s
+    return s + ("。" if lang == "zh" else ".")
+
+
+def cap(s: str) -> str:
+    """First letter upper-case (English sentences that start with a name like ``update KB...``)."""
+    return s[:1].upper() + s[1:]
+
+
 def failure_line(lang: str, f: Mapping[str, Any]) -> tuple[Inline, ...]:
     """One failure as a list item: what, the code and its symbol, where it is written."""
     code = f.get("code")
@@ -76,7 +89,7 @@ def failure_line(lang: str, f: Mapping[str, Any]) -> tuple[Inline, ...]:
         head = f"{what} 失败" + (f"，错误码 {code}" if code else "") + (f"（{sym}）" if sym else "")
         return (head + "，见 ", Code(where(f)))
     head = f"{what} failed" + (f" with {code}" if code else "") + (f" ({sym})" if sym else "")
-    return (head + ", see ", Code(where(f)))
+    return (cap(head) + ", see ", Code(where(f)))
 
 
 def problem_section(lang: str, d: Mapping[str, Any]) -> Section:
@@ -283,8 +296,8 @@ def missing_blocks(lang: str, missing: Sequence[Mapping[str, Any]]) -> list[Any]
         why = str(pick(m, "why", lang) or "")
         how = str(pick(m, "how", lang) or "")
         sep = "：" if lang == "zh" else ": "
-        items.append((Code(str(m.get("artifact") or "?")), sep + why,
-                      (" 收集方法：" if lang == "zh" else " How: ") + how))
+        items.append((Code(str(m.get("artifact") or "?")), sep + end(why, lang),
+                      ("收集方法：" if lang == "zh" else " How: ") + how))
     return [Bullets(tuple(items), ordered=True)]
 
 
