@@ -22,6 +22,7 @@ Rights", and the icacls command reference (facts only).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 # --- SIDs ----------------------------------------------------------------------------------
@@ -605,7 +606,7 @@ class AccessSummary:
 
 
 def summarize(
-    aces: tuple[Ace, ...] | list[Ace] | None, object_type: str, names: dict[str, str] | None = None
+    aces: Sequence[Ace] | None, object_type: str, names: dict[str, str] | None = None
 ) -> AccessSummary:
     """Compute which principals may write to / have full control of the object itself.
 

@@ -166,7 +166,7 @@ class FltmcParser(Parser):
                 keys = header_keys(header_cells(header, spans), HEADERS)
                 if "volume" in keys or "instance" in keys or (not any(keys) and len(spans) >= 5):
                     kind = "fltmc:instance"
-                    default = INSTANCE_COLUMNS
+                    default: tuple[str, ...] = INSTANCE_COLUMNS
                 else:
                     kind = "fltmc:filter"
                     default = FILTER_COLUMNS

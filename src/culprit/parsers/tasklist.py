@@ -172,7 +172,7 @@ class TasklistParser(Parser):
                     ctx.warn(
                         "tasklist header not recognised; columns taken as Image Name, PID, Modules", lineno
                     )
-                    keys = ["image", "pid", "modules"][: len(spans)]
+                    keys = list[str | None](["image", "pid", "modules"][: len(spans)])
                 columns = tuple(keys)
                 pending = None
                 continue
