@@ -1,0 +1,632 @@
+"""The good-vs-bad diff of two Procmon captures of the same install: ranked differences with evidence.
+
+Format: two Process Monitor captures (PML, or Procmon's CSV export), opened with
+:func:`culprit.parsers.procmon.open_capture`: one from a machine where the install works ("good"), one
+from the failing machine ("bad"). Processes are aligned by :mod:`culprit.diff.align`; paths and command
+lines are compared through :mod:`culprit.diff.normalize`.
+
+Per aligned process the engine compares modules (load events and the PML module list, with company and
+load time relative to process start), lifetime, exit status and event counts, children, the operations
+whose result differs (read only for events that failed in the bad run, so a 1M-event capture decodes a
+small part of its paths) and the first point where the event sequences diverge. Each difference gets a
+score (``docs/diff.md`` explains the weights) and a reading in English and Chinese.
+
+References: issue 7; ``docs/diff.md``.
+"""
+
+from __future__ import annotations
+
+import functools
+import time as _time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from culprit.analysis.facts import CaptureRef
+from culprit.analysis.proctree import Proc, ProcessTree
+from culprit.diff import readings as R
+from culprit.diff.align import Alignment, align, unmatched_roots
+from culprit.diff.model import KINDS, AlignedProcess, Difference, DiffResult, ProcSide
+from culprit.diff.normalize import base_name, image_key, normalize_path
+from culprit.parsers.procmon import consts
+from culprit.parsers.procmon.capture import BENIGN_RESULTS, ERROR_RESULTS, ticks_to_datetime
+from culprit.parsers.procmon.structs import TICKS_PER_SECOND
+
+# Weights (see docs/diff.md). Background = a process the capture did not see start (ran before it).
+BACKGROUND = 0.6
+W_MODULE_THIRD = 0.35
+W_MODULE_MS = 0.10
+W_MODULE_EXIT = 0.45  # a third-party module loaded before the process quits early
+W_MODULE_EXIT_MS = 0.10
+W_MODULE_SOON = 0.05  # ... and the exit comes within 10 s of the load
+W_INJECTED = 0.10  # ... loaded on a thread another process created
+W_EARLY_EXIT = 0.85
+W_CONSEQUENCE = 0.6  # factor for an early exit that follows another one
+W_DENIED = 0.70
+W_DENIED_ABSENT = 0.45
+W_FAILED = 0.35
+W_CHILD_MISSING = 0.50
+W_CHILD_ONLY_BAD = 0.40
+W_EXIT_DIFFERS = 0.55
+W_DIVERGENCE = 0.45
+W_PROCESS_ONE_SIDE = 0.15
+W_MODULE_ONLY_GOOD = 0.12
+W_ACTIVITY = 0.20
+W_IN_BOTH = 0.03
+
+# Budgets that keep a 1M-event diff bounded (each cut is reported in warnings).
+MAX_BAD_DECODES = 200_000
+MAX_GOOD_DECODES = 600_000
+MAX_DIVERGENCE_PAIRS = 25
+MAX_SEQUENCE = 2_000
+WINDOW = 64
+MAX_RESULT_DIFFS = 200
+
+# The milestones a process's first divergence is looked for in: what it loads, starts, writes, and whatever
+# fails. Plain opens, queries and reads differ in number and order between runs (caches, timing) and are left out.
+_MILESTONES = frozenset({
+    "Load Image", "Process Create", "Process Start", "Process Exit", "Thread Create", "RegSetValue", "RegCreateKey",
+    "RegDeleteKey", "RegDeleteValue", "SetDispositionInformationFile", "SetRenameInformationFile",
+})
+_BENIGN = np.array(sorted(BENIGN_RESULTS), dtype=np.uint32)
+
+
+@dataclass
+class _Mod:
+    path: str
+    company: str | None = None
+    description: str | None = None
+    version: str | None = None
+    load_event: int | None = None
+    load_time: datetime | None = None
+    tid: int | None = None
+
+
+@dataclass
+class _Run:
+    """One side of the diff: the capture, its process tree and indexes built once."""
+
+    ref: CaptureRef
+    tree: ProcessTree
+    order: np.ndarray = field(init=False)
+    bounds: np.ndarray = field(init=False)
+    keys: np.ndarray = field(init=False)
+    end: datetime | None = field(init=False)
+    module_bases: set[str] = field(init=False)
+    _mods: dict[int, dict[str, _Mod]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        cap = self.ref.cap
+        pidx = np.asarray(cap.process_index)
+        self.order = np.argsort(pidx, kind="stable")
+        self.keys, starts = np.unique(pidx[self.order], return_index=True) if len(pidx) else (
+            np.zeros(0, np.uint32), np.zeros(0, np.int64))
+        self.bounds = np.append(starts, len(pidx)).astype(np.int64)
+        self.end = ticks_to_datetime(int(np.max(np.asarray(cap.time)))) if len(cap) else None
+        self.module_bases = set()
+        for p in self.tree.procs.values():
+            for m in self.modules(p).values():
+                self.module_bases.add(base_name(m.path).casefold())
+
+    @property
+    def cap(self) -> Any:
+        return self.ref.cap
+
+    def events_of(self, key: int) -> np.ndarray:
+        """Event indexes of process ``key``, in capture order."""
+        pos = int(np.searchsorted(self.keys, key))
+        if pos >= len(self.keys) or int(self.keys[pos]) != key:
+            return np.zeros(0, dtype=np.int64)
+        return self.order[self.bounds[pos]:self.bounds[pos + 1]]
+
+    def modules(self, p: Proc) -> dict[str, _Mod]:
+        """Normalized module path → module, from Load Image events and the process's module list."""
+        if p.key in self._mods:
+            return self._mods[p.key]
+        out: dict[str, _Mod] = {}
+        for ld in p.loads:
+            k = normalize_path(ld.path)
+            if k and k not in out:
+                out[k] = _Mod(ld.path, ld.company, ld.description, ld.version, ld.index, ld.time, ld.tid)
+        for m in getattr(p.record, "modules", None) or ():
+            k = normalize_path(m.path)
+            if not k:
+                continue
+            if k in out:
+                o = out[k]
+                o.company = o.company or m.company or None
+                o.description = o.description or m.description or None
+                o.version = o.version or m.version or None
+            else:
+                out[k] = _Mod(m.path, m.company or None, m.description or None, m.version or None)
+        self._mods[p.key] = out
+        return out
+
+    def seconds(self, a: datetime | None, b: datetime | None) -> float | None:
+        if a is None or b is None:
+            return None
+        return (b - a).total_seconds()
+
+    def side(self, p: Proc) -> ProcSide:
+        return ProcSide(
+            index=p.key, pid=p.pid, name=p.name, image_path=p.image_path, command_line=p.command_line,
+            start=p.start, end=p.end if p.exit_event is not None or p.end is not None else None,
+            exit_status=p.exit_status, events=p.event_count,
+            start_event=p.start_event if p.start_event is not None else p.create_event,
+            exit_event=p.exit_event, started_in_capture=p.start_event is not None or p.create_event is not None,
+        )
+
+
+def _as_ref(x: Any, role: str) -> CaptureRef:
+    if isinstance(x, CaptureRef):
+        return x
+    return CaptureRef(getattr(x, "artifact", role), role, x)
+
+
+@functools.lru_cache(maxsize=8192)
+def third_party(path: str, company: str | None) -> tuple[bool, str | None, str | None]:
+    """``(is third-party, product, vendor)`` of a module, from the knowledge base and its company."""
+    from culprit.kb import microsoft, products
+
+    try:
+        verdict = microsoft.recognize(path=path, company=company)
+        hits = [h for h in products.lookup(path) if h.confidence >= 0.8 and not h.microsoft]
+    except Exception:  # the knowledge base is a help; an odd path must not stop the diff
+        return (not (company or "").casefold().startswith("microsoft"), None, None)
+    if hits:
+        return (True, hits[0].product, hits[0].vendor)
+    return (not verdict.is_microsoft, None, None)
+
+
+class _Diff:
+    """One comparison in progress (kept out of the public API)."""
+
+    def __init__(self, good: _Run, bad: _Run, al: Alignment) -> None:
+        self.g = good
+        self.b = bad
+        self.al = al
+        self.out: list[Difference] = []
+        self.warnings: list[str] = []
+        self.pairs = [(g, b) for g, b, _ in al.pairs if g is not None and b is not None]
+        self.early: dict[int, tuple[float, bool]] = {}  # bad key -> (exit time offset, consequence?)
+        self.common: list[Difference] = []  # third-party modules loaded in both runs (not differences)
+
+    # --- helpers -----------------------------------------------------------------------------------------------
+
+    def scope(self, g: Proc | None, b: Proc | None) -> float:
+        started = any(p is not None and (p.start_event is not None or p.create_event is not None) for p in (g, b))
+        return 1.0 if started else BACKGROUND
+
+    def add(self, kind: str, score: float, g: Proc | None, b: Proc | None, subject: str,
+            gev: list[int | None], bev: list[int | None], text: tuple[str, str], /, **details: Any) -> None:
+        self.out.append(Difference(
+            kind=kind, score=round(min(0.99, max(0.0, score)), 4), process=(b or g).name if (b or g) else "",
+            subject=subject, good_events=tuple(int(i) for i in gev if i is not None),
+            bad_events=tuple(int(i) for i in bev if i is not None), reading=text[0], reading_zh=text[1],
+            good_process=g.key if g else None, bad_process=b.key if b else None,
+            good_pid=g.pid if g else None, bad_pid=b.pid if b else None, details=details))
+
+    def add_common(self, *args: Any, **details: Any) -> None:
+        """Like :meth:`add`, into :attr:`common` (present in both runs) instead of the differences."""
+        self.add(*args, **details)
+        self.common.append(self.out.pop())
+
+    def good_life(self, g: Proc) -> tuple[float | None, bool]:
+        """The good process's lifetime, or (when it never exits in the capture) a lower bound and True."""
+        if g.start is None:
+            return None, False
+        if g.end is not None and g.exit_event is not None:
+            return (g.end - g.start).total_seconds(), False
+        if g.end is not None:
+            return (g.end - g.start).total_seconds(), False
+        if self.g.end is not None:
+            return (self.g.end - g.start).total_seconds(), True
+        return None, True
+
+    def child_names(self, g: Proc) -> list[str]:
+        """Names of the children ``g`` starts in the good run that have no counterpart in the failing run."""
+        return [c.name for c in g.children if c.key not in self.al.g2b]
+
+    # --- passes ------------------------------------------------------------------------------------------------
+
+    def lifetimes(self) -> None:
+        cands = []
+        for g, b in self.pairs:
+            bl = b.lifetime
+            gl, alive = self.good_life(g)
+            if b.end is None or b.exit_event is None or bl is None or gl is None:
+                continue
+            nonzero = b.exit_status not in (0, None)
+            if nonzero and bl < 0.5 * gl and gl - bl >= 0.05:
+                cands.append((b.end, g, b, bl, gl, alive))
+            elif nonzero and g.exit_status is not None and g.exit_status != b.exit_status:
+                self.add("exit-differs", W_EXIT_DIFFERS * self.scope(g, b), g, b, R.status(b.exit_status),
+                         [g.exit_event], [b.exit_event],
+                         R.exit_differs(b.name, b.exit_status, g.exit_status, bl, gl),
+                         bad_status=b.exit_status, good_status=g.exit_status, bad_lifetime=bl, good_lifetime=gl)
+        cands.sort(key=lambda c: c[0])
+        first: Proc | None = None
+        for end, g, b, bl, gl, alive in cands:
+            consequence = first is not None
+            self.early[b.key] = (bl, consequence)
+            factor = W_CONSEQUENCE if consequence else 1.0
+            self.add("early-exit", W_EARLY_EXIT * factor * self.scope(g, b), g, b, R.status(b.exit_status),
+                     [g.exit_event if not alive else g.last_event], [b.exit_event],
+                     R.early_exit(b.name, bl, b.exit_status, b.event_count, gl, g.exit_status, g.event_count, alive,
+                                  self.child_names(g), first.name if first else None),
+                     bad_lifetime=bl, good_lifetime=gl, good_still_running=alive, bad_status=b.exit_status,
+                     good_status=g.exit_status, bad_events=b.event_count, good_events=g.event_count,
+                     consequence_of=first.name if first else None)
+            if first is None:
+                first = b
+        for g, b in self.pairs:
+            if b.key in self.early:
+                continue
+            ge, be = g.event_count, b.event_count
+            if min(ge, be) >= 50 and (be * 4 < ge or ge * 4 < be):
+                self.add("activity-differs", W_ACTIVITY * self.scope(g, b), g, b, f"{be} vs {ge} events",
+                         [g.first_event], [b.first_event], R.activity_differs(b.name, be, ge),
+                         bad_events=be, good_events=ge)
+
+    def injector(self, b: Proc, tid: int | None) -> str | None:
+        """The other process that created the thread ``tid`` in ``b`` (remote thread), if any."""
+        if tid is None:
+            return None
+        for _ev, creator, new in b.thread_creates:
+            if new != tid or b.key in self.b.tree.tid_owner.get(creator, set()):
+                continue
+            owners = self.b.tree.owner_of_thread(creator, exclude=b.key)
+            if owners:
+                return owners[0].name
+        return None
+
+    def modules(self) -> None:
+        both: dict[str, dict[str, Any]] = {}
+        for g, b in self.pairs:
+            gm, bm = self.g.modules(g), self.b.modules(b)
+            sc = self.scope(g, b)
+            only: list[tuple[_Mod, bool, str | None, str | None]] = []
+            for k, m in bm.items():
+                tp, product, vendor = third_party(m.path, m.company)
+                if k in gm:
+                    if tp and sc == 1.0 and normalize_path(m.path) != normalize_path(b.image_path):
+                        e = both.setdefault(base_name(m.path).casefold(), {"m": m, "procs": [], "g": gm[k], "b": b,
+                                                                           "gp": g})
+                        if b.name not in e["procs"]:
+                            e["procs"].append(b.name)
+                    continue
+                if not tp and sc < 1.0:
+                    continue  # Windows' own DLLs in long-running processes: too noisy to list
+                only.append((m, tp, product, vendor))
+            # Windows DLLs pulled in on the same thread as a third-party module come with it: one difference.
+            lead = {m.tid: m for m, tp, _p, _v in only if tp and m.tid is not None and m.load_event is not None}
+            pulled: dict[int, list[str]] = defaultdict(list)
+            for m, tp, product, vendor in only:
+                if not tp and m.tid in lead and m.load_event is not None:
+                    pulled[id(lead[m.tid])].append(m.path)
+            for m, tp, product, vendor in only:
+                if not tp and m.tid in lead and m.load_event is not None:
+                    continue
+                self.module_only_in_bad(g, b, m, tp, product, vendor, sc, pulled.get(id(m), []))
+            for k, m in gm.items():
+                if k in bm or sc < 1.0:
+                    continue
+                tp, product, vendor = third_party(m.path, m.company)
+                if tp:
+                    self.add("module-only-in-good", W_MODULE_ONLY_GOOD * sc, g, b, m.path, [m.load_event], [],
+                             R.module_only_in_good(base_name(m.path), m.company, g.name),
+                             module=m.path, company=m.company, product=product)
+        for e in both.values():
+            m = e["m"]
+            self.add_common("third-party-in-both", W_IN_BOTH, e["gp"], e["b"], m.path, [e["g"].load_event], [m.load_event],
+                     R.third_party_in_both(base_name(m.path), m.company, e["procs"]), module=m.path,
+                     company=m.company, processes=e["procs"])
+
+    def module_only_in_bad(self, g: Proc, b: Proc, m: _Mod, tp: bool, product: str | None, vendor: str | None,
+                           sc: float, pulled: list[str]) -> None:
+        name = base_name(m.path)
+        offset = self.b.seconds(b.start, m.load_time)
+        injector = self.injector(b, m.tid) if m.load_event is not None else None
+        score = (W_MODULE_THIRD if tp else W_MODULE_MS) * sc
+        elsewhere = name.casefold() in self.g.module_bases
+        if elsewhere:
+            score *= 0.4
+        exit_after = None
+        if b.key in self.early and b.end is not None:
+            _, consequence = self.early[b.key]
+            before = m.load_time is None or m.load_time <= b.end
+            if before:
+                primacy = 0.5 if consequence else 1.0
+                score += (W_MODULE_EXIT if tp else W_MODULE_EXIT_MS) * primacy
+                if m.load_time is not None:
+                    exit_after = (b.end - m.load_time).total_seconds()
+                    if exit_after <= 10 and tp:
+                        score += W_MODULE_SOON
+        if injector and tp:
+            score += W_INJECTED
+        gl, _alive = self.good_life(g)
+        self.add("module-only-in-bad", score, g, b, m.path, [], [m.load_event],
+                 R.module_only_in_bad(name, m.company, m.description, product, b.name, offset, injector, exit_after,
+                                      b.exit_status if exit_after is not None else None,
+                                      gl if exit_after is not None else None,
+                                      self.child_names(g) if exit_after is not None else [], elsewhere),
+                 module=m.path, company=m.company, description=m.description, version=m.version, product=product,
+                 vendor=vendor, third_party=tp, load_offset_ms=None if offset is None else round(offset * 1000, 3),
+                 injected_by=injector, exit_after_ms=None if exit_after is None else round(exit_after * 1000, 3),
+                 loaded_elsewhere_in_good=elsewhere, loaded_with=pulled)
+
+    def children(self) -> None:
+        g2b, b2g = self.al.g2b, self.al.b2g
+        for g, b in self.pairs:
+            sc = self.scope(g, b)
+            for c in g.children:
+                if c.key in g2b:
+                    continue
+                n = sum(1 for _ in c.descendants())
+                early = b.key in self.early
+                score = W_CHILD_MISSING * sc * (0.8 if early else 1.0)
+                self.add("child-missing", score, g, b, c.image_path or c.name,
+                         [c.create_event if c.create_event is not None else c.start_event], [b.exit_event],
+                         R.child_missing(g.name, c.name, self.g.seconds(g.start, c.start), n, early),
+                         child=c.name, child_image=c.image_path, child_command_line=c.command_line,
+                         descendants=n)
+            for c in b.children:
+                if c.key in b2g:
+                    continue
+                self.add("child-only-in-bad", W_CHILD_ONLY_BAD * sc, g, b, c.image_path or c.name, [],
+                         [c.create_event if c.create_event is not None else c.start_event],
+                         R.child_only_in_bad(b.name, c.name, self.b.seconds(b.start, c.start), c.command_line),
+                         child=c.name, child_image=c.image_path, child_command_line=c.command_line,
+                         exit_status=c.exit_status)
+        for run, matched, in_bad in ((self.b, b2g, True), (self.g, g2b, False)):
+            for p in unmatched_roots(run.tree.procs.values(), matched):
+                if p.parent is not None:
+                    continue  # reported as child-missing / child-only-in-bad of the aligned parent
+                if p.start_event is None and p.create_event is None:
+                    continue  # ran before the capture: what else runs on a machine is not the install
+                ev = p.start_event if p.start_event is not None else p.create_event
+                self.add("process-only-in-bad" if in_bad else "process-missing", W_PROCESS_ONE_SIDE,
+                         None if in_bad else p, p if in_bad else None, p.image_path or p.name,
+                         [] if in_bad else [ev], [ev] if in_bad else [],
+                         R.process_one_side(p.name, None, in_bad), command_line=p.command_line)
+
+    def results(self) -> None:
+        bcap, gcap = self.b.cap, self.g.cap
+        if not self.pairs or not len(bcap):
+            return
+        b2pair = {b.key: (g, b) for g, b in self.pairs}
+        res = np.asarray(bcap.result)
+        pidx = np.asarray(bcap.process_index)
+        mask = ((res & 0xC0000000) == 0xC0000000) & ~np.isin(res, _BENIGN)
+        mask &= np.isin(pidx, np.fromiter(b2pair, dtype=np.int64, count=len(b2pair)))
+        idx = np.nonzero(mask)[0]
+        if len(idx) > MAX_BAD_DECODES:
+            self.warnings.append(f"{self.b.ref.artifact}: {len(idx):,} failed operations; compared the first "
+                                 f"{MAX_BAD_DECODES:,}")
+            idx = idx[:MAX_BAD_DECODES]
+        bops = bcap.operation
+        groups: dict[tuple[int, str, str], dict[int, list[int]]] = defaultdict(dict)
+        paths: dict[tuple[int, str, str], str] = {}
+        for i in idx.tolist():
+            path = bcap.path_of(i)
+            key = (int(pidx[i]), str(bops[i]), normalize_path(path))
+            st = int(res[i])
+            slot = groups[key].setdefault(st, [i, 0])
+            slot[1] += 1
+            paths.setdefault(key, path)
+        if not groups:
+            return
+        # The good run's results for the same (process, operation): decoded only for those combinations.
+        want: dict[tuple[int, str], set[str]] = defaultdict(set)
+        for bk, op, npath in groups:
+            g = b2pair[bk][0]
+            want[(g.key, op)].add(npath)
+        gops = np.asarray(gcap.operation_id)
+        names = list(gcap.operation_names)
+        name_ids: dict[str, list[int]] = defaultdict(list)
+        for n, nm in enumerate(names):
+            name_ids[nm].append(n)
+        codes = np.asarray(gcap.process_index).astype(np.int64) * 65536 + gops.astype(np.int64)
+        wanted = [gk * 65536 + oid for gk, op in want for oid in name_ids.get(op, ())]
+        gidx = np.nonzero(np.isin(codes, np.array(wanted, dtype=np.int64)))[0] if wanted else np.zeros(0, np.int64)
+        if len(gidx) > MAX_GOOD_DECODES:
+            self.warnings.append(f"{self.g.ref.artifact}: {len(gidx):,} operations to compare; read the first "
+                                 f"{MAX_GOOD_DECODES:,}")
+            gidx = gidx[:MAX_GOOD_DECODES]
+        gres = np.asarray(gcap.result)
+        gpidx = np.asarray(gcap.process_index)
+        good: dict[tuple[int, str, str], dict[int, int]] = defaultdict(dict)
+        for i in gidx.tolist():
+            op = names[int(gops[i])] if int(gops[i]) < len(names) else ""
+            npath = normalize_path(gcap.path_of(i))
+            gk = int(gpidx[i])
+            if npath in want.get((gk, op), ()):
+                good[(gk, op, npath)].setdefault(int(gres[i]), i)
+        found = []
+        for key, by_status in groups.items():
+            bk, op, npath = key
+            g, b = b2pair[bk]
+            gst = good.get((g.key, op, npath), {})
+            for st, (first, count) in by_status.items():
+                if st in gst:
+                    continue
+                denied = st in ERROR_RESULTS
+                other = gst.get(0) if 0 in gst else (min(gst.values()) if gst else None)
+                other_st = 0 if 0 in gst else (next(iter(gst)) if gst else None)
+                if denied:
+                    score = W_DENIED if gst else W_DENIED_ABSENT
+                elif 0 in gst:
+                    score = W_FAILED
+                else:
+                    continue
+                score *= self.scope(g, b)
+                bt = bcap.datetime(first)
+                if b.key in self.early and b.end is not None and bt <= b.end:
+                    score += 0.1
+                bad_name = consts.result_name(st)
+                good_name = consts.result_name(other_st) if other_st is not None else None
+                found.append((score, g, b, op, paths[key], first, count, bad_name, good_name, other, bt))
+        found.sort(key=lambda f: (-f[0], f[5]))
+        if len(found) > MAX_RESULT_DIFFS:
+            self.warnings.append(f"{len(found):,} operations fail only in the failing run; listed the first "
+                                 f"{MAX_RESULT_DIFFS}")
+        for score, g, b, op, path, first, count, bad_name, good_name, other, bt in found[:MAX_RESULT_DIFFS]:
+            self.add("result-differs", score, g, b, f"{op} {path}", [other], [first],
+                     R.result_differs(b.name, op, path, bad_name, count, self.b.seconds(b.start, bt), good_name),
+                     operation=op, path=path, bad_result=bad_name, good_result=good_name, count=count)
+
+    # --- first divergence ----------------------------------------------------------------------------------------
+
+    def sequence(self, run: _Run, p: Proc) -> tuple[list[tuple[tuple[str, ...], int, str, str]], bool]:
+        """The milestones of process ``p`` as ``(key, event index, label, label_zh)``, and whether complete."""
+        cap = run.cap
+        ops = cap.operation
+        tids = cap.tid
+        res = cap.result
+        out: list[tuple[tuple[str, ...], int, str, str]] = []
+        idxs = run.events_of(p.key)
+        complete = True
+        for i in idxs.tolist():
+            op = str(ops[i])
+            st = int(res[i])
+            failed = (st & 0xC0000000) == 0xC0000000 and st not in BENIGN_RESULTS
+            if op not in _MILESTONES and not failed:
+                continue
+            if len(out) >= MAX_SEQUENCE:
+                complete = False
+                break
+            if op == "Thread Create":
+                owners = run.tree.tid_owner.get(int(tids[i]), set())
+                if owners and p.key not in owners:
+                    who = run.tree.owner_of_thread(int(tids[i]), exclude=p.key)
+                    name = who[0].name if who else "?"
+                    out.append((("Thread Create", "remote"), i, f"Thread Create from another process (`{name}`)",
+                                f"来自其他进程（`{name}`）的 Thread Create"))
+                else:
+                    out.append((("Thread Create",), i, "Thread Create", "Thread Create"))
+                continue
+            if op in ("Process Start", "Process Exit"):
+                out.append(((op,), i, op, op))
+                continue
+            path = cap.path_of(i)
+            ok = consts.result_name(st) if failed else "ok"
+            label = f"{op} `{path}`" + ("" if st == 0 else f" → {consts.result_name(st)}")
+            out.append(((op, normalize_path(path), ok), i, label, label))
+        return out, complete
+
+    def divergences(self) -> None:
+        touched: dict[tuple[int, int], float] = {}
+        for d in self.out:
+            if d.good_process is not None and d.bad_process is not None:
+                k = (d.good_process, d.bad_process)
+                touched[k] = max(touched.get(k, 0.0), d.score)
+        ranked = sorted(touched.items(), key=lambda kv: -kv[1])[:MAX_DIVERGENCE_PAIRS]
+        reported = {(d.bad_process, i) for d in self.out for i in d.bad_events}
+        for (gk, bk), _ in ranked:
+            g, b = self.g.tree.procs[gk], self.b.tree.procs[bk]
+            if g.event_count == 0 or b.event_count == 0 or self.scope(g, b) < 1.0:
+                continue  # long-running background processes differ with what the user did: not telling
+            G, _gc = self.sequence(self.g, g)
+            B, bc = self.sequence(self.b, b)
+            hit = _diverge(G, B, bc)
+            if hit is None:
+                continue
+            bi, gj, stopped = hit
+            bev = B[bi] if bi is not None else None
+            gev = G[gj] if gj is not None else None
+            at = bev[1] if bev else (B[-1][1] if B else None)
+            if not stopped and (bk, at) in reported:
+                continue  # the divergence is a difference already listed (a denied write, a foreign DLL)
+            offset = self.b.seconds(b.start, self.b.cap.datetime(at)) if at is not None else None
+            bad_step = bev[2] if bev and not stopped else None
+            good_step = gev[2] if gev else None
+            if bad_step is None and good_step is None:
+                continue
+            zh = R.first_divergence(b.name, offset, bev[3] if bev and not stopped else None, gev[3] if gev else None,
+                                    stopped)[1]
+            self.add("first-divergence", W_DIVERGENCE * self.scope(g, b), g, b, bad_step or good_step or "",
+                     [gev[1] if gev else None], [at],
+                     (R.first_divergence(b.name, offset, bad_step, good_step, stopped)[0], zh),
+                     bad_step=bad_step, good_step=good_step, bad_stopped=stopped,
+                     offset_ms=None if offset is None else round(offset * 1000, 3))
+
+
+def _diverge(G: list, B: list, bad_complete: bool) -> tuple[int | None, int | None, bool] | None:
+    """Walk both sequences, tolerating reordering within :data:`WINDOW`; where do they first part?
+
+    Returns ``(bad position, good position, bad stopped)`` or None when they agree as far as both go.
+    """
+    i = j = 0
+    while i < len(B) and j < len(G):
+        if B[i][0] == G[j][0]:
+            i += 1
+            j += 1
+            continue
+        p = next((k for k in range(j + 1, min(len(G), j + WINDOW)) if G[k][0] == B[i][0]), None)
+        q = next((k for k in range(i + 1, min(len(B), i + WINDOW)) if B[k][0] == G[j][0]), None)
+        if p is None:
+            return i, j, False
+        if q is None:
+            return i, j, False
+        if p - j <= q - i:
+            j = p
+        else:
+            i = q
+    if i >= len(B) and j < len(G) and bad_complete and len(G) - j > 1:
+        return (len(B) - 1 if B else None), j, True
+    return None
+
+
+def compare(good: Any, bad: Any) -> DiffResult:
+    """Diff a capture of the install on a good machine against one from the failing machine.
+
+    Args:
+        good: a :class:`culprit.analysis.facts.CaptureRef` or an open :class:`culprit.parsers.procmon.Capture`
+            of the run where the install works.
+        bad: the same for the failing run.
+
+    Returns:
+        The ranked differences, the process alignment and any warnings (see :class:`DiffResult`).
+    """
+    t0 = _time.perf_counter()
+    gref, bref = _as_ref(good, "good"), _as_ref(bad, "bad")
+    grun = _Run(gref, ProcessTree(gref))
+    brun = _Run(bref, ProcessTree(bref))
+    t_tree = _time.perf_counter()
+    al = align(grun.tree, brun.tree)
+    d = _Diff(grun, brun, al)
+    d.lifetimes()
+    d.modules()
+    d.children()
+    d.results()
+    d.divergences()
+    order = {k: n for n, k in enumerate(KINDS)}
+    diffs = sorted(d.out, key=lambda x: (-round(x.score, 6), order.get(x.kind, 99),
+                                         x.bad_events[0] if x.bad_events else 1 << 62))
+    procs = tuple(
+        AlignedProcess(image_key((bp or gp).image_path, (bp or gp).name), grun.side(gp) if gp else None,
+                       brun.side(bp) if bp else None, how)
+        for gp, bp, how in al.pairs
+    )
+    warnings = [f"{gref.artifact}: {w}" for w in getattr(gref.cap, "warnings", ())]
+    warnings += [f"{bref.artifact}: {w}" for w in getattr(bref.cap, "warnings", ())]
+    warnings += d.warnings
+    stats = {
+        "good_events": len(gref.cap), "bad_events": len(bref.cap),
+        "good_processes": len(grun.tree.procs), "bad_processes": len(brun.tree.procs),
+        "aligned": len(d.pairs), "seconds": round(_time.perf_counter() - t0, 3),
+        "seconds_trees": round(t_tree - t0, 3),
+        "duration_good": _span(gref.cap), "duration_bad": _span(bref.cap),
+    }
+    return DiffResult(gref.artifact, bref.artifact, tuple(diffs), procs, tuple(warnings), stats, gref, bref,
+                      common=tuple(d.common))
+
+
+def _span(cap: Any) -> float | None:
+    if not len(cap):
+        return None
+    t = np.asarray(cap.time)
+    return round(float(int(t.max()) - int(t.min())) / TICKS_PER_SECOND, 3)
