@@ -146,3 +146,10 @@ def test_property_only_sddl_error(text: str) -> None:
 def test_bad_numeric_masks(bad: str) -> None:
     with pytest.raises(sddl.SddlError):
         sddl.parse_sddl(bad)
+
+
+def test_label_ace_rights() -> None:
+    sd = sddl.parse_sddl("S:(ML;;NWNR;;;LW)")
+    (ace,) = sd.sacl
+    assert ace.mask == 0x3 and sddl.ace_rights(ace, "file") == ["NO_WRITE_UP", "NO_READ_UP"]
+    assert ace.principal == "Mandatory Label\\Low Mandatory Level"

@@ -293,10 +293,17 @@ SDDL_RIGHTS: dict[str, int] = {
     "KR": KEY_READ,
     "KW": KEY_WRITE,
     "KX": KEY_EXECUTE,
-    "NR": 0x1,
-    "NW": 0x2,
-    "NX": 0x4,
+    "NW": 0x1,  # mandatory label policy: SYSTEM_MANDATORY_LABEL_NO_WRITE_UP
+    "NR": 0x2,  # NO_READ_UP
+    "NX": 0x4,  # NO_EXECUTE_UP
 }
+
+#: Mandatory-label (integrity) ACE policy bits.
+LABEL_POLICY: tuple[tuple[str, int], ...] = (
+    ("NO_WRITE_UP", 0x1),
+    ("NO_READ_UP", 0x2),
+    ("NO_EXECUTE_UP", 0x4),
+)
 
 ACE_TYPES: dict[str, str] = {
     "A": "allow",
@@ -345,6 +352,20 @@ def map_generic(mask: int, object_type: str) -> int:
         if mask & bit:
             out = (out & ~bit) | specific
     return out & 0xFFFFFFFF
+
+
+def label_policy_names(mask: int) -> list[str]:
+    """Names of a mandatory-label ACE's policy bits (``NO_WRITE_UP``...)."""
+    names = [n for n, b in LABEL_POLICY if mask & b]
+    rest = mask & ~0x7
+    return names + ([f"0x{rest:X}"] if rest else [])
+
+
+def ace_rights(ace: Ace, object_type: str) -> list[str]:
+    """Right names of one ACE: label policy for integrity labels, else :func:`rights_names`."""
+    if ace.ace_type == "label":
+        return label_policy_names(ace.mask)
+    return rights_names(ace.mask, object_type)
 
 
 def rights_names(mask: int, object_type: str = "registry") -> list[str]:

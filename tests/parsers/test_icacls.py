@@ -175,3 +175,23 @@ def test_wrong_encoding_warns() -> None:
 )
 def test_property_arbitrary_bytes_never_raise(data: bytes) -> None:
     run_bytes(IcaclsParser, data)
+
+
+def test_integrity_label_ace(tmp_path: Path) -> None:
+    p = tmp_path / "l.txt"
+    p.write_text(
+        "C:\\ProgramData\\Agent NT AUTHORITY\\SYSTEM:(OI)(CI)(F)\r\n"
+        "                     Mandatory Label\\High Mandatory Level:(OI)(NP)(IO)(NW)\r\n\r\n"
+        "Successfully processed 1 files; Failed processing 0 files\r\n",
+        encoding="utf-8",
+    )
+    events, ctx = run(IcaclsParser, p)
+    assert ctx.warnings == []
+    label = events[2].fields
+    assert (label["ace_type"], label["sid"], label["rights"], label["flags"]) == (
+        "label",
+        "S-1-16-12288",
+        ["NO_WRITE_UP"],
+        ["OI", "NP", "IO"],
+    )
+    assert events[0].fields["grants_write_to"] == ["NT AUTHORITY\\SYSTEM"]

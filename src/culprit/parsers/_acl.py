@@ -44,7 +44,7 @@ def ace_events(
             "principal": principal,
             "sid": a.sid if a.sid.upper().startswith("S-1-") else None,
             "ace_type": a.ace_type,
-            "rights": sddl.rights_names(a.mask, otype),
+            "rights": sddl.ace_rights(a, otype),
             "mask": a.mask,
             "inherited": a.inherited,
             "inherit_only": a.inherit_only,

@@ -11,8 +11,9 @@ summary (localized)::
 
 zh-CN: ``已成功处理 1 个文件; 处理 0 个文件时失败``; errors ``C:\\x: Access is denied.`` /
 ``C:\\x: 拒绝访问。``. An ACE is ``principal:(flags)(rights)``: inheritance ``(OI)(CI)(IO)(NP)(I)``,
-``(DENY)``, simple rights ``F M RX R W D N`` or a specific list ``(WD,AD,WEA,WA)``. The split
-between path and first principal is taken from the column of the aligned lines below it.
+``(DENY)``, integrity labels ``Mandatory Label\\High Mandatory Level:(NW)``, simple rights
+``F M RX R W D N`` or a specific list ``(WD,AD,WEA,WA)``. The split between path and first
+principal is taken from the column of the aligned lines below it.
 ``/save`` files (UTF-16LE) alternate a relative path line and its SDDL (``D:AI(A;...)``).
 icacls does not cover registry keys (use Get-Acl).
 
@@ -70,6 +71,7 @@ SPECIFIC = {
     "RA": 0x80,
     "WA": 0x100,
 }
+LABELS = {"NW": 0x1, "NR": 0x2, "NX": 0x4}  # Mandatory Label\High Mandatory Level:(NW)
 FLAGS = {"OI": "OI", "CI": "CI", "IO": "IO", "NP": "NP", "I": "ID"}
 
 # BUILTIN\Administrators:(OI)(CI)(F)      Everyone:(DENY)(W)
@@ -102,6 +104,9 @@ def parse_perms(perms: str) -> tuple[str, tuple[str, ...], int] | None:
             kind = "deny"
         elif t in FLAGS:
             flags.append(FLAGS[t])
+        elif t in LABELS:
+            kind = "label"
+            mask |= LABELS[t]
         elif t in SIMPLE:
             mask |= SIMPLE[t]
         else:
@@ -274,7 +279,8 @@ class IcaclsParser(Parser):
             kind, flags, mask = parsed
             sid = sddl.sid_for_name(who) or who
             names.setdefault(sid, who)
-            aces.append(sddl.Ace(kind, "A" if kind == "allow" else "D", flags, mask, sid, who))
+            code = {"allow": "A", "deny": "D", "label": "ML"}[kind]
+            aces.append(sddl.Ace(kind, code, flags, mask, sid, who))
             texts.append(perms)
         origin = Origin(ctx.artifact, line=lineno, offset=offset, text=clip(first))
         yield object_event(obj, otype, origin, aces, names=names)
