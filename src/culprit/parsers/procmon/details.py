@@ -708,31 +708,40 @@ def _profiling(cap: PmlCapture, op: int, r: _R, x: _R | None, tid: int, ps: int)
 _CLASSES = {1: _process, 2: _registry, 3: _filesystem, 4: _profiling, 5: _network, 6: _filesystem}
 
 
+WINDOW = 4096  # one read covers header, stack and details of almost every event
 _HEAD = struct.Struct("<4xIIH22xIH2xII")  # tid, class, operation, result, depth, detail size, extra offset
 
 
 def decode(cap: PmlCapture, i: int) -> Decoded:
     """Decode event ``i``'s Path and Detail; a damaged block yields what was readable and says why."""
-    buf = cap.buffer
     off = int(cap.offsets[i])
-    tid, klass, op, result, depth, size, xo = _HEAD.unpack_from(buf, off)
+    buf = cap.read(off, WINDOW)
+    if len(buf) < 0x34:
+        return Decoded("", [], f"event {i:,}: header runs past the end of the file")
+    tid, klass, op, result, depth, size, xo = _HEAD.unpack_from(buf, 0)
     ps = cap.pointer_size
-    start = off + 0x34 + depth * ps
+    start = 0x34 + depth * ps
+    end = start + size
+    need = max(end, xo + 2 if xo else 0)
+    if need > len(buf) and len(buf) == WINDOW:
+        buf = cap.read(off, need + (0x10000 if xo else 0))
     n = len(buf)
     damaged = None
-    end = start + size
     if end > n:
         damaged = f"event {i:,}: detail block runs past the end of the file"
         end = n
     block = buf[start:end] if start < end else b""
     x = None
     if xo:
-        xp = off + xo
-        if xp + 2 <= n:
-            xs = struct.unpack_from("<H", buf, xp)[0]
-            if xp + 2 + xs > n:
-                damaged = damaged or f"event {i:,}: extra detail runs past the end of the file"
-            x = _R(buf[xp + 2 : min(n, xp + 2 + xs)])
+        if xo + 2 <= n:
+            xs = struct.unpack_from("<H", buf, xo)[0]
+            if xo + 2 + xs > n:
+                if len(buf) < cap.remaining(off):
+                    buf = cap.read(off, xo + 2 + xs)
+                    n = len(buf)
+                if xo + 2 + xs > n:
+                    damaged = damaged or f"event {i:,}: extra detail runs past the end of the file"
+            x = _R(buf[xo + 2 : min(n, xo + 2 + xs)])
         else:
             damaged = damaged or f"event {i:,}: extra detail offset past the end of the file"
     handler = _CLASSES.get(klass)

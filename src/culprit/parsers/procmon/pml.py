@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import mmap
+import os
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,7 +59,7 @@ class PmlCapture(Capture):
     """A PML capture opened for reading (see :class:`culprit.parsers.procmon.capture.Capture`).
 
     Extra columns: ``offsets`` (event file offsets), ``op`` (raw operation number), ``sub`` (first detail
-    byte: file-system sub-operation / network flags), ``depth``, ``detail_size``, ``extra_offset``.
+    byte: file-system sub-operation / network flags), ``depth`` (stack frames).
 
     Attributes:
         header: the decoded file header (computer, OS, pointer size...).
@@ -77,6 +78,8 @@ class PmlCapture(Capture):
                 raise PmlError("not a Process Monitor capture (file too short)")
             self._mm: mmap.mmap | None = mmap.mmap(self._fp.fileno(), 0, access=mmap.ACCESS_READ)
             self.buffer = self._mm
+            self._fd = self._fp.fileno()
+            self._size = size
             self.header: Header = read_header(self._mm)
             self.pointer_size = self.header.pointer_size
             self.current_result = 0
@@ -172,93 +175,104 @@ class PmlCapture(Capture):
         return np.array(out, dtype=np.uint32)
 
     def _gather(self, offsets: np.ndarray, size: int) -> None:
-        """Decode the fixed header of every event in bulk into columns."""
+        """Decode the fixed header of every event in bulk into columns, one chunk at a time.
+
+        Everything per event is computed inside the chunk loop (no capture-sized temporaries), so memory is
+        the columns (~40 bytes an event) plus one chunk.
+        """
         n = int(offsets.shape[0])
         ps = self.header.pointer_size
         u8 = np.frombuffer(self._mm, dtype=np.uint8)
         pi = np.empty(n, np.uint32)
+        pid = np.zeros(n, np.uint32)
         tid = np.empty(n, np.uint32)
         klass = np.empty(n, np.uint8)
         op = np.empty(n, np.uint16)
         sub = np.zeros(n, np.uint8)
+        opid = np.empty(n, np.uint16)
         dur = np.empty(n, np.uint64)
         tim = np.empty(n, np.int64)
         res = np.empty(n, np.uint32)
         depth = np.empty(n, np.uint16)
-        dsize = np.empty(n, np.uint32)
-        xoff = np.empty(n, np.uint32)
         cols = np.arange(EVENT_HEADER_SIZE, dtype=np.int64)
+        nproc = len(self.processes)
+        raw = getattr(self, "_raw_index", np.zeros(0, np.int64))
+        pids = np.array([p.pid for p in self.processes] + [0], dtype=np.uint32)
+        op_keys: dict[int, int] = {}
+        names: list[str] = []
+        ids: dict[str, int] = {}
+        cut = missing = 0
         for a in range(0, n, CHUNK):
             b = min(n, a + CHUNK)
             offs = offsets[a:b].astype(np.int64)
             rec = u8[offs[:, None] + cols].view(EVENT_DTYPE).reshape(-1)
-            pi[a:b] = rec["process_index"]
+            rclass = rec["event_class"]
+            rdepth = rec["depth"]
             tid[a:b] = rec["tid"]
-            klass[a:b] = np.minimum(rec["event_class"], 255)
+            klass[a:b] = np.minimum(rclass, 255)
             op[a:b] = rec["operation"]
-            dur[a:b] = rec["duration"]
+            dur[a:b] = np.where(rec["result"] == 0x103, 0, rec["duration"])  # pending: Procmon shows none
             tim[a:b] = rec["time"].astype(np.int64)
             res[a:b] = rec["result"]
-            depth[a:b] = rec["depth"]
-            dsize[a:b] = rec["detail_size"]
-            xoff[a:b] = rec["extra_offset"]
+            depth[a:b] = rdepth
             # the first detail byte names file-system sub-operations and the TCP/UDP flag
-            dpos = offs + EVENT_HEADER_SIZE + rec["depth"].astype(np.int64) * ps
-            has = (rec["detail_size"] > 0) & (dpos < size) & np.isin(rec["event_class"], (3, 5, 6))
+            dpos = offs + EVENT_HEADER_SIZE + rdepth.astype(np.int64) * ps
+            has = (rec["detail_size"] > 0) & (dpos < size) & np.isin(rclass, (3, 5, 6))
             sub[a:b][has] = u8[dpos[has]]
-            self._release(int(offs.min()), int(offs.max()) + EVENT_HEADER_SIZE)
-        ends = offsets.astype(np.int64) + EVENT_HEADER_SIZE + depth.astype(np.int64) * ps + dsize
-        cut = ends > size
-        if cut.any():
-            self.warnings.append(f"file truncated: {int(cut.sum()):,} event(s) cut off, their details are lost")
+            cut += int((dpos + rec["detail_size"] > size).sum())
+            # capture process index -> position in self.processes (nproc when unknown)
+            rpi = rec["process_index"].astype(np.int64)
+            if nproc:
+                j = np.minimum(np.searchsorted(raw, rpi), nproc - 1)
+                pos = np.where(raw[j] == rpi, j, nproc)
+                missing += int((pos == nproc).sum())
+                pi[a:b] = pos
+                pid[a:b] = pids[pos]
+            else:
+                pi[a:b] = 0
+            # operation names: one id per distinct (class, operation, sub-operation)
+            key = (klass[a:b].astype(np.uint32) << 24) | (op[a:b].astype(np.uint32) << 8)
+            fs = np.isin(klass[a:b], (3, 5, 6))
+            key[fs] |= sub[a:b][fs].astype(np.uint32)
+            uniq, inv = np.unique(key, return_inverse=True)
+            local = np.empty(len(uniq), np.uint16)
+            for u, k in enumerate(uniq.tolist()):
+                if k not in op_keys:
+                    name = C.operation_name(k >> 24, (k >> 8) & 0xFFFF, k & 0xFF)
+                    if name not in ids:
+                        ids[name] = len(names)
+                        names.append(name)
+                    op_keys[k] = ids[name]
+                local[u] = op_keys[k]
+            opid[a:b] = local[inv.reshape(-1)]
+            del rec, offs, dpos, key, inv
+            self._release(int(offsets[a]), int(offsets[b - 1]) + EVENT_HEADER_SIZE)
+        if cut:
+            self.warnings.append(f"file truncated: {cut:,} event(s) cut off, their details are lost")
+        if missing:
+            self.warnings.append(f"{missing:,} event(s) name a process missing from the process table")
         self.offsets = offsets
-        # capture process index -> position in self.processes (len(processes) when unknown)
-        nproc = len(self.processes)
-        if nproc:
-            raw = getattr(self, "_raw_index", np.zeros(0, np.int64))
-            j = np.searchsorted(raw, pi.astype(np.int64))
-            jc = np.minimum(j, nproc - 1)
-            pi = np.where(raw[jc] == pi, jc, nproc).astype(np.uint32)
-        else:
-            pi = np.zeros(n, np.uint32)
         self.process_index = pi
+        self.pid = pid
         self.tid = tid
         self.event_class = klass
         self.op = op
         self.sub = sub
-        dur[res == 0x103] = 0  # STATUS_PENDING: not completed, Procmon shows no duration
         self.duration = dur
         self.time = tim
         self.result = res
         self.depth = depth
-        self.detail_size = dsize
-        self.extra_offset = xoff
-        self._truncated = cut
-        # process index -> pid
-        if self.processes:
-            pids = np.array([p.pid for p in self.processes] + [0], dtype=np.uint32)
-            idx = np.where(pi < len(self.processes), pi, len(self.processes))
-            self.pid = pids[idx]
-            missing = int((pi >= len(self.processes)).sum())
-            if missing:
-                self.warnings.append(f"{missing:,} event(s) name a process missing from the process table")
-        else:
-            self.pid = np.zeros(n, np.uint32)
-        # operation names: one id per distinct (class, operation, sub-operation)
-        key = (klass.astype(np.uint32) << 24) | (op.astype(np.uint32) << 8)
-        fs = np.isin(klass, (3, 5, 6))
-        key[fs] |= sub[fs].astype(np.uint32)
-        uniq, inv = np.unique(key, return_inverse=True)
-        names: list[str] = []
-        ids: dict[str, int] = {}
-        remap = np.empty(len(uniq), np.uint16)
-        for j, k in enumerate(uniq.tolist()):
-            name = C.operation_name(k >> 24, (k >> 8) & 0xFFFF, k & 0xFF)
-            remap[j] = ids.setdefault(name, len(ids))
-            if remap[j] == len(names):
-                names.append(name)
         self.operation_names = names
-        self.operation_id = remap[inv.reshape(-1)] if n else np.zeros(0, np.uint16)
+        self.operation_id = opid
+
+    def remaining(self, offset: int) -> int:
+        return max(0, self._size - offset)
+
+    def read(self, offset: int, size: int) -> bytes:
+        """Bytes of the file (``pread``: per-event reads do not keep mapped pages resident)."""
+        if size <= 0 or offset >= self._size:
+            return b""
+        return os.pread(self._fd, min(size, self._size - offset), offset)
 
     def _release(self, start: int, end: int) -> None:
         """Drop the mapped pages of an already gathered range from our resident set (bounded RSS on huge files)."""
@@ -301,11 +315,9 @@ class PmlCapture(Capture):
         if not depth:
             return []
         ps = self.header.pointer_size
-        start = int(self.offsets[i]) + EVENT_HEADER_SIZE
-        buf = self._mm
-        assert buf is not None
-        depth = min(depth, max(0, (len(buf) - start) // ps))
-        return np.frombuffer(buf, dtype="<u8" if ps == 8 else "<u4", count=depth, offset=start).tolist()
+        raw = self.read(int(self.offsets[i]) + EVENT_HEADER_SIZE, depth * ps)
+        n = len(raw) // ps
+        return list(struct.unpack_from(f"<{n}{'Q' if ps == 8 else 'I'}", raw)) if n else []
 
     def is_kernel(self, address: int) -> bool:
         return address >= (0xFFFF800000000000 if self.header.is64 else 0x80000000)
