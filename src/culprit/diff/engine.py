@@ -106,6 +106,7 @@ class _Run:
             np.zeros(0, np.uint32), np.zeros(0, np.int64))
         self.bounds = np.append(starts, len(pidx)).astype(np.int64)
         self.end = ticks_to_datetime(int(np.max(np.asarray(cap.time)))) if len(cap) else None
+        self._complete()
         self.module_bases = set()
         for p in self.tree.procs.values():
             for m in self.modules(p).values():
@@ -114,6 +115,20 @@ class _Run:
     @property
     def cap(self) -> Any:
         return self.ref.cap
+
+    def _complete(self) -> None:
+        """Fill what a CSV export's process table lacks (start time, command line) from Process Start."""
+        cap = self.ref.cap
+        for p in self.tree.procs.values():
+            first = p.start_event if p.start_event is not None else p.create_event
+            if first is None:
+                continue
+            if p.start is None:
+                p.start = cap.datetime(first)
+            if not p.command_line and p.start_event is not None:
+                cmd = cap.event(p.start_event).fields.get("command_line")
+                if isinstance(cmd, str):
+                    p.command_line = cmd
 
     def events_of(self, key: int) -> np.ndarray:
         """Event indexes of process ``key``, in capture order."""
@@ -349,7 +364,7 @@ class _Diff:
             score += W_INJECTED
         gl, _alive = self.good_life(g)
         self.add("module-only-in-bad", score, g, b, m.path, [], [m.load_event],
-                 R.module_only_in_bad(name, m.company, m.description, product, b.name, offset, injector, exit_after,
+                 R.module_only_in_bad(name, m.company or vendor, m.description, product, b.name, offset, injector, exit_after,
                                       b.exit_status if exit_after is not None else None,
                                       gl if exit_after is not None else None,
                                       self.child_names(g) if exit_after is not None else [], elsewhere),
