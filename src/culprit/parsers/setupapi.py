@@ -45,6 +45,7 @@ latest time the section logged before the item):
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,14 +81,13 @@ _CMD = re.compile(r"\n *cmd: +([^\n]*)")
 # any INF name: cpu.inf, cpu.inf_amd64_neutral_7b4c..., oem12.inf
 _INF_DOT = re.compile(r"\.[iI][nN][fF](?![a-zA-Z0-9])")
 _TOKEN_END = re.compile(r"[\w\-.]+$")
-# inf:      AddService=... (cpu.inf line 80) | InfName      - C:\...\cpu.inf | INF path: ... | Driver Package = ...
+# InfName      - C:\...\cpu.inf | INF path: C:\...\x.inf | Driver Package = C:\...\x.inf
 _INF_PLACES = tuple(
-    re.compile(p, re.M)
-    for p in (
-        r"\(([\w\-.]+\.[iI][nN][fF]) line \d+\)",
-        r"InfName +- +(?:[^\n]*\\)?([\w\-.]+\.[iI][nN][fF])[ \t]*$",
-        r"INF path: (?:[^\n]*\\)?([\w\-.]+\.[iI][nN][fF])[ \t]*$",
-        r"Driver Package = (?:[^\n]*\\)?([\w\-.]+\.[iI][nN][fF])[ \t]*$",
+    (lit, re.compile(lit + p, re.M))
+    for lit, p in (
+        ("InfName ", r" *- +(?:[^\n]*\\)?([\w\-.]+\.[iI][nN][fF])[ \t]*$"),
+        ("INF path: ", r"(?:[^\n]*\\)?([\w\-.]+\.[iI][nN][fF])[ \t]*$"),
+        ("Driver Package = ", r"(?:[^\n]*\\)?([\w\-.]+\.[iI][nN][fF])[ \t]*$"),
     )
 )
 # Error 5: Access is denied.   |  Error 0x800b0109: A certificate chain processed, but ...
@@ -211,46 +211,54 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
     sm = start is not None
     if not sm:
         ctx.warn(f"section without a start time: {title[:80]}", base)
-    cmd = _CMD.search(chunk)
+    ci = chunk.find("cmd: ")
+    cmd = _CMD.search(chunk, ci - 20 if ci > 20 else 0) if ci >= 0 else None
     inf = _section_inf(instance, chunk)
 
-    # Collect the section's items with their positions, then walk them in order.
-    items: list[tuple[int, int, re.Match[str]]] = []
-    items += [(m.start() + 1, _ENTRY_ITEM, m) for m in _ENTRY.finditer(chunk)]
-    items += [(m.start(), _EXIT_ITEM, m) for m in _SUB_EXIT.finditer(chunk)]
+    # Subsection ends ("... exit(0x...)} HH:MM:SS.mmm"): the most frequent body line, in a tight loop.
+    subsections: list[dict[str, Any]] = []
+    time_pos: list[int] = []  # positions of body times, for the items below
+    time_val: list[str] = []
+    rfind, count = chunk.rfind, chunk.count
+    prev, line = 0, base
+    for m in _SUB_EXIT.finditer(chunk):
+        pos = m.start()
+        ob = rfind("{", 0, pos)
+        ls = rfind("\n", 0, pos) + 1
+        if ob < ls:
+            continue  # "exit" outside a {...} subsection marker
+        line += count("\n", prev, pos)
+        prev = pos
+        if m.group(2):
+            time_pos.append(pos)
+            time_val.append(m.group(2))
+        subsections.append({
+            "name": chunk[ob + 1 : pos].rstrip(" -:"), "exit_code": _exit_code(m.group(1)),
+            "line": line, "depth": (ob - ls - 10) // 5 if ob - ls > 10 else 0,  # "     dvi: " then 5 a level
+        })
+
+    # Entries, AddService and copy lines, in line order.
+    items: list[tuple[int, int, re.Match[str]]] = [(m.start() + 1, _ENTRY_ITEM, m) for m in _ENTRY.finditer(chunk)]
     items += [(m.start(), _ADD_ITEM, m) for m in _ADD_ANY.finditer(chunk)]
     if "Copying '" in chunk:
         items += [(m.start(), _COPY_ITEM, m) for m in _COPY.finditer(chunk)]
     items.sort(key=lambda t: t[0])
-    subsections: list[dict[str, Any]] = []
     out: list[Event] = []
     errors = warnings = 0
     now = start
-    hms: str | None = None  # latest body time not yet applied to `now` (applied when an item needs it)
+    applied = 0  # body times up to this index are applied to `now`
     prev, line = 0, base
-    last_entry: dict[str, Any] | None = None  # the entry an "Error N:" line merges into
+    last_entry: dict[str, Any] | None = None  # the entry an "Error N:" line on the next line merges into
     common = {"section": title, "section_line": base, "instance": instance}
     for pos, what, m in items:
-        line += chunk.count("\n", prev, pos)
+        line += count("\n", prev, pos)
         prev = pos
-        if what == _EXIT_ITEM:
-            ob = chunk.rfind("{", 0, pos)
-            ls = chunk.rfind("\n", 0, pos) + 1
-            if ob < ls:
-                continue  # "exit" outside a {...} subsection marker
-            if m.group(2):
-                hms = m.group(2)
-            level = (ob - ls - 10) // 5 if ob - ls > 10 else 0  # "     dvi: " is 10 wide, then 5 a level
-            subsections.append({
-                "name": chunk[ob + 1 : pos].rstrip(" -:"), "exit_code": _exit_code(m.group(1)),
-                "line": line, "depth": level,
-            })
-            last_entry = None
-            continue
-        if hms is not None and now is not None:
-            now, hms = _at(now, hms), None
+        if time_pos and now is not None:
+            i = bisect_right(time_pos, pos)
+            if i > applied:
+                now, applied = _at(now, time_val[i - 1]), i
         le = chunk.find("\n", pos)
-        raw = chunk[pos if what == _ENTRY_ITEM else chunk.rfind("\n", 0, pos) + 1 : le if le >= 0 else len(chunk)]
+        raw = chunk[pos if what == _ENTRY_ITEM else rfind("\n", 0, pos) + 1 : le if le >= 0 else len(chunk)]
         if what == _COPY_ITEM:
             target = m.group(2)
             f = {**common, "source": m.group(1), "target": target, "path": target,
@@ -270,14 +278,13 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
                     "inf": (am.group(5) or inf or "").lower() or None,
                     "inf_line": int(am.group(6)) if am.group(6) else None,
                 }
-            elif bm and chunk.rfind("{", max(0, pos - 2), pos) >= 0:
+            elif bm and rfind("{", max(0, pos - 2), pos) >= 0:
                 f = {**common, "service": bm.group(1), "flags": None, "install_section": None,
                      "eventlog_section": None, "inf": inf, "inf_line": None}
             else:
                 continue
             out.append(_item("setupapi:addservice", ctx, line, raw, now, Severity.INFO,
                              f"AddService {f['service']}", f))
-            last_entry = None
             continue
         sev_mark, cat, msg = m.group(1), m.group(2).strip(), m.group(3).strip()
         if sev_mark == "!!!":
@@ -289,7 +296,7 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
             if tt:
                 now = _at(now, msg[tt.start() + 1 :])
         em2 = _ERROR_N.match(msg) if msg.startswith("Error ") else None
-        if em2 and last_entry is not None and last_entry["sev"] == sev_mark:
+        if em2 and last_entry is not None and last_entry["sev"] == sev_mark and last_entry["end"] == line - 1:
             _merge_error(last_entry, em2, line, raw)
             last_entry = None
             continue
@@ -309,7 +316,7 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
             if cm:
                 _set_code(fields, int(cm.group(1), 16))
         fields["inf"] = fields.get("inf") or inf
-        rec = {"sev": sev_mark, "fields": fields, "kind": kind, "line": line, "raw": raw, "time": now}
+        rec = {"sev": sev_mark, "fields": fields, "kind": kind, "line": line, "end": line, "raw": raw, "time": now}
         out.append(rec)  # type: ignore[arg-type]  # finished below
         last_entry = None if em2 else rec
 
@@ -464,10 +471,15 @@ def _section_inf(instance: str | None, chunk: str) -> str | None:
         j = chunk.rfind("(", max(0, i - 200), i)
         if j >= 0 and "\n" not in chunk[j:i]:
             return _SXS_PREFIX.sub("", chunk[j + 1 : i].lower()) + ".inf"
-    for rx in _INF_PLACES:
-        m = rx.search(chunk)
-        if m:
-            return m.group(1).lower()
+    for lit, rx in _INF_PLACES:  # find the literal (fast), then match the line there
+        i = chunk.find(lit)
+        for _ in range(64):
+            if i < 0:
+                break
+            m = rx.match(chunk, i)
+            if m:
+                return m.group(1).lower()
+            i = chunk.find(lit, i + 1)
     # Any other reference: cpu.inf, C:\...\cpu.inf_amd64_neutral_7b4c...\, 'oem12.inf'
     m = _INF_DOT.search(chunk)
     if m:
