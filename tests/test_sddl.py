@@ -153,3 +153,11 @@ def test_label_ace_rights() -> None:
     (ace,) = sd.sacl
     assert ace.mask == 0x3 and sddl.ace_rights(ace, "file") == ["NO_WRITE_UP", "NO_READ_UP"]
     assert ace.principal == "Mandatory Label\\Low Mandatory Level"
+
+
+def test_service_rights() -> None:
+    assert sddl.rights_names(0xF01FF, "service") == ["SERVICE_ALL_ACCESS"]
+    assert sddl.rights_names(0x2, "service") == ["SERVICE_CHANGE_CONFIG"]
+    assert sddl.map_generic(sddl.GENERIC_WRITE, "service") == 0x20002
+    assert sddl.can_write(sddl.GENERIC_WRITE, "service") and not sddl.can_write(0x201FD, "service")
+    assert sddl.is_full_control(sddl.GENERIC_ALL, "service")

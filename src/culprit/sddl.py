@@ -250,6 +250,28 @@ FILE_COMPOSITE: tuple[tuple[str, int], ...] = (
     ("FILE_GENERIC_EXECUTE", FILE_GENERIC_EXECUTE),
 )
 
+SERVICE_CHANGE_CONFIG = 0x0002
+SERVICE_ALL_ACCESS = 0xF01FF
+SERVICE_SPECIFIC: tuple[tuple[str, int], ...] = (
+    ("SERVICE_QUERY_CONFIG", 0x0001),
+    ("SERVICE_CHANGE_CONFIG", 0x0002),
+    ("SERVICE_QUERY_STATUS", 0x0004),
+    ("SERVICE_ENUMERATE_DEPENDENTS", 0x0008),
+    ("SERVICE_START", 0x0010),
+    ("SERVICE_STOP", 0x0020),
+    ("SERVICE_PAUSE_CONTINUE", 0x0040),
+    ("SERVICE_INTERROGATE", 0x0080),
+    ("SERVICE_USER_DEFINED_CONTROL", 0x0100),
+)
+SERVICE_COMPOSITE: tuple[tuple[str, int], ...] = (("SERVICE_ALL_ACCESS", SERVICE_ALL_ACCESS),)
+
+#: Per object type: (composite rights, specific rights, the "write" right, all rights).
+_KINDS: dict[str, tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...], int, int]] = {
+    "registry": (REGISTRY_COMPOSITE, REGISTRY_SPECIFIC, KEY_SET_VALUE, KEY_ALL_ACCESS),
+    "file": (FILE_COMPOSITE, FILE_SPECIFIC, FILE_WRITE_DATA, FILE_ALL_ACCESS),
+    "service": (SERVICE_COMPOSITE, SERVICE_SPECIFIC, SERVICE_CHANGE_CONFIG, SERVICE_ALL_ACCESS),
+}
+
 #: Generic rights mapped to object-specific rights (GENERIC_MAPPING of each object type).
 GENERIC_MAP: dict[str, dict[int, int]] = {
     "registry": {
@@ -263,6 +285,12 @@ GENERIC_MAP: dict[str, dict[int, int]] = {
         GENERIC_WRITE: FILE_GENERIC_WRITE,
         GENERIC_EXECUTE: FILE_GENERIC_EXECUTE,
         GENERIC_ALL: FILE_ALL_ACCESS,
+    },
+    "service": {
+        GENERIC_READ: 0x2008D,  # READ_CONTROL | QUERY_CONFIG | QUERY_STATUS | INTERROGATE | ENUM_DEPENDENTS
+        GENERIC_WRITE: 0x20002,  # READ_CONTROL | CHANGE_CONFIG
+        GENERIC_EXECUTE: 0x20170,  # READ_CONTROL | START | STOP | PAUSE_CONTINUE | USER_DEFINED_CONTROL
+        GENERIC_ALL: SERVICE_ALL_ACCESS,
     },
 }
 
@@ -369,7 +397,7 @@ def ace_rights(ace: Ace, object_type: str) -> list[str]:
 
 
 def rights_names(mask: int, object_type: str = "registry") -> list[str]:
-    """Decode an access mask into right names for a registry key or a file.
+    """Decode an access mask into right names for a registry key, a file or a service.
 
     Generic bits are named as such (``GENERIC_ALL``); a mask equal to a composite right
     (``KEY_ALL_ACCESS``, ``FILE_GENERIC_READ``) is that one name; otherwise the composite rights
@@ -377,13 +405,10 @@ def rights_names(mask: int, object_type: str = "registry") -> list[str]:
 
     Args:
         mask: the 32-bit access mask.
-        object_type: ``registry`` or ``file``.
+        object_type: ``registry``, ``file`` or ``service``.
     """
     mask &= 0xFFFFFFFF
-    if object_type == "registry":
-        composite, specific = REGISTRY_COMPOSITE, REGISTRY_SPECIFIC
-    else:
-        composite, specific = FILE_COMPOSITE, FILE_SPECIFIC
+    composite, specific, _, _ = _KINDS.get(object_type, _KINDS["file"])
     names: list[str] = []
     rest = mask
     for name, bits in composite:
@@ -406,18 +431,19 @@ def rights_names(mask: int, object_type: str = "registry") -> list[str]:
 
 
 def can_write(mask: int, object_type: str) -> bool:
-    """True when the mask lets a holder set a value (registry) or write data (file).
+    """True when the mask lets a holder set a value (registry), write data (file) or change
+    the configuration (service: SERVICE_CHANGE_CONFIG).
 
     WRITE_DAC and WRITE_OWNER count too: a holder can grant itself the right.
     """
     m = map_generic(mask, object_type)
-    needed = KEY_SET_VALUE if object_type == "registry" else FILE_WRITE_DATA
+    needed = _KINDS.get(object_type, _KINDS["file"])[2]
     return bool(m & (needed | 0x40000 | 0x80000))
 
 
 def is_full_control(mask: int, object_type: str) -> bool:
     """True when the mask (after generic mapping) holds all rights of the object type."""
-    full = KEY_ALL_ACCESS if object_type == "registry" else FILE_ALL_ACCESS
+    full = _KINDS.get(object_type, _KINDS["file"])[3]
     return map_generic(mask, object_type) & full == full
 
 

@@ -193,3 +193,24 @@ def test_table_form_is_one_warning(tmp_path: Path) -> None:
     assert events == []
     assert [w.line for w in ctx.warnings] == [7]
     assert "Sddl" in ctx.warnings[0].message
+
+
+def test_sc_sdshow_service_descriptor(tmp_path: Path) -> None:
+    p = tmp_path / "sd.txt"
+    p.write_bytes(
+        b"C:\\Windows\\system32>sc sdshow AmdK8\r\n\r\n"
+        b"D:(A;;CCLCSWRPWPDTLOCRRC;;;SY)(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;BA)(A;;CCLCSWLOCRRC;;;IU)"
+        b"S:(AU;FA;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;WD)\r\n\r\n"
+    )
+    assert sniffed(p) == "getacl"
+    events, ctx = run(GetAclParser, p)
+    assert ctx.warnings == []
+    obj = events[0].fields
+    assert (obj["object"], obj["object_type"], obj["owner"]) == ("AmdK8", "service", None)
+    assert obj["grants_write_to"] == ["BUILTIN\\Administrators"]  # SERVICE_CHANGE_CONFIG (DC) or WRITE_DAC
+    assert events[2].fields["rights"] == ["SERVICE_ALL_ACCESS"]
+    assert events[1].fields["rights"] == [
+        "SERVICE_QUERY_CONFIG", "SERVICE_QUERY_STATUS", "SERVICE_ENUMERATE_DEPENDENTS", "SERVICE_START",
+        "SERVICE_STOP", "SERVICE_PAUSE_CONTINUE", "SERVICE_INTERROGATE", "SERVICE_USER_DEFINED_CONTROL",
+        "READ_CONTROL",
+    ]  # fmt: skip

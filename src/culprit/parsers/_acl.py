@@ -13,10 +13,15 @@ from culprit import sddl
 from culprit.model import Event, Origin
 from culprit.parsers._tables import abbreviate_key, clip
 
+SERVICE_PREFIX = "service::"  # marks a service name (from ``sc sdshow <name>``) given as a path
+
 
 def object_name(path: str) -> tuple[str, str]:
-    """``(object, object_type)``: registry paths abbreviated (``HKLM\\...``), provider prefixes dropped."""
+    """``(object, object_type)``: registry paths abbreviated (``HKLM\\...``), provider prefixes dropped;
+    ``service::<name>`` is the service ``<name>``."""
     p = path.strip().strip("\"'")
+    if p.casefold().startswith(SERVICE_PREFIX):
+        return p[len(SERVICE_PREFIX) :], "service"
     otype = sddl.object_type_of(p)
     if "::" in p:
         p = p.split("::", 1)[1]

@@ -17,7 +17,9 @@ indented to the value column)::
     Sddl   : O:BAG:SYD:AI(A;ID;KR;;;BU)...
 
 The object comes from the ``Path`` property or from the ``Get-Acl <path>`` command on the
-preceding prompt line. ``sc sdshow`` and ``icacls /save`` SDDL lines read the same way. The
+preceding prompt line. ``sc sdshow <service>`` output reads the same way, for a service object
+(service rights: SERVICE_CHANGE_CONFIG is the "write" right). ``icacls /save`` files belong to
+``icacls``. The
 Access lines, in DACL order, give the principals' display names (localized on zh-CN); when a
 block has no Sddl the ACEs are built from them.
 
@@ -25,8 +27,9 @@ Where it lives: not a log; saved from PowerShell (5.1 ``>``: UTF-16LE with BOM; 
 
 Events (shared with ``icacls``; see ``culprit.parsers._acl``):
     ``acl:object`` — one per SDDL string or Format-List block: ``object`` (registry keys as
-    ``HKLM\\...``, files as written), ``object_type`` (``registry``/``file``), ``owner``,
-    ``owner_sid``, ``group``, ``group_sid``, ``sddl``, ``dacl_flags``, ``protected``,
+    ``HKLM\\...``, files as written, services by name), ``object_type``
+    (``registry``/``file``/``service``), ``owner``, ``owner_sid``, ``group``, ``group_sid``,
+    ``sddl``, ``dacl_flags``, ``protected``,
     ``ace_count``, ``grants_write_to`` / ``full_control_to`` / ``denies_write_to`` (principal
     names; the object itself, inherit-only ACEs ignored), ``repeat_of`` (line of an earlier
     identical object+SDDL in the file, whose ACEs are then not repeated). Origin = the SDDL line.
@@ -47,7 +50,7 @@ from typing import Any
 from culprit import sddl
 from culprit.model import Event, Origin
 from culprit.parsers import register
-from culprit.parsers._acl import ace_events, object_event, object_name
+from culprit.parsers._acl import SERVICE_PREFIX, ace_events, object_event, object_name
 from culprit.parsers._tables import PROMPT, clip, tool_lines
 from culprit.parsers.base import ParseContext, Parser, Source
 
@@ -69,6 +72,10 @@ _DIRECTORY = re.compile(r"^\s*Directory\s*:", re.I)
 _GETACL = re.compile(
     r"Get-Acl\s+(?:-(?:Literal)?Path\s+)?(?:\"(?P<q>[^\"]+)\"|'(?P<s>[^']+)'|(?P<p>[^\s|)]+))", re.I
 )
+# sc sdshow AmdK8      sc.exe \\host sdshow "My Service"
+_SDSHOW = re.compile(r"\bsc(?:\.exe)?\s+(?:\\\\\S+\s+)?sdshow\s+(?:\"(?P<q>[^\"]+)\"|(?P<p>\S+))", re.I)
+# service-only rights: CC DC LC SW RP WP DT LO CR (no F*/K* file or key rights)
+_SERVICE_RIGHTS = re.compile(r"\((?:[A-Z]*;){2}(?:CC|DC|LC|SW|RP|WP|DT|LO|CR|SD|RC|WD|WO)+;", re.I)
 _KEY_RIGHTS = re.compile(r"\((?:[A-Z]*;){2}(?:[A-Z]{2})*K[ARWX]", re.I)
 
 REGISTRY_RIGHTS = {
@@ -130,11 +137,15 @@ def dotnet_rights(text: str, otype: str) -> int | None:
 
 
 def getacl_target(command: str) -> str | None:
-    """The path of a ``Get-Acl`` command line, None when the command is not Get-Acl."""
+    """The object of a ``Get-Acl <path>`` or ``sc sdshow <service>`` command line (a service as
+    ``service::<name>``), None for any other command."""
     m = _GETACL.search(command)
-    if not m:
-        return None
-    return m.group("q") or m.group("s") or m.group("p")
+    if m:
+        return m.group("q") or m.group("s") or m.group("p")
+    m = _SDSHOW.search(command)
+    if m:
+        return SERVICE_PREFIX + (m.group("q") or m.group("p"))
+    return None
 
 
 @register
@@ -286,7 +297,7 @@ class GetAclParser(Parser):
         if path:
             obj, otype = object_name(path)
         else:
-            obj, otype = "(unknown object)", "registry" if _KEY_RIGHTS.search(text) else "file"
+            obj, otype = "(unknown object)", _guess_type(text)
         aces = sd.dacl
         names: dict[str, str] = {}
         if block is not None and aces is not None:
@@ -312,6 +323,15 @@ class GetAclParser(Parser):
         )
         if repeat is None and aces:
             yield from ace_events(aces, obj, otype, origin, names)
+
+
+def _guess_type(text: str) -> str:
+    """Object type of a bare SDDL from its rights: key rights → registry, service rights → service."""
+    if _KEY_RIGHTS.search(text):
+        return "registry"
+    if _SERVICE_RIGHTS.search(text) and not re.search(r";F[ARWX]", text):
+        return "service"
+    return "file"
 
 
 def _try_sddl(text: str) -> bool:
