@@ -22,8 +22,13 @@ def _diff(tmp_path: Path, good: dict, bad: dict):
 
 
 # A second machine: other PIDs and TIDs, another day, other temp names, another user.
-OTHER_MACHINE = {"pid_base": 5000, "t0": datetime(2024, 3, 5, 13, 0, tzinfo=UTC), "temp": "MSI8F3A", "eu": "EU5A1C",
-                 "user": "bob"}
+OTHER_MACHINE = {
+    "pid_base": 5000,
+    "t0": datetime(2024, 3, 5, 13, 0, tzinfo=UTC),
+    "temp": "MSI8F3A",
+    "eu": "EU5A1C",
+    "user": "bob",
+}
 
 
 def test_pid_time_and_temp_name_differences_alone_produce_nothing(tmp_path: Path) -> None:
@@ -55,10 +60,17 @@ def test_access_denied_only_in_bad_is_reported(tmp_path: Path) -> None:
     assert b.event(top.bad_events[0]).fields["result"] == "ACCESS DENIED"
     assert g.event(top.good_events[0]).fields["result"] == "SUCCESS"
     assert g.event(top.good_events[0]).fields["path"] == r"HKLM\SOFTWARE\Contoso\Agent\InstallPath"
-    assert dict(top.details) == {"operation": "RegSetValue", "path": r"HKLM\SOFTWARE\Contoso\Agent\InstallPath",
-                                 "bad_result": "ACCESS DENIED", "good_result": "SUCCESS", "count": 1}
-    assert top.reading == ("`MSI8F3A.tmp`: RegSetValue `HKLM\\SOFTWARE\\Contoso\\Agent\\InstallPath` gets ACCESS DENIED "
-                           "in the failing run (at 60 ms after start); in the good run the same operation returns SUCCESS.")
+    assert dict(top.details) == {
+        "operation": "RegSetValue",
+        "path": r"HKLM\SOFTWARE\Contoso\Agent\InstallPath",
+        "bad_result": "ACCESS DENIED",
+        "good_result": "SUCCESS",
+        "count": 1,
+    }
+    assert top.reading == (
+        "`MSI8F3A.tmp`: RegSetValue `HKLM\\SOFTWARE\\Contoso\\Agent\\InstallPath` gets ACCESS DENIED "
+        "in the failing run (at 60 ms after start); in the good run the same operation returns SUCCESS."
+    )
     assert "ACCESS DENIED" in top.reading_zh and "正常的运行中同一操作返回 SUCCESS" in top.reading_zh
     second = r.differences[1]
     assert second.subject == r"RegCreateKey HKLM\SYSTEM\CurrentControlSet\Services\ContosoSvc"
@@ -69,11 +81,14 @@ def test_access_denied_only_in_bad_is_reported(tmp_path: Path) -> None:
 
 
 def test_dll_present_in_both_runs_does_not_rank_first(tmp_path: Path) -> None:
-    r, _g, _b = _diff(tmp_path, {"hook_in_both": True}, {**OTHER_MACHINE, "hook_in_both": True, "denied": True})
+    r, _g, _b = _diff(
+        tmp_path, {"hook_in_both": True}, {**OTHER_MACHINE, "hook_in_both": True, "denied": True}
+    )
     assert r.differences[0].kind == "result-differs"
     assert all(HOOK not in d.subject for d in r.differences)
     assert [(c.kind, c.subject, c.details["company"]) for c in r.common] == [
-        ("third-party-in-both", HOOK, HOOK_COMPANY)]
+        ("third-party-in-both", HOOK, HOOK_COMPANY)
+    ]
     assert r.common[0].reading.startswith("`fbhook.dll` (Fabrikam Security Ltd) loads in both runs")
 
 
@@ -90,13 +105,19 @@ def test_foreign_dll_then_early_exit(tmp_path: Path) -> None:
     assert mod.details["load_offset_ms"] == pytest.approx(10.0, abs=0.01)
     assert mod.details["exit_after_ms"] == pytest.approx(150.0, abs=0.01)
     assert mod.reading == (
-        "`fbhook.dll` (Fabrikam Security Ltd, Fabrikam hook) loads into `MSI8F3A.tmp` 10 ms after start only in the "
-        "failing run, on a thread `agentmon.exe` created in it; the process exits 150 ms later with status "
-        "-2147023293 (0x80070643, ERROR_INSTALL_FAILURE); in the good run it runs 5.1 s and starts `helper.exe`.")
-    assert mod.reading_zh.startswith("仅在失败的运行中，`fbhook.dll`（Fabrikam Security Ltd，Fabrikam hook）被加载到 `MSI8F3A.tmp`")
+        "`fbhook.dll` (Fabrikam Security Ltd, Fabrikam hook) loads into `MSI8F3A.tmp` 10 ms after start "
+        "only in the failing run, on a thread `agentmon.exe` created in it; the process exits 150 ms later "
+        "with status -2147023293 (0x80070643, ERROR_INSTALL_FAILURE); in the good run it runs 5.1 s and "
+        "starts `helper.exe`."
+    )
+    assert mod.reading_zh.startswith(
+        "仅在失败的运行中，`fbhook.dll`（Fabrikam Security Ltd，Fabrikam hook）被加载到 `MSI8F3A.tmp`"
+    )
     assert b.event(ex.bad_events[0]).fields["operation"] == "Process Exit"
     assert ex.details["bad_status"] == -2147023293 and ex.details["good_status"] == 0
-    assert ex.details["bad_lifetime"] == pytest.approx(0.16) and ex.details["good_lifetime"] == pytest.approx(5.1)
+    assert ex.details["bad_lifetime"] == pytest.approx(0.16) and ex.details["good_lifetime"] == pytest.approx(
+        5.1
+    )
     # the later exit of msiexec is a consequence and ranks lower
     later = [d for d in r.differences if d.kind == "early-exit" and d.process == "msiexec.exe"]
     assert later and later[0].score < ex.score and later[0].details["consequence_of"] == "MSI8F3A.tmp"
@@ -111,11 +132,15 @@ def test_foreign_dll_then_early_exit(tmp_path: Path) -> None:
 def test_steps_cite_both_captures(tmp_path: Path) -> None:
     g = open_capture(install_run(tmp_path / "good.pml"))
     b = open_capture(install_run(tmp_path / "bad.pml", **OTHER_MACHINE, denied=True))
-    r = compare(CaptureRef("good/procmon/x.PML", "good", g), CaptureRef("bad/procmon/x.PML", "bad", b, "bad/x.CSV"))
+    r = compare(
+        CaptureRef("good/procmon/x.PML", "good", g), CaptureRef("bad/procmon/x.PML", "bad", b, "bad/x.CSV")
+    )
     steps = r.steps(r.differences[0])
     assert all(isinstance(s, Step) for s in steps)
     assert [(s.origin.artifact, s.origin.record) for s in steps] == [
-        ("bad/procmon/x.PML", r.differences[0].bad_events[0]), ("good/procmon/x.PML", r.differences[0].good_events[0])]
+        ("bad/procmon/x.PML", r.differences[0].bad_events[0]),
+        ("good/procmon/x.PML", r.differences[0].good_events[0]),
+    ]
     assert steps[0].alt is not None and steps[0].alt.line == r.differences[0].bad_events[0] + 2
     assert steps[0].summary == r.differences[0].reading
 

@@ -10,18 +10,28 @@ from culprit.diff.normalize import image_key, normalize_command_line, normalize_
 @pytest.mark.parametrize(
     ("raw", "key"),
     [
-        (r"C:\Program Files (x86)\Microsoft\Temp\EU5A1C.tmp\msedgeupdate.dll",
-         r"*:\program files (x86)\microsoft\temp\eu*.tmp\msedgeupdate.dll"),
+        (
+            r"C:\Program Files (x86)\Microsoft\Temp\EU5A1C.tmp\msedgeupdate.dll",
+            r"*:\program files (x86)\microsoft\temp\eu*.tmp\msedgeupdate.dll",
+        ),
         (r"C:\Windows\Installer\MSI8F3A.tmp", r"*:\windows\installer\msi*.tmp"),
-        (r"C:\Program Files (x86)\Microsoft\EdgeUpdate\Install\{3372D205-E08C-4B32-08A8-8F554F38C599}"
-         r"\EDGEMITMP_C41A2.tmp\setup.exe", r"*:\program files (x86)\microsoft\edgeupdate\install\*\edgemitmp_*.tmp\setup.exe"),
+        (
+            r"C:\Program Files (x86)\Microsoft\EdgeUpdate\Install\{3372D205-E08C-4B32-08A8-8F554F38C599}"
+            r"\EDGEMITMP_C41A2.tmp\setup.exe",
+            r"*:\program files (x86)\microsoft\edgeupdate\install\*\edgemitmp_*.tmp\setup.exe",
+        ),
         (r"D:\Users\alice\AppData\Local\Temp\MSI5e2c1.LOG", r"*:\users\*\appdata\local\temp\msi*.log"),
         (r"C:\Users\ALICE~1\AppData\Local\Temp\~DF12AB.tmp", r"*:\users\*\appdata\local\temp\~d*.tmp"),
         (r"\Device\HarddiskVolume3\Windows\System32\ntdll.dll", r"*:\windows\system32\ntdll.dll"),
         (r"\??\C:\Windows\system32\conhost.exe", r"*:\windows\system32\conhost.exe"),
-        (r"HKU\S-1-5-21-1004341250-1153620981-3302113574-1001_Classes\CLSID", r"hku\s-1-5-21-*_classes\clsid"),
-        (r"C:\Program Files (x86)\Microsoft\EdgeUpdate\1.3.163.19\MicrosoftEdgeUpdateComRegisterShell64.exe",
-         r"*:\program files (x86)\microsoft\edgeupdate\*\microsoftedgeupdatecomregistershell64.exe"),
+        (
+            r"HKU\S-1-5-21-1004341250-1153620981-3302113574-1001_Classes\CLSID",
+            r"hku\s-1-5-21-*_classes\clsid",
+        ),
+        (
+            r"C:\Program Files (x86)\Microsoft\EdgeUpdate\1.3.163.19\MicrosoftEdgeUpdateComRegisterShell.exe",
+            r"*:\program files (x86)\microsoft\edgeupdate\*\microsoftedgeupdatecomregistershell.exe",
+        ),
         (r"C:/Windows/Temp/_MEI123452/python.dll", r"*:\windows\temp\_mei*\python.dll"),
     ],
 )
@@ -51,9 +61,12 @@ def test_same_install_from_two_machines_has_one_key() -> None:
 
 
 def test_command_line_shape_drops_pids_quotes_and_users() -> None:
-    a = r'"C:\Windows\Installer\MSI4C2E.tmp" /install /log C:\Users\alice\AppData\Local\Temp\ca.log --pid 1008'
-    b = r'"C:\Windows\Installer\MSI8F3A.tmp" /install /log C:\Users\bob\AppData\Local\Temp\ca.log --pid 5008'
-    assert normalize_command_line(a) == r"*:\windows\installer\msi*.tmp /install /log *:\users\*\appdata\local\temp\ca.log --pid #"
+    a = r'"C:\Windows\Installer\MSI4C2E.tmp" /install /log C:\Users\alice\AppData\Local\Temp\c.log --pid 1008'
+    b = r'"C:\Windows\Installer\MSI8F3A.tmp" /install /log C:\Users\bob\AppData\Local\Temp\c.log --pid 5008'
+    assert (
+        normalize_command_line(a)
+        == r"*:\windows\installer\msi*.tmp /install /log *:\users\*\appdata\local\temp\c.log --pid #"
+    )
     assert normalize_command_line(a) == normalize_command_line(b)
     assert normalize_command_line(r"conhost.exe 0xffffffff -ForceV1") == "conhost.exe # -forcev1"
 

@@ -20,7 +20,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("good", metavar="GOOD", help="capture or bundle from a machine where the install works")
     p.add_argument("bad", metavar="BAD", help="capture or bundle from the failing machine")
-    p.add_argument("--limit", type=int, default=25, metavar="N", help="differences shown in text (default 25)")
+    p.add_argument(
+        "--limit", type=int, default=25, metavar="N", help="differences shown in text (default 25)"
+    )
     add_output(p, ("text", "json", "html"), default="text")
     add_lang(p)
     add_tz(p)

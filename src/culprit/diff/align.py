@@ -60,8 +60,13 @@ def _infos(tree: ProcessTree) -> dict[int, _Info]:
     out: dict[int, _Info] = {}
     for k, p in tree.procs.items():
         depth = sum(1 for _ in p.ancestors())
-        out[k] = _Info(p, image_key(p.image_path, p.name), normalize_command_line(p.command_line),
-                       base_name(p.image_path or p.name).casefold(), depth)
+        out[k] = _Info(
+            p,
+            image_key(p.image_path, p.name),
+            normalize_command_line(p.command_line),
+            base_name(p.image_path or p.name).casefold(),
+            depth,
+        )
     by_key: dict[str, list[_Info]] = defaultdict(list)
     for i in out.values():
         by_key[i.key].append(i)
@@ -133,8 +138,12 @@ def align(good: ProcessTree, bad: ProcessTree) -> Alignment:
 
     for b in order:
         gk = res.b2g.get(b.proc.key)
-        res.pairs.append((good.procs[gk] if gk is not None else None, b.proc, hows.get(b.proc.key, "unmatched")))
-    for g in sorted(gi.values(), key=lambda i: (i.depth, i.proc.start is None, i.proc.start or 0, i.proc.key)):
+        res.pairs.append(
+            (good.procs[gk] if gk is not None else None, b.proc, hows.get(b.proc.key, "unmatched"))
+        )
+    for g in sorted(
+        gi.values(), key=lambda i: (i.depth, i.proc.start is None, i.proc.start or 0, i.proc.key)
+    ):
         if g.proc.key not in res.g2b:
             res.pairs.append((g.proc, None, "unmatched"))
     return res

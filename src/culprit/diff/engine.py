@@ -66,11 +66,22 @@ WINDOW = 64
 MAX_RESULT_DIFFS = 200
 
 # The milestones a process's first divergence is looked for in: what it loads, starts, writes, and whatever
-# fails. Plain opens, queries and reads differ in number and order between runs (caches, timing) and are left out.
-_MILESTONES = frozenset({
-    "Load Image", "Process Create", "Process Start", "Process Exit", "Thread Create", "RegSetValue", "RegCreateKey",
-    "RegDeleteKey", "RegDeleteValue", "SetDispositionInformationFile", "SetRenameInformationFile",
-})
+# fails. Plain opens, queries and reads differ in number and order between runs (caches, timing): left out.
+_MILESTONES = frozenset(
+    {
+        "Load Image",
+        "Process Create",
+        "Process Start",
+        "Process Exit",
+        "Thread Create",
+        "RegSetValue",
+        "RegCreateKey",
+        "RegDeleteKey",
+        "RegDeleteValue",
+        "SetDispositionInformationFile",
+        "SetRenameInformationFile",
+    }
+)
 _BENIGN = np.array(sorted(BENIGN_RESULTS), dtype=np.uint32)
 
 
@@ -102,8 +113,11 @@ class _Run:
         cap = self.ref.cap
         pidx = np.asarray(cap.process_index)
         self.order = np.argsort(pidx, kind="stable")
-        self.keys, starts = np.unique(pidx[self.order], return_index=True) if len(pidx) else (
-            np.zeros(0, np.uint32), np.zeros(0, np.int64))
+        self.keys, starts = (
+            np.unique(pidx[self.order], return_index=True)
+            if len(pidx)
+            else (np.zeros(0, np.uint32), np.zeros(0, np.int64))
+        )
         self.bounds = np.append(starts, len(pidx)).astype(np.int64)
         self.end = ticks_to_datetime(int(np.max(np.asarray(cap.time)))) if len(cap) else None
         self._complete()
@@ -135,7 +149,7 @@ class _Run:
         pos = int(np.searchsorted(self.keys, key))
         if pos >= len(self.keys) or int(self.keys[pos]) != key:
             return np.zeros(0, dtype=np.int64)
-        return self.order[self.bounds[pos]:self.bounds[pos + 1]]
+        return self.order[self.bounds[pos] : self.bounds[pos + 1]]
 
     def modules(self, p: Proc) -> dict[str, _Mod]:
         """Normalized module path → module, from Load Image events and the process's module list."""
@@ -167,11 +181,18 @@ class _Run:
 
     def side(self, p: Proc) -> ProcSide:
         return ProcSide(
-            index=p.key, pid=p.pid, name=p.name, image_path=p.image_path, command_line=p.command_line,
-            start=p.start, end=p.end if p.exit_event is not None or p.end is not None else None,
-            exit_status=p.exit_status, events=p.event_count,
+            index=p.key,
+            pid=p.pid,
+            name=p.name,
+            image_path=p.image_path,
+            command_line=p.command_line,
+            start=p.start,
+            end=p.end if p.exit_event is not None or p.end is not None else None,
+            exit_status=p.exit_status,
+            events=p.event_count,
             start_event=p.start_event if p.start_event is not None else p.create_event,
-            exit_event=p.exit_event, started_in_capture=p.start_event is not None or p.create_event is not None,
+            exit_event=p.exit_event,
+            started_in_capture=p.start_event is not None or p.create_event is not None,
         )
 
 
@@ -209,20 +230,44 @@ class _Diff:
         self.early: dict[int, tuple[float, bool]] = {}  # bad key -> (exit time offset, consequence?)
         self.common: list[Difference] = []  # third-party modules loaded in both runs (not differences)
 
-    # --- helpers -----------------------------------------------------------------------------------------------
+    # --- helpers ----------------------------------------------------------------------------------
 
     def scope(self, g: Proc | None, b: Proc | None) -> float:
-        started = any(p is not None and (p.start_event is not None or p.create_event is not None) for p in (g, b))
+        started = any(
+            p is not None and (p.start_event is not None or p.create_event is not None) for p in (g, b)
+        )
         return 1.0 if started else BACKGROUND
 
-    def add(self, kind: str, score: float, g: Proc | None, b: Proc | None, subject: str,
-            gev: list[int | None], bev: list[int | None], text: tuple[str, str], /, **details: Any) -> None:
-        self.out.append(Difference(
-            kind=kind, score=round(min(0.99, max(0.0, score)), 4), process=(b or g).name if (b or g) else "",
-            subject=subject, good_events=tuple(int(i) for i in gev if i is not None),
-            bad_events=tuple(int(i) for i in bev if i is not None), reading=text[0], reading_zh=text[1],
-            good_process=g.key if g else None, bad_process=b.key if b else None,
-            good_pid=g.pid if g else None, bad_pid=b.pid if b else None, details=details))
+    def add(
+        self,
+        kind: str,
+        score: float,
+        g: Proc | None,
+        b: Proc | None,
+        subject: str,
+        gev: list[int | None],
+        bev: list[int | None],
+        text: tuple[str, str],
+        /,
+        **details: Any,
+    ) -> None:
+        self.out.append(
+            Difference(
+                kind=kind,
+                score=round(min(0.99, max(0.0, score)), 4),
+                process=(b or g).name if (b or g) else "",
+                subject=subject,
+                good_events=tuple(int(i) for i in gev if i is not None),
+                bad_events=tuple(int(i) for i in bev if i is not None),
+                reading=text[0],
+                reading_zh=text[1],
+                good_process=g.key if g else None,
+                bad_process=b.key if b else None,
+                good_pid=g.pid if g else None,
+                bad_pid=b.pid if b else None,
+                details=details,
+            )
+        )
 
     def add_common(self, *args: Any, **details: Any) -> None:
         """Like :meth:`add`, into :attr:`common` (present in both runs) instead of the differences."""
@@ -245,7 +290,7 @@ class _Diff:
         """Names of the children ``g`` starts in the good run that have no counterpart in the failing run."""
         return [c.name for c in g.children if c.key not in self.al.g2b]
 
-    # --- passes ------------------------------------------------------------------------------------------------
+    # --- passes -----------------------------------------------------------------------------------
 
     def lifetimes(self) -> None:
         cands = []
@@ -258,23 +303,55 @@ class _Diff:
             if nonzero and bl < 0.5 * gl and gl - bl >= 0.05:
                 cands.append((b.end, g, b, bl, gl, alive))
             elif nonzero and g.exit_status is not None and g.exit_status != b.exit_status:
-                self.add("exit-differs", W_EXIT_DIFFERS * self.scope(g, b), g, b, R.status(b.exit_status),
-                         [g.exit_event], [b.exit_event],
-                         R.exit_differs(b.name, b.exit_status, g.exit_status, bl, gl),
-                         bad_status=b.exit_status, good_status=g.exit_status, bad_lifetime=bl, good_lifetime=gl)
+                self.add(
+                    "exit-differs",
+                    W_EXIT_DIFFERS * self.scope(g, b),
+                    g,
+                    b,
+                    R.status(b.exit_status),
+                    [g.exit_event],
+                    [b.exit_event],
+                    R.exit_differs(b.name, b.exit_status, g.exit_status, bl, gl),
+                    bad_status=b.exit_status,
+                    good_status=g.exit_status,
+                    bad_lifetime=bl,
+                    good_lifetime=gl,
+                )
         cands.sort(key=lambda c: c[0])
         first: Proc | None = None
-        for end, g, b, bl, gl, alive in cands:
+        for _end, g, b, bl, gl, alive in cands:
             consequence = first is not None
             self.early[b.key] = (bl, consequence)
             factor = W_CONSEQUENCE if consequence else 1.0
-            self.add("early-exit", W_EARLY_EXIT * factor * self.scope(g, b), g, b, R.status(b.exit_status),
-                     [g.exit_event if not alive else g.last_event], [b.exit_event],
-                     R.early_exit(b.name, bl, b.exit_status, b.event_count, gl, g.exit_status, g.event_count, alive,
-                                  self.child_names(g), first.name if first else None),
-                     bad_lifetime=bl, good_lifetime=gl, good_still_running=alive, bad_status=b.exit_status,
-                     good_status=g.exit_status, bad_events=b.event_count, good_events=g.event_count,
-                     consequence_of=first.name if first else None)
+            self.add(
+                "early-exit",
+                W_EARLY_EXIT * factor * self.scope(g, b),
+                g,
+                b,
+                R.status(b.exit_status),
+                [g.exit_event if not alive else g.last_event],
+                [b.exit_event],
+                R.early_exit(
+                    b.name,
+                    bl,
+                    b.exit_status,
+                    b.event_count,
+                    gl,
+                    g.exit_status,
+                    g.event_count,
+                    alive,
+                    self.child_names(g),
+                    first.name if first else None,
+                ),
+                bad_lifetime=bl,
+                good_lifetime=gl,
+                good_still_running=alive,
+                bad_status=b.exit_status,
+                good_status=g.exit_status,
+                bad_events=b.event_count,
+                good_events=g.event_count,
+                consequence_of=first.name if first else None,
+            )
             if first is None:
                 first = b
         for g, b in self.pairs:
@@ -282,9 +359,18 @@ class _Diff:
                 continue
             ge, be = g.event_count, b.event_count
             if min(ge, be) >= 50 and (be * 4 < ge or ge * 4 < be):
-                self.add("activity-differs", W_ACTIVITY * self.scope(g, b), g, b, f"{be} vs {ge} events",
-                         [g.first_event], [b.first_event], R.activity_differs(b.name, be, ge),
-                         bad_events=be, good_events=ge)
+                self.add(
+                    "activity-differs",
+                    W_ACTIVITY * self.scope(g, b),
+                    g,
+                    b,
+                    f"{be} vs {ge} events",
+                    [g.first_event],
+                    [b.first_event],
+                    R.activity_differs(b.name, be, ge),
+                    bad_events=be,
+                    good_events=ge,
+                )
 
     def injector(self, b: Proc, tid: int | None) -> str | None:
         """The other process that created the thread ``tid`` in ``b`` (remote thread), if any."""
@@ -308,8 +394,9 @@ class _Diff:
                 tp, product, vendor = third_party(m.path, m.company)
                 if k in gm:
                     if tp and sc == 1.0 and normalize_path(m.path) != normalize_path(b.image_path):
-                        e = both.setdefault(base_name(m.path).casefold(), {"m": m, "procs": [], "g": gm[k], "b": b,
-                                                                           "gp": g})
+                        e = both.setdefault(
+                            base_name(m.path).casefold(), {"m": m, "procs": [], "g": gm[k], "b": b, "gp": g}
+                        )
                         if b.name not in e["procs"]:
                             e["procs"].append(b.name)
                     continue
@@ -317,9 +404,11 @@ class _Diff:
                     continue  # Windows' own DLLs in long-running processes: too noisy to list
                 only.append((m, tp, product, vendor))
             # Windows DLLs pulled in on the same thread as a third-party module come with it: one difference.
-            lead = {m.tid: m for m, tp, _p, _v in only if tp and m.tid is not None and m.load_event is not None}
+            lead = {
+                m.tid: m for m, tp, _p, _v in only if tp and m.tid is not None and m.load_event is not None
+            }
             pulled: dict[int, list[str]] = defaultdict(list)
-            for m, tp, product, vendor in only:
+            for m, tp, _product, _vendor in only:
                 if not tp and m.tid in lead and m.load_event is not None:
                     pulled[id(lead[m.tid])].append(m.path)
             for m, tp, product, vendor in only:
@@ -331,17 +420,46 @@ class _Diff:
                     continue
                 tp, product, vendor = third_party(m.path, m.company)
                 if tp:
-                    self.add("module-only-in-good", W_MODULE_ONLY_GOOD * sc, g, b, m.path, [m.load_event], [],
-                             R.module_only_in_good(base_name(m.path), m.company, g.name),
-                             module=m.path, company=m.company, product=product)
+                    self.add(
+                        "module-only-in-good",
+                        W_MODULE_ONLY_GOOD * sc,
+                        g,
+                        b,
+                        m.path,
+                        [m.load_event],
+                        [],
+                        R.module_only_in_good(base_name(m.path), m.company, g.name),
+                        module=m.path,
+                        company=m.company,
+                        product=product,
+                    )
         for e in both.values():
             m = e["m"]
-            self.add_common("third-party-in-both", W_IN_BOTH, e["gp"], e["b"], m.path, [e["g"].load_event], [m.load_event],
-                     R.third_party_in_both(base_name(m.path), m.company, e["procs"]), module=m.path,
-                     company=m.company, processes=e["procs"])
+            self.add_common(
+                "third-party-in-both",
+                W_IN_BOTH,
+                e["gp"],
+                e["b"],
+                m.path,
+                [e["g"].load_event],
+                [m.load_event],
+                R.third_party_in_both(base_name(m.path), m.company, e["procs"]),
+                module=m.path,
+                company=m.company,
+                processes=e["procs"],
+            )
 
-    def module_only_in_bad(self, g: Proc, b: Proc, m: _Mod, tp: bool, product: str | None, vendor: str | None,
-                           sc: float, pulled: list[str]) -> None:
+    def module_only_in_bad(
+        self,
+        g: Proc,
+        b: Proc,
+        m: _Mod,
+        tp: bool,
+        product: str | None,
+        vendor: str | None,
+        sc: float,
+        pulled: list[str],
+    ) -> None:
         name = base_name(m.path)
         offset = self.b.seconds(b.start, m.load_time)
         injector = self.injector(b, m.tid) if m.load_event is not None else None
@@ -363,15 +481,41 @@ class _Diff:
         if injector and tp:
             score += W_INJECTED
         gl, _alive = self.good_life(g)
-        self.add("module-only-in-bad", score, g, b, m.path, [], [m.load_event],
-                 R.module_only_in_bad(name, m.company or vendor, m.description, product, b.name, offset, injector, exit_after,
-                                      b.exit_status if exit_after is not None else None,
-                                      gl if exit_after is not None else None,
-                                      self.child_names(g) if exit_after is not None else [], elsewhere),
-                 module=m.path, company=m.company, description=m.description, version=m.version, product=product,
-                 vendor=vendor, third_party=tp, load_offset_ms=None if offset is None else round(offset * 1000, 3),
-                 injected_by=injector, exit_after_ms=None if exit_after is None else round(exit_after * 1000, 3),
-                 loaded_elsewhere_in_good=elsewhere, loaded_with=pulled)
+        self.add(
+            "module-only-in-bad",
+            score,
+            g,
+            b,
+            m.path,
+            [],
+            [m.load_event],
+            R.module_only_in_bad(
+                name,
+                m.company or vendor,
+                m.description,
+                product,
+                b.name,
+                offset,
+                injector,
+                exit_after,
+                b.exit_status if exit_after is not None else None,
+                gl if exit_after is not None else None,
+                self.child_names(g) if exit_after is not None else [],
+                elsewhere,
+            ),
+            module=m.path,
+            company=m.company,
+            description=m.description,
+            version=m.version,
+            product=product,
+            vendor=vendor,
+            third_party=tp,
+            load_offset_ms=None if offset is None else round(offset * 1000, 3),
+            injected_by=injector,
+            exit_after_ms=None if exit_after is None else round(exit_after * 1000, 3),
+            loaded_elsewhere_in_good=elsewhere,
+            loaded_with=pulled,
+        )
 
     def children(self) -> None:
         g2b, b2g = self.al.g2b, self.al.b2g
@@ -383,19 +527,37 @@ class _Diff:
                 n = sum(1 for _ in c.descendants())
                 early = b.key in self.early
                 score = W_CHILD_MISSING * sc * (0.8 if early else 1.0)
-                self.add("child-missing", score, g, b, c.image_path or c.name,
-                         [c.create_event if c.create_event is not None else c.start_event], [b.exit_event],
-                         R.child_missing(g.name, c.name, self.g.seconds(g.start, c.start), n, early),
-                         child=c.name, child_image=c.image_path, child_command_line=c.command_line,
-                         descendants=n)
+                self.add(
+                    "child-missing",
+                    score,
+                    g,
+                    b,
+                    c.image_path or c.name,
+                    [c.create_event if c.create_event is not None else c.start_event],
+                    [b.exit_event],
+                    R.child_missing(g.name, c.name, self.g.seconds(g.start, c.start), n, early),
+                    child=c.name,
+                    child_image=c.image_path,
+                    child_command_line=c.command_line,
+                    descendants=n,
+                )
             for c in b.children:
                 if c.key in b2g:
                     continue
-                self.add("child-only-in-bad", W_CHILD_ONLY_BAD * sc, g, b, c.image_path or c.name, [],
-                         [c.create_event if c.create_event is not None else c.start_event],
-                         R.child_only_in_bad(b.name, c.name, self.b.seconds(b.start, c.start), c.command_line),
-                         child=c.name, child_image=c.image_path, child_command_line=c.command_line,
-                         exit_status=c.exit_status)
+                self.add(
+                    "child-only-in-bad",
+                    W_CHILD_ONLY_BAD * sc,
+                    g,
+                    b,
+                    c.image_path or c.name,
+                    [],
+                    [c.create_event if c.create_event is not None else c.start_event],
+                    R.child_only_in_bad(b.name, c.name, self.b.seconds(b.start, c.start), c.command_line),
+                    child=c.name,
+                    child_image=c.image_path,
+                    child_command_line=c.command_line,
+                    exit_status=c.exit_status,
+                )
         for run, matched, in_bad in ((self.b, b2g, True), (self.g, g2b, False)):
             for p in unmatched_roots(run.tree.procs.values(), matched):
                 if p.parent is not None:
@@ -403,10 +565,17 @@ class _Diff:
                 if p.start_event is None and p.create_event is None:
                     continue  # ran before the capture: what else runs on a machine is not the install
                 ev = p.start_event if p.start_event is not None else p.create_event
-                self.add("process-only-in-bad" if in_bad else "process-missing", W_PROCESS_ONE_SIDE,
-                         None if in_bad else p, p if in_bad else None, p.image_path or p.name,
-                         [] if in_bad else [ev], [ev] if in_bad else [],
-                         R.process_one_side(p.name, None, in_bad), command_line=p.command_line)
+                self.add(
+                    "process-only-in-bad" if in_bad else "process-missing",
+                    W_PROCESS_ONE_SIDE,
+                    None if in_bad else p,
+                    p if in_bad else None,
+                    p.image_path or p.name,
+                    [] if in_bad else [ev],
+                    [ev] if in_bad else [],
+                    R.process_one_side(p.name, None, in_bad),
+                    command_line=p.command_line,
+                )
 
     def results(self) -> None:
         bcap, gcap = self.b.cap, self.g.cap
@@ -419,8 +588,10 @@ class _Diff:
         mask &= np.isin(pidx, np.fromiter(b2pair, dtype=np.int64, count=len(b2pair)))
         idx = np.nonzero(mask)[0]
         if len(idx) > MAX_BAD_DECODES:
-            self.warnings.append(f"{self.b.ref.artifact}: {len(idx):,} failed operations; compared the first "
-                                 f"{MAX_BAD_DECODES:,}")
+            self.warnings.append(
+                f"{self.b.ref.artifact}: {len(idx):,} failed operations; compared the first "
+                f"{MAX_BAD_DECODES:,}"
+            )
             idx = idx[:MAX_BAD_DECODES]
         bops = bcap.operation
         groups: dict[tuple[int, str, str], dict[int, list[int]]] = defaultdict(dict)
@@ -446,10 +617,16 @@ class _Diff:
             name_ids[nm].append(n)
         codes = np.asarray(gcap.process_index).astype(np.int64) * 65536 + gops.astype(np.int64)
         wanted = [gk * 65536 + oid for gk, op in want for oid in name_ids.get(op, ())]
-        gidx = np.nonzero(np.isin(codes, np.array(wanted, dtype=np.int64)))[0] if wanted else np.zeros(0, np.int64)
+        gidx = (
+            np.nonzero(np.isin(codes, np.array(wanted, dtype=np.int64)))[0]
+            if wanted
+            else np.zeros(0, np.int64)
+        )
         if len(gidx) > MAX_GOOD_DECODES:
-            self.warnings.append(f"{self.g.ref.artifact}: {len(gidx):,} operations to compare; read the first "
-                                 f"{MAX_GOOD_DECODES:,}")
+            self.warnings.append(
+                f"{self.g.ref.artifact}: {len(gidx):,} operations to compare; read the first "
+                f"{MAX_GOOD_DECODES:,}"
+            )
             gidx = gidx[:MAX_GOOD_DECODES]
         gres = np.asarray(gcap.result)
         gpidx = np.asarray(gcap.process_index)
@@ -486,17 +663,30 @@ class _Diff:
                 found.append((score, g, b, op, paths[key], first, count, bad_name, good_name, other, bt))
         found.sort(key=lambda f: (-f[0], f[5]))
         if len(found) > MAX_RESULT_DIFFS:
-            self.warnings.append(f"{len(found):,} operations fail only in the failing run; listed the first "
-                                 f"{MAX_RESULT_DIFFS}")
+            self.warnings.append(
+                f"{len(found):,} operations fail only in the failing run; listed the first {MAX_RESULT_DIFFS}"
+            )
         for score, g, b, op, path, first, count, bad_name, good_name, other, bt in found[:MAX_RESULT_DIFFS]:
-            self.add("result-differs", score, g, b, f"{op} {path}", [other], [first],
-                     R.result_differs(b.name, op, path, bad_name, count, self.b.seconds(b.start, bt), good_name),
-                     operation=op, path=path, bad_result=bad_name, good_result=good_name, count=count)
+            self.add(
+                "result-differs",
+                score,
+                g,
+                b,
+                f"{op} {path}",
+                [other],
+                [first],
+                R.result_differs(b.name, op, path, bad_name, count, self.b.seconds(b.start, bt), good_name),
+                operation=op,
+                path=path,
+                bad_result=bad_name,
+                good_result=good_name,
+                count=count,
+            )
 
-    # --- first divergence ----------------------------------------------------------------------------------------
+    # --- first divergence -------------------------------------------------------------------------
 
     def sequence(self, run: _Run, p: Proc) -> tuple[list[tuple[tuple[str, ...], int, str, str]], bool]:
-        """The milestones of process ``p`` as ``(key, event index, label, label_zh)``, and whether complete."""
+        """Milestones of process ``p`` as ``(key, event index, label, label_zh)``, and whether complete."""
         cap = run.cap
         ops = cap.operation
         tids = cap.tid
@@ -518,8 +708,14 @@ class _Diff:
                 if owners and p.key not in owners:
                     who = run.tree.owner_of_thread(int(tids[i]), exclude=p.key)
                     name = who[0].name if who else "?"
-                    out.append((("Thread Create", "remote"), i, f"Thread Create from another process (`{name}`)",
-                                f"来自其他进程（`{name}`）的 Thread Create"))
+                    out.append(
+                        (
+                            ("Thread Create", "remote"),
+                            i,
+                            f"Thread Create from another process (`{name}`)",
+                            f"来自其他进程（`{name}`）的 Thread Create",
+                        )
+                    )
                 else:
                     out.append((("Thread Create",), i, "Thread Create", "Thread Create"))
                 continue
@@ -560,13 +756,23 @@ class _Diff:
             good_step = gev[2] if gev else None
             if bad_step is None and good_step is None:
                 continue
-            zh = R.first_divergence(b.name, offset, bev[3] if bev and not stopped else None, gev[3] if gev else None,
-                                    stopped)[1]
-            self.add("first-divergence", W_DIVERGENCE * self.scope(g, b), g, b, bad_step or good_step or "",
-                     [gev[1] if gev else None], [at],
-                     (R.first_divergence(b.name, offset, bad_step, good_step, stopped)[0], zh),
-                     bad_step=bad_step, good_step=good_step, bad_stopped=stopped,
-                     offset_ms=None if offset is None else round(offset * 1000, 3))
+            zh = R.first_divergence(
+                b.name, offset, bev[3] if bev and not stopped else None, gev[3] if gev else None, stopped
+            )[1]
+            self.add(
+                "first-divergence",
+                W_DIVERGENCE * self.scope(g, b),
+                g,
+                b,
+                bad_step or good_step or "",
+                [gev[1] if gev else None],
+                [at],
+                (R.first_divergence(b.name, offset, bad_step, good_step, stopped)[0], zh),
+                bad_step=bad_step,
+                good_step=good_step,
+                bad_stopped=stopped,
+                offset_ms=None if offset is None else round(offset * 1000, 3),
+            )
 
 
 def _diverge(G: list, B: list, bad_complete: bool) -> tuple[int | None, int | None, bool] | None:
@@ -619,25 +825,48 @@ def compare(good: Any, bad: Any) -> DiffResult:
     d.results()
     d.divergences()
     order = {k: n for n, k in enumerate(KINDS)}
-    diffs = sorted(d.out, key=lambda x: (-round(x.score, 6), order.get(x.kind, 99),
-                                         x.bad_events[0] if x.bad_events else 1 << 62))
+    diffs = sorted(
+        d.out,
+        key=lambda x: (
+            -round(x.score, 6),
+            order.get(x.kind, 99),
+            x.bad_events[0] if x.bad_events else 1 << 62,
+        ),
+    )
     procs = tuple(
-        AlignedProcess(image_key((bp or gp).image_path, (bp or gp).name), grun.side(gp) if gp else None,
-                       brun.side(bp) if bp else None, how)
+        AlignedProcess(
+            image_key((bp or gp).image_path, (bp or gp).name),
+            grun.side(gp) if gp else None,
+            brun.side(bp) if bp else None,
+            how,
+        )
         for gp, bp, how in al.pairs
     )
     warnings = [f"{gref.artifact}: {w}" for w in getattr(gref.cap, "warnings", ())]
     warnings += [f"{bref.artifact}: {w}" for w in getattr(bref.cap, "warnings", ())]
     warnings += d.warnings
     stats = {
-        "good_events": len(gref.cap), "bad_events": len(bref.cap),
-        "good_processes": len(grun.tree.procs), "bad_processes": len(brun.tree.procs),
-        "aligned": len(d.pairs), "seconds": round(_time.perf_counter() - t0, 3),
+        "good_events": len(gref.cap),
+        "bad_events": len(bref.cap),
+        "good_processes": len(grun.tree.procs),
+        "bad_processes": len(brun.tree.procs),
+        "aligned": len(d.pairs),
+        "seconds": round(_time.perf_counter() - t0, 3),
         "seconds_trees": round(t_tree - t0, 3),
-        "duration_good": _span(gref.cap), "duration_bad": _span(bref.cap),
+        "duration_good": _span(gref.cap),
+        "duration_bad": _span(bref.cap),
     }
-    return DiffResult(gref.artifact, bref.artifact, tuple(diffs), procs, tuple(warnings), stats, gref, bref,
-                      common=tuple(d.common))
+    return DiffResult(
+        gref.artifact,
+        bref.artifact,
+        tuple(diffs),
+        procs,
+        tuple(warnings),
+        stats,
+        gref,
+        bref,
+        common=tuple(d.common),
+    )
 
 
 def _span(cap: Any) -> float | None:

@@ -162,7 +162,11 @@ class Difference:
             "score": round(self.score, 3),
             "process": self.process,
             "subject": self.subject,
-            "good": {"process_index": self.good_process, "pid": self.good_pid, "events": list(self.good_events)},
+            "good": {
+                "process_index": self.good_process,
+                "pid": self.good_pid,
+                "events": list(self.good_events),
+            },
             "bad": {"process_index": self.bad_process, "pid": self.bad_pid, "events": list(self.bad_events)},
             "reading": self.reading,
             "reading_zh": self.reading_zh,

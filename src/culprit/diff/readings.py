@@ -70,14 +70,28 @@ def _who(company: str | None, description: str | None, product: str | None, sep:
     return sep.join(parts)
 
 
-def module_only_in_bad(module: str, company: str | None, description: str | None, product: str | None,
-                       process: str, offset: float | None, injector: str | None, exit_after: float | None,
-                       exit_status: int | None, good_life: float | None, good_children: Sequence[str],
-                       elsewhere_good: bool) -> tuple[str, str]:
+def module_only_in_bad(
+    module: str,
+    company: str | None,
+    description: str | None,
+    product: str | None,
+    process: str,
+    offset: float | None,
+    injector: str | None,
+    exit_after: float | None,
+    exit_status: int | None,
+    good_life: float | None,
+    good_children: Sequence[str],
+    elsewhere_good: bool,
+) -> tuple[str, str]:
     who = _who(company, description, product, ", ")
     who_zh = _who(company, description, product, "，")
     en = f"`{module}`" + (f" ({who})" if who else " (company unknown)") + f" loads into `{process}`"
-    zh = f"仅在失败的运行中，`{module}`" + (f"（{who_zh}）" if who_zh else "（公司未知）") + f"被加载到 `{process}`"
+    zh = (
+        f"仅在失败的运行中，`{module}`"
+        + (f"（{who_zh}）" if who_zh else "（公司未知）")
+        + f"被加载到 `{process}`"
+    )
     if offset is not None:
         en += f" {dur(offset)} after start"
         zh += f"（启动后 {dur_zh(offset)}）"
@@ -106,13 +120,24 @@ def module_only_in_bad(module: str, company: str | None, description: str | None
 def module_only_in_good(module: str, company: str | None, process: str) -> tuple[str, str]:
     who = f" ({company})" if company else ""
     who_zh = f"（{company}）" if company else ""
-    return (f"`{module}`{who} loads into `{process}` only in the good run.",
-            f"`{module}`{who_zh} 仅在正常的运行中被加载到 `{process}`。")
+    return (
+        f"`{module}`{who} loads into `{process}` only in the good run.",
+        f"`{module}`{who_zh} 仅在正常的运行中被加载到 `{process}`。",
+    )
 
 
-def early_exit(process: str, bad_life: float | None, bad_status: int | None, bad_events: int,
-               good_life: float | None, good_status: int | None, good_events: int, good_alive: bool,
-               good_children: Sequence[str], after: str | None) -> tuple[str, str]:
+def early_exit(
+    process: str,
+    bad_life: float | None,
+    bad_status: int | None,
+    bad_events: int,
+    good_life: float | None,
+    good_status: int | None,
+    good_events: int,
+    good_alive: bool,
+    good_children: Sequence[str],
+    after: str | None,
+) -> tuple[str, str]:
     en = f"`{process}` exits {dur(bad_life)} after start with status {status(bad_status)} in the failing run"
     zh = f"失败的运行中 `{process}` 启动后 {dur_zh(bad_life)} 即退出，状态 {status(bad_status)}"
     en += f" ({bad_events:,} events)"
@@ -124,29 +149,46 @@ def early_exit(process: str, bad_life: float | None, bad_status: int | None, bad
         en += f"; in the good run it is still running {dur(good_life)} after start ({good_events:,} events)"
         zh += f"；正常的运行中它在启动 {dur_zh(good_life)} 后仍在运行（{good_events:,} 个事件）"
     else:
-        en += (f"; in the good run it runs {dur(good_life)} ({good_events:,} events) and exits with "
-               f"{status(good_status)}")
-        zh += f"；正常的运行中它运行 {dur_zh(good_life)}（{good_events:,} 个事件），退出状态 {status(good_status)}"
+        en += (
+            f"; in the good run it runs {dur(good_life)} ({good_events:,} events) and exits with "
+            f"{status(good_status)}"
+        )
+        zh += f"；正常的运行中它运行 {dur_zh(good_life)}（{good_events:,} 个事件），"
+        zh += f"退出状态 {status(good_status)}"
     if good_children:
         en += f", starting {names(good_children)}"
         zh += f"，并启动 {names_zh(good_children)}"
     return en + ".", zh + "。"
 
 
-def exit_differs(process: str, bad_status: int | None, good_status: int | None, bad_life: float | None,
-                 good_life: float | None) -> tuple[str, str]:
+def exit_differs(
+    process: str,
+    bad_status: int | None,
+    good_status: int | None,
+    bad_life: float | None,
+    good_life: float | None,
+) -> tuple[str, str]:
     return (
-        f"`{process}` exits with status {status(bad_status)} in the failing run and with {status(good_status)} "
+        f"`{process}` exits with status {status(bad_status)} in the failing run and with "
+        f"{status(good_status)} "
         f"in the good run (after {dur(bad_life)} and {dur(good_life)}).",
         f"`{process}` 在失败的运行中退出状态为 {status(bad_status)}，在正常的运行中为 {status(good_status)}"
         f"（分别运行 {dur_zh(bad_life)} 和 {dur_zh(good_life)}）。",
     )
 
 
-def result_differs(process: str, operation: str, path: str, bad_result: str, count: int, offset: float | None,
-                   good_result: str | None) -> tuple[str, str]:
+def result_differs(
+    process: str,
+    operation: str,
+    path: str,
+    bad_result: str,
+    count: int,
+    offset: float | None,
+    good_result: str | None,
+) -> tuple[str, str]:
     times = f"{count}×, first" if count > 1 else "at"
-    en = f"`{process}`: {operation} `{path}` gets {bad_result} in the failing run ({times} {dur(offset)} after start)"
+    en = f"`{process}`: {operation} `{path}` gets {bad_result} in the failing run "
+    en += f"({times} {dur(offset)} after start)"
     zh = f"失败的运行中 `{process}` 的 {operation} `{path}` 返回 {bad_result}（"
     zh += f"{count} 次，首次在启动后 {dur_zh(offset)}）" if count > 1 else f"启动后 {dur_zh(offset)}）"
     if good_result:
@@ -158,8 +200,9 @@ def result_differs(process: str, operation: str, path: str, bad_result: str, cou
     return en + ".", zh + "。"
 
 
-def child_missing(parent: str, child: str, offset: float | None, descendants: int,
-                  parent_exited_early: bool) -> tuple[str, str]:
+def child_missing(
+    parent: str, child: str, offset: float | None, descendants: int, parent_exited_early: bool
+) -> tuple[str, str]:
     en = f"In the good run `{parent}` starts `{child}` {dur(offset)} after its own start"
     zh = f"正常的运行中 `{parent}` 在启动后 {dur_zh(offset)} 启动 `{child}`"
     if descendants:
@@ -175,20 +218,26 @@ def child_missing(parent: str, child: str, offset: float | None, descendants: in
 
 def child_only_in_bad(parent: str, child: str, offset: float | None, command_line: str) -> tuple[str, str]:
     cmd = f" (`{command_line[:160]}`)" if command_line else ""
-    return (f"Only in the failing run `{parent}` starts `{child}`{cmd}, {dur(offset)} after its own start.",
-            f"仅在失败的运行中 `{parent}` 在启动后 {dur_zh(offset)} 启动了 `{child}`{cmd}。")
+    return (
+        f"Only in the failing run `{parent}` starts `{child}`{cmd}, {dur(offset)} after its own start.",
+        f"仅在失败的运行中 `{parent}` 在启动后 {dur_zh(offset)} 启动了 `{child}`{cmd}。",
+    )
 
 
 def process_one_side(process: str, parent: str | None, in_bad: bool) -> tuple[str, str]:
     by = f" (started by `{parent}`)" if parent else ""
     by_zh = f"（由 `{parent}` 启动）" if parent else ""
     if in_bad:
-        return (f"`{process}`{by} runs only in the failing run.", f"`{process}`{by_zh} 仅出现在失败的运行中。")
+        return (
+            f"`{process}`{by} runs only in the failing run.",
+            f"`{process}`{by_zh} 仅出现在失败的运行中。",
+        )
     return (f"`{process}`{by} runs only in the good run.", f"`{process}`{by_zh} 仅出现在正常的运行中。")
 
 
-def first_divergence(process: str, offset: float | None, bad_step: str | None, good_step: str | None,
-                     bad_stopped: bool) -> tuple[str, str]:
+def first_divergence(
+    process: str, offset: float | None, bad_step: str | None, good_step: str | None, bad_stopped: bool
+) -> tuple[str, str]:
     en = f"`{process}` first diverges {dur(offset)} after start: "
     zh = f"`{process}` 在启动后 {dur_zh(offset)} 首次出现分歧："
     if bad_stopped:
@@ -207,14 +256,18 @@ def first_divergence(process: str, offset: float | None, bad_step: str | None, g
 
 
 def activity_differs(process: str, bad_events: int, good_events: int) -> tuple[str, str]:
-    return (f"`{process}` has {bad_events:,} events in the failing run and {good_events:,} in the good run.",
-            f"`{process}` 在失败的运行中有 {bad_events:,} 个事件，在正常的运行中有 {good_events:,} 个。")
+    return (
+        f"`{process}` has {bad_events:,} events in the failing run and {good_events:,} in the good run.",
+        f"`{process}` 在失败的运行中有 {bad_events:,} 个事件，在正常的运行中有 {good_events:,} 个。",
+    )
 
 
 def third_party_in_both(module: str, company: str | None, processes: Sequence[str]) -> tuple[str, str]:
     who = f" ({company})" if company else ""
     who_zh = f"（{company}）" if company else ""
-    return (f"`{module}`{who} loads in both runs (into {names(processes)}); it is on the good machine too, so it "
-            "is not by itself the difference.",
-            f"`{module}`{who_zh} 在两次运行中都被加载（{names_zh(processes)}）；正常的机器上也有它，"
-            "因此它本身不是差异所在。")
+    return (
+        f"`{module}`{who} loads in both runs (into {names(processes)}); it is on the good machine too, so it "
+        "is not by itself the difference.",
+        f"`{module}`{who_zh} 在两次运行中都被加载（{names_zh(processes)}）；正常的机器上也有它，"
+        "因此它本身不是差异所在。",
+    )

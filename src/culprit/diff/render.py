@@ -16,22 +16,58 @@ from culprit.diff.readings import dur, dur_zh, status
 
 _T = {
     "en": {
-        "title": "Good-vs-bad diff", "good": "good run", "bad": "failing run", "rank": "#", "score": "score",
-        "kind": "kind", "process": "process", "reading": "reading", "none": "no differences found",
-        "procs": "Processes of the install, aligned", "how": "matched by", "warnings": "Warnings",
-        "events": "events", "lifetime": "lifetime", "exit": "exit", "pid": "PID", "evidence": "evidence",
-        "not_loaded": "not loaded", "not_started": "not started", "not_done": "not done", "absent": "absent",
-        "running": "still running", "more": "more differences in the JSON output",
-        "aligned": "processes aligned", "common": "Present in both runs (third-party, not a difference)",
+        "title": "Good-vs-bad diff",
+        "good": "good run",
+        "bad": "failing run",
+        "rank": "#",
+        "score": "score",
+        "kind": "kind",
+        "process": "process",
+        "reading": "reading",
+        "none": "no differences found",
+        "procs": "Processes of the install, aligned",
+        "how": "matched by",
+        "warnings": "Warnings",
+        "events": "events",
+        "lifetime": "lifetime",
+        "exit": "exit",
+        "pid": "PID",
+        "evidence": "evidence",
+        "not_loaded": "not loaded",
+        "not_started": "not started",
+        "not_done": "not done",
+        "absent": "absent",
+        "running": "still running",
+        "more": "more differences in the JSON output",
+        "aligned": "processes aligned",
+        "common": "Present in both runs (third-party, not a difference)",
     },
     "zh": {
-        "title": "正常/失败运行对比", "good": "正常的运行", "bad": "失败的运行", "rank": "#", "score": "得分",
-        "kind": "类型", "process": "进程", "reading": "解读", "none": "未发现差异",
-        "procs": "安装相关进程（已对齐）", "how": "对齐依据", "warnings": "警告",
-        "events": "事件数", "lifetime": "运行时长", "exit": "退出状态", "pid": "PID", "evidence": "证据",
-        "not_loaded": "未加载", "not_started": "未启动", "not_done": "无此操作", "absent": "不存在",
-        "running": "仍在运行", "more": "更多差异见 JSON 输出",
-        "aligned": "个进程已对齐", "common": "两次运行中都存在（第三方，不是差异）",
+        "title": "正常/失败运行对比",
+        "good": "正常的运行",
+        "bad": "失败的运行",
+        "rank": "#",
+        "score": "得分",
+        "kind": "类型",
+        "process": "进程",
+        "reading": "解读",
+        "none": "未发现差异",
+        "procs": "安装相关进程（已对齐）",
+        "how": "对齐依据",
+        "warnings": "警告",
+        "events": "事件数",
+        "lifetime": "运行时长",
+        "exit": "退出状态",
+        "pid": "PID",
+        "evidence": "证据",
+        "not_loaded": "未加载",
+        "not_started": "未启动",
+        "not_done": "无此操作",
+        "absent": "不存在",
+        "running": "仍在运行",
+        "more": "更多差异见 JSON 输出",
+        "aligned": "个进程已对齐",
+        "common": "两次运行中都存在（第三方，不是差异）",
     },
 }
 
@@ -64,20 +100,28 @@ def sides(d: Difference, lang: str = "en") -> tuple[str, str]:
     if d.kind == "third-party-in-both":
         return f"{d.subject}{ev(d.good_events)}", f"{d.subject}{ev(d.bad_events)}"
     if d.kind in ("early-exit", "exit-differs"):
-        gl = t["running"] + f" ({du(x.get('good_lifetime'))})" if x.get("good_still_running") else (
-            f"{t['lifetime']} {du(x.get('good_lifetime'))}, {t['exit']} {status(x.get('good_status'))}")
+        gl = (
+            t["running"] + f" ({du(x.get('good_lifetime'))})"
+            if x.get("good_still_running")
+            else (f"{t['lifetime']} {du(x.get('good_lifetime'))}, {t['exit']} {status(x.get('good_status'))}")
+        )
         bl = f"{t['lifetime']} {du(x.get('bad_lifetime'))}, {t['exit']} {status(x.get('bad_status'))}"
         return gl + ev(d.good_events), bl + ev(d.bad_events)
     if d.kind == "result-differs":
         count = x.get("count", 1)
         good = x.get("good_result") or t["not_done"]
-        return f"{good}{ev(d.good_events)}", f"{x.get('bad_result')}{' ×' + str(count) if count > 1 else ''}" + ev(
-            d.bad_events)
+        return (
+            f"{good}{ev(d.good_events)}",
+            f"{x.get('bad_result')}{' ×' + str(count) if count > 1 else ''}" + ev(d.bad_events),
+        )
     if d.kind == "child-missing":
         return f"{x.get('child_command_line') or x.get('child_image') or d.subject}{ev(d.good_events)}", t[
-            "not_started"]
+            "not_started"
+        ]
     if d.kind == "child-only-in-bad":
-        return t["not_started"], f"{x.get('child_command_line') or x.get('child_image') or d.subject}{ev(d.bad_events)}"
+        return t[
+            "not_started"
+        ], f"{x.get('child_command_line') or x.get('child_image') or d.subject}{ev(d.bad_events)}"
     if d.kind == "first-divergence":
         return (x.get("good_step") or "—") + ev(d.good_events), (x.get("bad_step") or "—") + ev(d.bad_events)
     if d.kind == "process-missing":
@@ -99,7 +143,11 @@ def _side(s: ProcSide | None, lang: str) -> str:
     if s is None:
         return "—"
     t = _t(lang)
-    life = f"{_d(lang)(s.lifetime)}" if s.lifetime is not None else (t["running"] if s.started_in_capture else "")
+    life = (
+        f"{_d(lang)(s.lifetime)}"
+        if s.lifetime is not None
+        else (t["running"] if s.started_in_capture else "")
+    )
     ex = f" {t['exit']} {status(s.exit_status)}" if s.exit_status is not None else ""
     return f"{s.name} ({t['pid']} {s.pid}) {life}{ex}, {s.events:,} {t['events']}".replace("  ", " ")
 
@@ -114,8 +162,10 @@ def write_text(r: DiffResult, out: IO[str], lang: str = "en", limit: int = 25) -
     w = out.write
     w(f"{t['title']}: {t['good']} {r.good}  vs  {t['bad']} {r.bad}\n")
     s = r.stats
-    w(f"  {s.get('good_events', 0):,} / {s.get('bad_events', 0):,} {t['events']}; "
-      f"{s.get('aligned', 0)} {t['aligned']}; {s.get('seconds', 0)} s\n\n")
+    w(
+        f"  {s.get('good_events', 0):,} / {s.get('bad_events', 0):,} {t['events']}; "
+        f"{s.get('aligned', 0)} {t['aligned']}; {s.get('seconds', 0)} s\n\n"
+    )
     if not r.differences:
         w(f"{t['none']}\n")
     for n, d in enumerate(r.differences[:limit], 1):
@@ -165,38 +215,52 @@ def write_html(r: DiffResult, out: IO[str], lang: str = "en", limit: int = 200) 
     """A self-contained page: differences with the good and failing run side by side, then the processes."""
     t = _t(lang)
     w = out.write
-    w(f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
-      f"<title>{_e(t['title'])}</title><style>{_CSS}</style></head><body>\n")
-    w(f"<h1>{_e(t['title'])}</h1>\n<p>{_e(t['good'])}: <code>{_e(r.good)}</code> — {_e(t['bad'])}: "
-      f"<code>{_e(r.bad)}</code></p>\n")
+    w(
+        f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
+        f"<title>{_e(t['title'])}</title><style>{_CSS}</style></head><body>\n"
+    )
+    w(
+        f"<h1>{_e(t['title'])}</h1>\n<p>{_e(t['good'])}: <code>{_e(r.good)}</code> — {_e(t['bad'])}: "
+        f"<code>{_e(r.bad)}</code></p>\n"
+    )
     if not r.differences:
         w(f"<p>{_e(t['none'])}</p>\n")
     else:
-        w(f"<table><thead><tr><th>{t['rank']}</th><th>{_e(t['score'])}</th><th>{_e(t['kind'])}</th>"
-          f"<th>{_e(t['process'])}</th><th>{_e(t['good'])}</th><th>{_e(t['bad'])}</th>"
-          f"<th>{_e(t['reading'])}</th></tr></thead><tbody>\n")
+        w(
+            f"<table><thead><tr><th>{t['rank']}</th><th>{_e(t['score'])}</th><th>{_e(t['kind'])}</th>"
+            f"<th>{_e(t['process'])}</th><th>{_e(t['good'])}</th><th>{_e(t['bad'])}</th>"
+            f"<th>{_e(t['reading'])}</th></tr></thead><tbody>\n"
+        )
         for n, d in enumerate(r.differences[:limit], 1):
             g, b = sides(d, lang)
             text = d.reading_zh if lang == "zh" else d.reading
-            w(f"<tr><td>{n}</td><td class=\"score\">{d.score:.2f}</td><td>{_e(d.kind)}</td>"
-              f"<td>{_e(d.process)}<br><small>{_e(_pids(d))}</small></td>"
-              f"<td class=\"good\"><code>{_e(g)}</code></td><td class=\"bad\"><code>{_e(b)}</code></td>"
-              f"<td class=\"reading\">{_e(text)}</td></tr>\n")
+            w(
+                f'<tr><td>{n}</td><td class="score">{d.score:.2f}</td><td>{_e(d.kind)}</td>'
+                f"<td>{_e(d.process)}<br><small>{_e(_pids(d))}</small></td>"
+                f'<td class="good"><code>{_e(g)}</code></td><td class="bad"><code>{_e(b)}</code></td>'
+                f'<td class="reading">{_e(text)}</td></tr>\n'
+            )
         w("</tbody></table>\n")
     if r.common:
         w(f"<h2>{_e(t['common'])}</h2><ul>\n")
         for d in r.common:
             w(f"<li>{_e(d.reading_zh if lang == 'zh' else d.reading)}</li>\n")
         w("</ul>\n")
-    w(f"<h2>{_e(t['procs'])}</h2>\n<table><thead><tr><th>{_e(t['good'])}</th><th>{_e(t['bad'])}</th>"
-      f"<th>{_e(t['how'])}</th></tr></thead><tbody>\n")
+    w(
+        f"<h2>{_e(t['procs'])}</h2>\n<table><thead><tr><th>{_e(t['good'])}</th><th>{_e(t['bad'])}</th>"
+        f"<th>{_e(t['how'])}</th></tr></thead><tbody>\n"
+    )
     for p in r.processes:
         if not _install(p):
             continue
         gc = ' class="good"' if p.good else ""
         bc = ' class="bad"' if p.bad and not p.good else ""
-        gt = _e(_side(p.good, lang)) + (f"<br><small><code>{_e(p.good.command_line)}</code></small>" if p.good else "")
-        bt = _e(_side(p.bad, lang)) + (f"<br><small><code>{_e(p.bad.command_line)}</code></small>" if p.bad else "")
+        gt = _e(_side(p.good, lang)) + (
+            f"<br><small><code>{_e(p.good.command_line)}</code></small>" if p.good else ""
+        )
+        bt = _e(_side(p.bad, lang)) + (
+            f"<br><small><code>{_e(p.bad.command_line)}</code></small>" if p.bad else ""
+        )
         w(f"<tr><td{gc}>{gt}</td><td{bc}>{bt}</td><td>{_e(p.how)}</td></tr>\n")
     w("</tbody></table>\n")
     if r.warnings:
