@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,19 @@ def test_inspect_every_shared_file_without_traceback(path: Path | None, capsys: 
     assert code in (0, 3), err
     if code == 3:
         assert "nothing usable" in err  # unknown kinds are skipped with the reason
+
+
+def test_output_to_a_device_writes_through_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    import threading
+
+    got: list[bytes] = []
+    t = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    t.start()
+    f = tmp_path / "CBS.log"
+    f.write_text(CBS, encoding="ascii", newline="")
+    assert main(["inspect", str(f), "--format", "csv", "-o", str(fifo)]) == 0
+    t.join(10)
+    assert fifo.exists() and not fifo.is_file()  # still a FIFO, not replaced by a file
+    assert got and got[0].startswith(b"time,")

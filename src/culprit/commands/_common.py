@@ -52,6 +52,11 @@ def output(path: str | None, binary: bool = False) -> Iterator[IO]:
     import os
     import tempfile
 
+    if os.path.exists(path) and not os.path.isfile(path):
+        # A device or pipe (/dev/null, a FIFO): write to it directly, never rename over it.
+        with open(path, "wb" if binary else "w", encoding=None if binary else "utf-8") as fp:
+            yield fp
+        return
     d = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(d):
         raise UsageError(f"cannot write {path}: folder {d} does not exist")
