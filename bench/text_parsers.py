@@ -32,8 +32,14 @@ CASE = SHARED / "cases" / "kb4474419-registry-denied" / "bad" / "Windows"
 # parser name -> (encoding the sources are read in, source files); all inputs are written as UTF-8
 # except the UTF-16 ones, which are repeated as they are.
 INPUTS: dict[str, tuple[str, list[Path]]] = {
-    "cbs": ("utf-8", [CASE / "Logs" / "CBS" / "CBS.log", CASE / "Logs" / "CBS" / "CbsPersist_20240903101522.cab"]),
-    "setupapi": ("utf-8", sorted((SHARED / "corpus" / "setupapi").glob("*.log")) + [CASE / "inf" / "setupapi.dev.log"]),
+    "cbs": (
+        "utf-8",
+        [CASE / "Logs" / "CBS" / "CBS.log", CASE / "Logs" / "CBS" / "CbsPersist_20240903101522.cab"],
+    ),
+    "setupapi": (
+        "utf-8",
+        [*sorted((SHARED / "corpus" / "setupapi").glob("*.log")), CASE / "inf" / "setupapi.dev.log"],
+    ),
     "dism": ("utf-8", [ROOT / "tests" / "data" / "parsers" / "dism" / "dism_failed_add_package.log"]),
     "windowsupdate": ("utf-8", [CASE / "WindowsUpdate.log"]),
     "reportingevents": ("utf-8", [CASE / "SoftwareDistribution" / "ReportingEvents.log"]),
@@ -89,7 +95,7 @@ def build(name: str, mb: float, folder: Path) -> Path | None:
         if enc == "utf-16-le":
             fp.write(b"\xff\xfe")
         if name == "setupapi":
-            fp.write("[Device Install Log]\r\n     OS Version = 10.0.19043\r\n[BeginLog]\r\n".encode())
+            fp.write(b"[Device Install Log]\r\n     OS Version = 10.0.19043\r\n[BeginLog]\r\n")
         for _ in range(reps):
             fp.write(data)
     return out
@@ -119,8 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mb", type=float, default=200.0, help="size of each input file in MB (default 200)")
     args = ap.parse_args(argv)
     print("MB/s = file size / CPU seconds (one core, unaffected by other load); wall = elapsed time")
-    print(f"{'parser':16} {'MB':>7} {'MB/s':>7} {'wall':>7} {'grep MB/s':>10} {'ratio':>7} {'events':>10} {'warn':>6}"
-          f" {'RSS@1/4':>8} {'RSS@1/1':>8}")
+    print(
+        f"{'parser':16} {'MB':>7} {'MB/s':>7} {'wall':>7} {'grep MB/s':>10} {'ratio':>7} {'events':>10} {'warn':>6}"
+        f" {'RSS@1/4':>8} {'RSS@1/1':>8}"
+    )
     with tempfile.TemporaryDirectory(prefix="culprit-bench-") as tmp:
         for name in args.parsers:
             if name not in INPUTS:
@@ -139,9 +147,11 @@ def main(argv: list[str] | None = None) -> int:
             g = run_grep(path)
             mbs = size / r["cpu"]
             gmbs = size / g if g == g and g > 0 else float("nan")
-            print(f"{name:16} {size:7.1f} {mbs:7.1f} {size / r['seconds']:7.1f} {gmbs:10.1f} {mbs / gmbs:7.3f}"
-                  f" {int(r['events']):10,d}"
-                  f" {int(r['warnings']):6d} {r_small['rss_mb']:7.0f}M {r['rss_mb']:7.0f}M")
+            print(
+                f"{name:16} {size:7.1f} {mbs:7.1f} {size / r['seconds']:7.1f} {gmbs:10.1f} {mbs / gmbs:7.3f}"
+                f" {int(r['events']):10,d}"
+                f" {int(r['warnings']):6d} {r_small['rss_mb']:7.0f}M {r['rss_mb']:7.0f}M"
+            )
             path.unlink()
     return 0
 

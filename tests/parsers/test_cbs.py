@@ -46,8 +46,13 @@ def test_case_driver_failure_chain() -> None:
     assert install.kind == "cbs:driver"
     assert install.code == 5
     assert dict(install.fields) == {
-        "operation": "INSTALL", "index": 0, "phase": 1, "win32": 5, "inf": "cpu.inf",
-        "level": "Info", "component": "CBS",
+        "operation": "INSTALL",
+        "index": 0,
+        "phase": 1,
+        "win32": 5,
+        "inf": "cpu.inf",
+        "level": "Info",
+        "component": "CBS",
     }
     assert install.local_time == datetime(2024, 9, 3, 10, 30, 41)  # noqa: DTZ001
     assert install.time == datetime(2024, 9, 3, 2, 30, 41, tzinfo=UTC)
@@ -58,7 +63,12 @@ def test_case_driver_failure_chain() -> None:
 
     record = lines[125]
     assert record.kind == "cbs:driver"
-    assert dict(record.fields) == {"hresult": E_ACCESSDENIED, "inf": "cpu.inf", "level": "Info", "component": "CBS"}
+    assert dict(record.fields) == {
+        "hresult": E_ACCESSDENIED,
+        "inf": "cpu.inf",
+        "level": "Info",
+        "component": "CBS",
+    }
     assert record.code == E_ACCESSDENIED
 
     startup = lines[129]
@@ -66,8 +76,13 @@ def test_case_driver_failure_chain() -> None:
     assert startup.severity is Severity.ERROR
     assert startup.code == E_ACCESSDENIED
     assert dict(startup.fields) == {
-        "hresult": E_ACCESSDENIED, "symbol": "E_ACCESSDENIED", "stage": "Startup", "failure": True,
-        "rollback": False, "level": "Error", "component": "CBS",
+        "hresult": E_ACCESSDENIED,
+        "symbol": "E_ACCESSDENIED",
+        "stage": "Startup",
+        "failure": True,
+        "rollback": False,
+        "level": "Error",
+        "component": "CBS",
     }
     assert startup.message == (
         "Startup: Failed while processing non-critical driver operations queue. [HRESULT = 0x80070005 - E_ACCESSDENIED]"
@@ -83,9 +98,17 @@ def test_case_driver_failure_chain() -> None:
     wer = lines[165]
     assert wer.kind == "cbs:wer"
     assert dict(wer.fields) == {
-        "hresult": E_ACCESSDENIED, "package": PKG, "arch": "amd64", "version": "6.1.3.2", "kb": "KB4474419",
-        "failure_source": "DOQ", "start_state": "Staged", "target_state": "Installed",
-        "client": "WindowsUpdateAgent", "level": "Info", "component": "CBS",
+        "hresult": E_ACCESSDENIED,
+        "package": PKG,
+        "arch": "amd64",
+        "version": "6.1.3.2",
+        "kb": "KB4474419",
+        "failure_source": "DOQ",
+        "start_state": "Staged",
+        "target_state": "Installed",
+        "client": "WindowsUpdateAgent",
+        "level": "Info",
+        "component": "CBS",
     }
 
 
@@ -101,7 +124,11 @@ def test_case_sessions_exec_perf_runs() -> None:
     assert s.fields["session_time"] == datetime(2024, 9, 3, 2, 16, 39, 987654, tzinfo=UTC)
 
     fin = lines[91]
-    assert (fin.fields["action"], fin.fields["reboot_required"], fin.fields["hresult"]) == ("finalized", True, 0)
+    assert (fin.fields["action"], fin.fields["reboot_required"], fin.fields["hresult"]) == (
+        "finalized",
+        True,
+        0,
+    )
 
     ex = lines[90]
     assert ex.kind == "cbs:exec"
@@ -114,9 +141,15 @@ def test_case_sessions_exec_perf_runs() -> None:
     assert inst.fields["deployment"] == "amd64_cpu.inf_31bf3856ad364e35_6.1.7601.24499_none_4f2e8c0a1b7d3e96"
 
     perf = lines[121]
-    assert (perf.kind, perf.fields["phase"], perf.fields["state"]) == ("cbs:perf", "Doqe: Install started", "started")
+    assert (perf.kind, perf.fields["phase"], perf.fields["state"]) == (
+        "cbs:perf",
+        "Doqe: Install started",
+        "started",
+    )
 
-    runs = [(e.origin.line, e.fields["boundary"]) for e in evs if e.kind == "cbs:run" and e.fields["boundary"]]
+    runs = [
+        (e.origin.line, e.fields["boundary"]) for e in evs if e.kind == "cbs:run" and e.fields["boundary"]
+    ]
     assert runs == [(1, "start"), (96, "end"), (97, "start"), (144, "end"), (145, "start"), (189, "end")]
 
     pkg = lines[46]
@@ -138,7 +171,9 @@ def test_every_error_warning_and_coded_line_is_an_event() -> None:
     for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
         if not line[:4].isdigit():
             continue
-        coded = any(k in line for k in ("HRESULT", ", Error ", ", Warning ", "0x8", "(F)", "Failed", "failed"))
+        coded = any(
+            k in line for k in ("HRESULT", ", Error ", ", Warning ", "0x8", "(F)", "Failed", "failed")
+        )
         if coded:
             assert n in kept, line
 
@@ -177,9 +212,13 @@ def test_failure_shapes_fixture() -> None:
     assert f.kind == "cbs:csi_failure"
     assert f.code == 0xD000042A
     assert dict(f.fields) == {
-        "csi_seq": 0xEE, "symbol": "STATUS_REQUEST_OUT_OF_SEQUENCE", "correlation": 785758,
-        "function": "CCSDirectTransaction::PerformChangeAnalysis(...)", "gle": 0xD000042A,
-        "level": "Error", "component": "CSI",
+        "csi_seq": 0xEE,
+        "symbol": "STATUS_REQUEST_OUT_OF_SEQUENCE",
+        "correlation": 785758,
+        "function": "CCSDirectTransaction::PerformChangeAnalysis(...)",
+        "gle": 0xD000042A,
+        "level": "Error",
+        "component": "CSI",
     }
     assert f.time == datetime(2016, 10, 31, 17, 25, 11, tzinfo=UTC)
 
@@ -207,14 +246,19 @@ def test_failure_shapes_fixture() -> None:
 
 def test_small_chunks_give_the_same_events(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Records never split across read chunks: a tiny chunk size must not change anything."""
-    data = case_path(*CASE, "CBS.log").read_bytes() + data_path("parsers", "cbs", "cbs_failure_shapes.log").read_bytes()
+    data = (
+        case_path(*CASE, "CBS.log").read_bytes()
+        + data_path("parsers", "cbs", "cbs_failure_shapes.log").read_bytes()
+    )
     p = tmp_path / "CBS.log"
     p.write_bytes(data * 3)
     want, _ = parse(p)
     monkeypatch.setattr(cbs_mod, "CHUNK", 997)
     got, ctx = parse(p)
     assert ctx.warning_count == 0
-    assert [(e.origin.line, e.kind, e.origin.text) for e in got] == [(e.origin.line, e.kind, e.origin.text) for e in want]
+    assert [(e.origin.line, e.kind, e.origin.text) for e in got] == [
+        (e.origin.line, e.kind, e.origin.text) for e in want
+    ]
     assert got[-1].fields == want[-1].fields
 
 
@@ -280,7 +324,7 @@ def test_wrong_encoding_bytes_are_replaced_with_a_warning(tmp_path: Path) -> Non
     evs, ctx = parse(p, offset=-360)
     assert [w.message for w in ctx.warnings] == ["bytes not valid utf-8 replaced"]
     assert ctx.warnings[0].line == 22 * reps + 1
-    last = [e for e in evs if e.origin.line == 22 * reps + 1][0]
+    last = next(e for e in evs if e.origin.line == 22 * reps + 1)
     assert last.code == E_ACCESSDENIED
     assert "Jos\ufffd" in last.message
 

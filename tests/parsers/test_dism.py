@@ -33,15 +33,22 @@ def test_fixture_kinds_and_fields() -> None:
 
     start = lines[1]
     assert (start.kind, start.fields["action"], start.fields["host"], start.fields["provider"]) == (
-        "dism:session", "start", "Dism.exe", "DISM.EXE")
+        "dism:session",
+        "start",
+        "Dism.exe",
+        "DISM.EXE",
+    )
     assert lines[13].fields["action"] == "end"
     assert lines[5].fields["host"] == "DismApi.dll"
 
     parent = lines[6]
     assert parent.kind == "dism:command_line"
     assert dict(parent.fields) == {
-        "provider": "DismApi.dll", "command_line": "C:\\Windows\\system32\\svchost.exe -k netsvcs", "parent": True,
-        "level": "Info", "component": "DISM",
+        "provider": "DismApi.dll",
+        "command_line": "C:\\Windows\\system32\\svchost.exe -k netsvcs",
+        "parent": True,
+        "level": "Info",
+        "component": "DISM",
     }
     assert lines[3].fields["command_line"].startswith("dism.exe /online /add-package")
 
@@ -55,9 +62,14 @@ def test_fixture_kinds_and_fields() -> None:
     assert fin.severity is Severity.ERROR
     assert fin.code == 0x800F0922
     assert dict(fin.fields) == {
-        "provider": "DISM Package Manager", "pid": 4712, "tid": 3240,
-        "method": "CDISMPackageManager::Internal_Finalize", "hresult": 0x800F0922, "level": "Error",
-        "component": "DISM", "continuation": "    continuation of the failure dump",
+        "provider": "DISM Package Manager",
+        "pid": 4712,
+        "tid": 3240,
+        "method": "CDISMPackageManager::Internal_Finalize",
+        "hresult": 0x800F0922,
+        "level": "Error",
+        "component": "DISM",
+        "continuation": "    continuation of the failure dump",
     }
     assert fin.origin.text.count("\n") == 1
 
@@ -86,9 +98,13 @@ def test_damaged_input(tmp_path: Path) -> None:
     p.write_bytes(b"\x00\x01garbage first line\r\n" + good[:-40])  # garbage head, truncated tail
     evs, ctx = parse(p)
     assert any("before the first DISM line" in w.message for w in ctx.warnings)
-    assert evs[-1].origin.line == 14  # the garbage line shifts the file by one; the cut last line still counts
+    assert (
+        evs[-1].origin.line == 14
+    )  # the garbage line shifts the file by one; the cut last line still counts
     assert evs[-1].message == "DISM.EXE:"
-    p.write_bytes(good + bytes(rnd.randrange(256) for _ in range(3000)) + b"\r\n" + b"z" * (10 << 20) + b"\r\n" + good)
+    p.write_bytes(
+        good + bytes(rnd.randrange(256) for _ in range(3000)) + b"\r\n" + b"z" * (10 << 20) + b"\r\n" + good
+    )
     evs, ctx = parse(p)
     assert any("longer than" in w.message for w in ctx.warnings)
     assert sum(1 for e in evs if e.kind == "dism:session") == 6

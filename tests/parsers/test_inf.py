@@ -44,37 +44,66 @@ def test_cpu_inf_every_service_and_file() -> None:
     ]
     amdk8 = services[0]
     assert amdk8.origin.line == 80
-    assert amdk8.origin.text == "AddService = AmdK8,%SPSVCINST_ASSOCSERVICE%,AmdK8_Service_Inst,AmdK8_EventLog_Inst"
+    assert (
+        amdk8.origin.text
+        == "AddService = AmdK8,%SPSVCINST_ASSOCSERVICE%,AmdK8_Service_Inst,AmdK8_EventLog_Inst"
+    )
     assert dict(amdk8.fields) == {
-        "inf": "cpu.inf", "service": "AmdK8", "key": f"{SERVICES}\\AmdK8",
-        "service_binary": f"{DRIVERS}\\amdk8.sys", "start_type": 1, "start_type_name": "system",
-        "service_type": 1, "error_control": 1, "flags": 2, "install_section": "AmdK8_Service_Inst",
-        "section": "AmdK8_Inst.NT.Services", "eventlog_section": "AmdK8_EventLog_Inst",
+        "inf": "cpu.inf",
+        "service": "AmdK8",
+        "key": f"{SERVICES}\\AmdK8",
+        "service_binary": f"{DRIVERS}\\amdk8.sys",
+        "start_type": 1,
+        "start_type_name": "system",
+        "service_type": 1,
+        "error_control": 1,
+        "flags": 2,
+        "install_section": "AmdK8_Service_Inst",
+        "section": "AmdK8_Inst.NT.Services",
+        "eventlog_section": "AmdK8_EventLog_Inst",
     }
     files = kind(evs, "inf:file")
     assert sorted(e.fields["destination"] for e in files) == [
-        f"{DRIVERS}\\amdk8.sys", f"{DRIVERS}\\amdppm.sys", f"{DRIVERS}\\intelppm.sys",
-        f"{DRIVERS}\\processr.sys", f"{DRIVERS}\\viac7.sys",
+        f"{DRIVERS}\\amdk8.sys",
+        f"{DRIVERS}\\amdppm.sys",
+        f"{DRIVERS}\\intelppm.sys",
+        f"{DRIVERS}\\processr.sys",
+        f"{DRIVERS}\\viac7.sys",
     ]
     f0 = files[0]
-    assert (f0.origin.line, dict(f0.fields)) == (77, {
-        "inf": "cpu.inf", "file": "amdk8.sys", "destination": f"{DRIVERS}\\amdk8.sys", "dirid": 12,
-        "source_file": None, "copyfiles_section": "AmdK8_CopyFiles", "section": "AmdK8_Inst.NT",
-    })
+    assert (f0.origin.line, dict(f0.fields)) == (
+        77,
+        {
+            "inf": "cpu.inf",
+            "file": "amdk8.sys",
+            "destination": f"{DRIVERS}\\amdk8.sys",
+            "dirid": 12,
+            "source_file": None,
+            "copyfiles_section": "AmdK8_CopyFiles",
+            "section": "AmdK8_Inst.NT",
+        },
+    )
 
 
 def test_cpu_inf_version_models_sections() -> None:
     evs, _ = parse(case_path(*CPU))
     ver = kind(evs, "inf:version")[0]
     assert dict(ver.fields) == {
-        "inf": "cpu.inf", "class": "Processor", "class_guid": "{50127DC3-0F36-415e-A6CC-4CB3BE910B65}",
-        "provider": "Microsoft", "driver_ver": "06/21/2006,6.1.7601.24499", "catalog": None,
+        "inf": "cpu.inf",
+        "class": "Processor",
+        "class_guid": "{50127DC3-0F36-415e-A6CC-4CB3BE910B65}",
+        "provider": "Microsoft",
+        "driver_ver": "06/21/2006,6.1.7601.24499",
+        "catalog": None,
     }
     models = kind(evs, "inf:model")
     assert len(models) == 12  # AMD 6, Intel 3, VIA 1, Standard 2
     assert dict(models[0].fields) == {
-        "inf": "cpu.inf", "manufacturer": "Advanced Micro Devices", "models_section": "AMD.NTamd64",
-        "description": "AMD K8 Processor", "install_section": "AmdK8_Inst",
+        "inf": "cpu.inf",
+        "manufacturer": "Advanced Micro Devices",
+        "models_section": "AMD.NTamd64",
+        "description": "AMD K8 Processor",
+        "install_section": "AmdK8_Inst",
         "hardware_ids": ["ACPI\\AuthenticAMD_-_AMD64_Family_15"],
     }
     secs = kind(evs, "inf:section")
@@ -90,7 +119,10 @@ def test_ansi_inf_syntax_corners() -> None:
     assert ver.fields["provider"] == "Contoso; Ltd."  # ';' inside quotes is no comment
     model = kind(evs, "inf:model")[0]
     assert model.fields["description"] == 'Contoso "Fast" Ethernet'  # "" inside quotes
-    assert model.fields["hardware_ids"] == ["PCI\\VEN_1234&DEV_5678", "PCI\\VEN_1234&DEV_5679"]  # continued line
+    assert model.fields["hardware_ids"] == [
+        "PCI\\VEN_1234&DEV_5678",
+        "PCI\\VEN_1234&DEV_5679",
+    ]  # continued line
     files = {e.fields["file"]: e.fields["destination"] for e in kind(evs, "inf:file")}
     assert files == {
         "ctsnet.sys": f"{DRIVERS}\\ctsnet.sys",  # CopyFiles=@file → DefaultDestDir 12
@@ -98,14 +130,18 @@ def test_ansi_inf_syntax_corners() -> None:
         "cts,cfg.dll": "C:\\Windows\\System32\\Contoso\\Tools\\cts,cfg.dll",
         "ctsnet.inf": "C:\\Windows\\INF\\ctsnet.inf",
     }
-    tool = [e for e in kind(evs, "inf:file") if e.fields["file"] == "ctstool.exe"][0]
+    tool = next(e for e in kind(evs, "inf:file") if e.fields["file"] == "ctstool.exe")
     assert tool.fields["source_file"] == "ctstool_x64.exe"
     svc = {e.fields["service"]: e for e in kind(evs, "inf:service")}
     assert svc["CtsNet"].fields["service_binary"] == f"{DRIVERS}\\ctsnet.sys"
     assert svc["CtsNet"].fields["start_type_name"] == "demand"
     helper = svc["CtsHelper"]
     assert helper.fields["service_binary"] == "C:\\Windows\\System32\\Contoso\\Tools\\ctstool.exe"
-    assert (helper.fields["flags"], helper.fields["service_type"], helper.fields["start_type"]) == (None, 0x10, 2)
+    assert (helper.fields["flags"], helper.fields["service_type"], helper.fields["start_type"]) == (
+        None,
+        0x10,
+        2,
+    )
 
 
 def test_utf16_and_ansi_give_the_same_events(tmp_path: Path) -> None:
@@ -114,7 +150,9 @@ def test_utf16_and_ansi_give_the_same_events(tmp_path: Path) -> None:
     p.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
     a, _ = parse(data_path(*ANSI))
     b, _ = parse(p)
-    assert [(e.kind, e.origin.line, dict(e.fields)) for e in a] == [(e.kind, e.origin.line, dict(e.fields)) for e in b]
+    assert [(e.kind, e.origin.line, dict(e.fields)) for e in a] == [
+        (e.kind, e.origin.line, dict(e.fields)) for e in b
+    ]
 
 
 def test_damaged_inf_warns(tmp_path: Path) -> None:
@@ -128,7 +166,9 @@ def test_damaged_inf_warns(tmp_path: Path) -> None:
     assert {e.fields["service"] for e in kind(evs, "inf:service")} == {"CtsNet", "CtsHelper"}
     # binary garbage and a 10 MB line
     rnd = random.Random(5)
-    p.write_bytes(good + bytes(rnd.randrange(256) for _ in range(2000)) + b"\r\nx=" + b"y" * (10 << 20) + b"\r\n")
+    p.write_bytes(
+        good + bytes(rnd.randrange(256) for _ in range(2000)) + b"\r\nx=" + b"y" * (10 << 20) + b"\r\n"
+    )
     evs, ctx = parse(p)
     assert ctx.warning_count >= 1
     assert len(kind(evs, "inf:service")) == 2

@@ -84,8 +84,13 @@ def test_case_addservice_and_service_failure_lines() -> None:
     add = at(evs, 153)
     assert add.kind == "setupapi:addservice"
     assert dict(add.fields) == {
-        **common, "service": "AmdK8", "flags": 2, "install_section": "AmdK8_Service_Inst",
-        "eventlog_section": "AmdK8_EventLog_Inst", "inf": "cpu.inf", "inf_line": 80,
+        **common,
+        "service": "AmdK8",
+        "flags": 2,
+        "install_section": "AmdK8_Service_Inst",
+        "eventlog_section": "AmdK8_EventLog_Inst",
+        "inf": "cpu.inf",
+        "inf_line": 80,
     }
     assert add.origin.text == (
         "     inf:                AddService=AmdK8,0x00000002,AmdK8_Service_Inst,AmdK8_EventLog_Inst  (cpu.inf line 80)"
@@ -95,9 +100,15 @@ def test_case_addservice_and_service_failure_lines() -> None:
     assert fail.severity is Severity.ERROR
     assert fail.code == 5
     assert dict(fail.fields) == {
-        **common, "category": "dvi", "entry": "Add Service: Failed to modify existing service 'AmdK8'.",
-        "service": "AmdK8", "operation": "modify", "inf": "cpu.inf", "win32": 5,
-        "error_text": "拒绝访问。", "error_line": 155,
+        **common,
+        "category": "dvi",
+        "entry": "Add Service: Failed to modify existing service 'AmdK8'.",
+        "service": "AmdK8",
+        "operation": "modify",
+        "inf": "cpu.inf",
+        "win32": 5,
+        "error_text": "拒绝访问。",
+        "error_line": 155,
     }
     assert fail.origin.text.splitlines() == [
         "!!!  dvi:                Add Service: Failed to modify existing service 'AmdK8'.",
@@ -107,9 +118,17 @@ def test_case_addservice_and_service_failure_lines() -> None:
     assert not [e for e in evs if e.origin.line in (155, 157, 161)]
     inst = at(evs, 156)
     assert (inst.kind, inst.fields["service"], inst.fields["operation"], inst.code) == (
-        "setupapi:service_failure", None, "install", 5)
+        "setupapi:service_failure",
+        None,
+        "install",
+        5,
+    )
     other = at(evs, 160)
-    assert (other.kind, other.fields["entry"], other.fields["win32"]) == ("setupapi:error", "Default installer: failed!", 5)
+    assert (other.kind, other.fields["entry"], other.fields["win32"]) == (
+        "setupapi:error",
+        "Default installer: failed!",
+        5,
+    )
 
 
 def test_case_copy_lines() -> None:
@@ -118,9 +137,14 @@ def test_case_copy_lines() -> None:
     store = "C:\\Windows\\System32\\DriverStore\\FileRepository\\cpu.inf_amd64_neutral_7b4c6f3a9d1e2b05"
     assert cp.kind == "setupapi:copy"
     assert dict(cp.fields) == {
-        "section": "Device Install (DiInstallDevice)", "section_line": 115, "instance": AMD,
-        "source": f"{store}\\amdk8.sys", "target": "C:\\Windows\\system32\\DRIVERS\\amdk8.sys",
-        "path": "C:\\Windows\\system32\\DRIVERS\\amdk8.sys", "file": "amdk8.sys", "inf": "cpu.inf",
+        "section": "Device Install (DiInstallDevice)",
+        "section_line": 115,
+        "instance": AMD,
+        "source": f"{store}\\amdk8.sys",
+        "target": "C:\\Windows\\system32\\DRIVERS\\amdk8.sys",
+        "path": "C:\\Windows\\system32\\DRIVERS\\amdk8.sys",
+        "file": "amdk8.sys",
+        "inf": "cpu.inf",
     }
     assert cp.local_time == dt(2024, 9, 3, 10, 30, 40, 731000)  # the DIF_INSTALLDEVICEFILES exit just above
     assert len([e for e in evs if e.kind == "setupapi:copy"]) == 6
@@ -128,7 +152,9 @@ def test_case_copy_lines() -> None:
 
 def test_case_sections_inf_from_title_or_body() -> None:
     evs, _ = parse(case_path(*CASE))
-    secs = [(e.origin.line, e.fields["inf"], e.fields["exit_status"]) for e in evs if e.kind == "setupapi:section"]
+    secs = [
+        (e.origin.line, e.fields["inf"], e.fields["exit_status"]) for e in evs if e.kind == "setupapi:section"
+    ]
     assert secs == [
         (12, "usbstor.inf", "SUCCESS"),
         (47, "msmouse.inf", "SUCCESS"),
@@ -141,8 +167,12 @@ def test_case_sections_inf_from_title_or_body() -> None:
     assert boots[0] == dt(2024, 8, 26, 8, 41, 17, 500000) and len(boots) == 6
     hdr = evs[0]
     assert hdr.kind == "setupapi:header"
-    assert dict(hdr.fields) == {"os_version": "6.1.7601", "service_pack": "1.0", "product_type": "1",
-                                "architecture": "amd64"}
+    assert dict(hdr.fields) == {
+        "os_version": "6.1.7601",
+        "service_pack": "1.0",
+        "product_type": "1",
+        "architecture": "amd64",
+    }
 
 
 # --- real corpus logs ---------------------------------------------------------------------------
@@ -156,11 +186,18 @@ def test_plaso_win10_log_sections_and_signature_warning() -> None:
     assert {e.fields["exit_status"] for e in secs} == {"SUCCESS", "SUCCESS (REBOOT_REQUIRED)"}
     first = secs[0]
     assert (first.origin.line, first.fields["title"], first.fields["instance"]) == (
-        12, "Device Install (Hardware initiated)", "SWD\\IP_TUNNEL_VBUS\\ISATAP_0")
+        12,
+        "Device Install (Hardware initiated)",
+        "SWD\\IP_TUNNEL_VBUS\\ISATAP_0",
+    )
     assert first.fields["start"] == dt(2015, 11, 22, 17, 59, 28, 110000)
     assert first.fields["inf"] == "nettun.inf"
     tunnel = at(evs, 58)
-    assert (tunnel.kind, tunnel.fields["service"], tunnel.fields["inf"]) == ("setupapi:addservice", "tunnel", "nettun.inf")
+    assert (tunnel.kind, tunnel.fields["service"], tunnel.fields["inf"]) == (
+        "setupapi:addservice",
+        "tunnel",
+        "nettun.inf",
+    )
     sig = at(evs, 208)
     assert sig.kind == "setupapi:warning"
     assert sig.code == 0x800B0109
@@ -169,7 +206,11 @@ def test_plaso_win10_log_sections_and_signature_warning() -> None:
     assert sig.fields["error_line"] == 209
     assert sig.fields["error_text"].startswith("A certificate chain processed")
     add = at(evs, 364)
-    assert (add.fields["service"], add.fields["inf"], add.fields["inf_line"]) == ("VBoxGuest", "vboxguest.inf", 59)
+    assert (add.fields["service"], add.fields["inf"], add.fields["inf_line"]) == (
+        "VBoxGuest",
+        "vboxguest.inf",
+        59,
+    )
 
 
 def test_museum_log_failures() -> None:
@@ -190,24 +231,39 @@ def test_old_header_form_and_failures_fixture() -> None:
     evs, ctx = parse(data_path(*FIXTURE))
     assert ctx.warning_count == 0
     sec = at(evs, 12, "setupapi:section")
-    assert (sec.fields["start"], sec.fields["end"]) == (dt(2008, 6, 2, 9, 12, 5, 328000), dt(2008, 6, 2, 9, 12, 7, 11000))
-    assert (sec.fields["exit_status"], sec.fields["exit_code"], sec.fields["inf"]) == ("FAILURE", 1072, "oem12.inf")
+    assert (sec.fields["start"], sec.fields["end"]) == (
+        dt(2008, 6, 2, 9, 12, 5, 328000),
+        dt(2008, 6, 2, 9, 12, 7, 11000),
+    )
+    assert (sec.fields["exit_status"], sec.fields["exit_code"], sec.fields["inf"]) == (
+        "FAILURE",
+        1072,
+        "oem12.inf",
+    )
     assert (sec.fields["errors"], sec.fields["warnings"]) == (6, 2)
     q = at(evs, 19)
     assert (q.kind, q.fields["win32"], q.fields["error_line"]) == ("setupapi:filequeue_failure", 995, 20)
     assert at(evs, 21).kind == "setupapi:filequeue_failure"
     svc = at(evs, 27)
     assert (svc.kind, svc.fields["service"], svc.fields["operation"], svc.code) == (
-        "setupapi:service_failure", "smbus", "create", 1072)
+        "setupapi:service_failure",
+        "smbus",
+        "create",
+        1072,
+    )
     open_ = at(evs, 33, "setupapi:section")
     assert (open_.fields["complete"], open_.fields["exit_status"]) == (False, None)
     assert open_.fields["failed_subsections"] == [
-        {"name": "SetupCopyOEMInf", "exit_code": 0xE0000247, "line": 39, "depth": 0}]
+        {"name": "SetupCopyOEMInf", "exit_code": 0xE0000247, "line": 39, "depth": 0}
+    ]
     brace_add = at(evs, 36)
     assert (brace_add.kind, brace_add.fields["service"]) == ("setupapi:addservice", "e1cexpress")
     reboot = at(evs, 41, "setupapi:section")
     assert (reboot.fields["exit_status"], reboot.code, reboot.severity) == (
-        "SUCCESS (REBOOT_REQUIRED)", 0, Severity.INFO)
+        "SUCCESS (REBOOT_REQUIRED)",
+        0,
+        Severity.INFO,
+    )
 
 
 def test_small_pieces_give_the_same_events(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,7 +272,9 @@ def test_small_pieces_give_the_same_events(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(_servicing, "READ", 1000)
     got, ctx = parse(path)
     assert ctx.warning_count == 0
-    assert [(e.origin.line, e.kind, dict(e.fields)) for e in got] == [(e.origin.line, e.kind, dict(e.fields)) for e in want]
+    assert [(e.origin.line, e.kind, dict(e.fields)) for e in got] == [
+        (e.origin.line, e.kind, dict(e.fields)) for e in want
+    ]
 
 
 # --- damaged input -----------------------------------------------------------------------------
@@ -228,6 +286,7 @@ def test_truncated_section(tmp_path: Path) -> None:
     p = tmp_path / "setupapi.dev.log"
     p.write_bytes(data[:cut])
     evs, ctx = parse(p)
+    assert ctx.warning_count == 0
     last = [e for e in evs if e.kind == "setupapi:section"][-1]
     assert last.origin.line == 115 and last.fields["complete"] is False
     assert at(evs, 154).fields["service"] == "AmdK8"

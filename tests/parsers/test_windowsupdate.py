@@ -43,16 +43,32 @@ def test_wu_fatal_line_112() -> None:
     assert e.process == Process(pid=0x3D4, tid=0xD7C)
     assert e.local_time == datetime(2024, 9, 3, 10, 35, 49, 341000)  # noqa: DTZ001
     assert e.time == datetime(2024, 9, 3, 2, 35, 49, 341000, tzinfo=UTC)
-    assert dict(e.fields) == {"component": "Handler", "pid": 980, "tid": 3452, "level": "FATAL", "hresult": 0x80070005}
-    assert e.message == "FATAL: Completed install of CBS update with type=0, requiresReboot=0, installerError=1, hr=0x80070005"
+    assert dict(e.fields) == {
+        "component": "Handler",
+        "pid": 980,
+        "tid": 3452,
+        "level": "FATAL",
+        "hresult": 0x80070005,
+    }
+    assert (
+        e.message
+        == "FATAL: Completed install of CBS update with type=0, requiresReboot=0, installerError=1, hr=0x80070005"
+    )
 
 
 def test_wu_brackets_titles_packages_reports() -> None:
     evs, _ = parse(WindowsUpdateParser, case_path(*WU))
     b = at(evs, 62)
     assert b.kind == "windowsupdate:bracket"
-    assert dict(b.fields) == {"component": "Agent", "pid": 984, "tid": 3600, "bracket": "START", "scope": "Agent",
-                              "operation": "Agent: Installing updates", "caller_id": "AutomaticUpdates"}
+    assert dict(b.fields) == {
+        "component": "Agent",
+        "pid": 984,
+        "tid": 3600,
+        "bracket": "START",
+        "scope": "Agent",
+        "operation": "Agent: Installing updates",
+        "caller_id": "AutomaticUpdates",
+    }
     assert at(evs, 79).fields["bracket"] == "END"
     assert at(evs, 79).fields["operation"] == "Handler: CBS Install"
     assert at(evs, 92).fields["exit_code"] == 0x240001
@@ -67,10 +83,21 @@ def test_wu_brackets_titles_packages_reports() -> None:
     assert rep.kind == "windowsupdate:report"
     assert rep.severity is Severity.ERROR
     assert dict(rep.fields) == {
-        "component": "Report", "pid": 980, "tid": 3452, "event_guid": "478E0180-FF44-D536-243A-19574DFB4096",
-        "version": 1, "event_id": 183, "category": 101, "update_id": "5C51EAA2-5AAD-10FA-E8BC-D058DC26AB2F",
-        "revision": 200, "hresult": 0x80070005, "client": "AutomaticUpdates", "result": "Failure",
-        "activity": "Content Install", "report_text": FAIL_TEXT, "kb": "KB4474419",
+        "component": "Report",
+        "pid": 980,
+        "tid": 3452,
+        "event_guid": "478E0180-FF44-D536-243A-19574DFB4096",
+        "version": 1,
+        "event_id": 183,
+        "category": 101,
+        "update_id": "5C51EAA2-5AAD-10FA-E8BC-D058DC26AB2F",
+        "revision": 200,
+        "hresult": 0x80070005,
+        "client": "AutomaticUpdates",
+        "result": "Failure",
+        "activity": "Content Install",
+        "report_text": FAIL_TEXT,
+        "kb": "KB4474419",
     }
     assert at(evs, 1).fields["tz_offset"] == 480
 
@@ -84,8 +111,11 @@ def test_reportingevents_rows_and_offsets() -> None:
     evs, ctx = parse(ReportingEventsParser, path)
     assert ctx.warning_count == 0
     assert [(e.fields["event_id"], e.fields["result"], e.fields["kb"]) for e in evs] == [
-        (181, "Success", "KB4490628"), (183, "Success", "KB4490628"), (181, "Success", "KB4474419"),
-        (184, "Success", "KB4474419"), (183, "Failure", "KB4474419"),
+        (181, "Success", "KB4490628"),
+        (183, "Success", "KB4490628"),
+        (181, "Success", "KB4474419"),
+        (184, "Success", "KB4474419"),
+        (183, "Failure", "KB4474419"),
     ]
     last = evs[-1]
     assert last.origin.line == 5
@@ -101,8 +131,10 @@ def test_reportingevents_rows_and_offsets() -> None:
 
 
 def test_negative_offset_row(tmp_path: Path) -> None:
-    row = ("{0F12C265-1111-2222-3333-444455556666}\t2016-10-31 11:24:28:411-0600\t1\t181\t101\t"
-           "{549A598B-1111-2222-3333-444455556666}\t501\t0\twusa\tSuccess\tContent Install\tInstallation Started: KB3197868\r\n")
+    row = (
+        "{0F12C265-1111-2222-3333-444455556666}\t2016-10-31 11:24:28:411-0600\t1\t181\t101\t"
+        "{549A598B-1111-2222-3333-444455556666}\t501\t0\twusa\tSuccess\tContent Install\tInstallation Started: KB3197868\r\n"
+    )
     p = tmp_path / "ReportingEvents.log"
     p.write_text(row, "ascii")
     evs, _ = parse(ReportingEventsParser, p)
@@ -118,7 +150,9 @@ def test_damaged_input(tmp_path: Path) -> None:
     p.write_bytes(good[: good.index(b"hr=0x80070005") + 5])  # truncated in the middle of line 112
     evs, ctx = parse(WindowsUpdateParser, p)
     assert evs[-1].origin.line == 112 and ctx.warning_count == 0
-    p.write_bytes(good + bytes(rnd.randrange(256) for _ in range(2000)) + b"\r\n" + b"q" * (10 << 20) + b"\r\n" + good)
+    p.write_bytes(
+        good + bytes(rnd.randrange(256) for _ in range(2000)) + b"\r\n" + b"q" * (10 << 20) + b"\r\n" + good
+    )
     evs, ctx = parse(WindowsUpdateParser, p)
     assert ctx.warning_count >= 2
     assert any("longer than" in w.message for w in ctx.warnings)

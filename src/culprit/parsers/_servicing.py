@@ -140,7 +140,7 @@ def local_stamp(stamp: str) -> datetime | None:
 def offset_minutes(local: datetime, utc: datetime) -> int:
     """Minutes east of UTC proved by one (local, UTC) pair of the same instant, to the minute."""
     delta = local - utc.replace(tzinfo=None)
-    return int(round(delta.total_seconds() / 60.0))
+    return round(delta.total_seconds() / 60.0)
 
 
 def printable_ratio_bad(text: str) -> bool:

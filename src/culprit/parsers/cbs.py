@@ -41,6 +41,7 @@ stamped, ``csi_time`` in UTC):
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -58,7 +59,7 @@ from culprit.parsers._servicing import (
     session_time,
     state_name,
 )
-from culprit.parsers.base import Parser, ParseContext, Source
+from culprit.parsers.base import ParseContext, Parser, Source
 
 CHUNK = 4 << 20
 MAX_RECORD = 1 << 20  # bytes kept of one record (a longer one is cut, with a warning)
@@ -87,7 +88,9 @@ _BODY = re.compile(r", (\w+)\s+(\S+)\s+(.*)")
 # 00000001@2024/9/3:02:15:22.287 WcpInitialize (wcp.dll version 0.0.0.6) called ...
 _CSI = re.compile(r"([0-9a-f]{8})(?:@(\d{4})/(\d{1,2})/(\d{1,2}):(\d\d):(\d\d):(\d\d)\.(\d{3}))?\s(.*)", re.S)
 # (F) STATUS_REQUEST_OUT_OF_SEQUENCE #785758# from CCSDirectTransaction::PerformChangeAnalysis(...)[gle=0xd000042a]
-_CSI_F = re.compile(r"\(F\) (\S+)(?: #(\d+)#)?(?: (?:from|originated in function) (.*?))?\s*(?:\[gle=(0x[0-9a-fA-F]+)\])?\s*$")
+_CSI_F = re.compile(
+    r"\(F\) (\S+)(?: #(\d+)#)?(?: (?:from|originated in function) (.*?))?\s*(?:\[gle=(0x[0-9a-fA-F]+)\])?\s*$"
+)
 # Session: 30546173_4261722401 initialized by client WindowsUpdateAgent.
 _SESSION_INIT = re.compile(r"Session: (\d+_\d+) initialized by client (.+?)\.?$")
 # Session: 31128999_1337659839 finalized. Reboot required: yes [HRESULT = 0x00000000 - S_OK]
@@ -235,10 +238,8 @@ class _Scanner:
         for m in _CODE_B.finditer(work):
             s = rfind(b"\n", 0, m.start()) + 1
             if s != last:
-                if stamp(work, s):
-                    owner = s
-                else:  # a continuation: walk back, but never past the previous hit's line
-                    owner = _record_start(work, s, last, owner)
+                # a continuation line: walk back to its stamped line, never past the previous hit's line
+                owner = s if stamp(work, s) else _record_start(work, s, last, owner)
                 last = s
                 if owner >= 0:
                     starts.append(owner)
@@ -352,14 +353,15 @@ class _Builder:
 
     def event(self, raw: bytes, lineno: int, offset: int | None) -> Event | None:
         stamp_b, body_b = raw[:19], raw[19:]
-        hit = self.bodies.get(body_b, False)
-        if hit is False:
+        if body_b in self.bodies:
+            hit = self.bodies[body_b]
+            if hit is not None and "\ufffd" in hit[0]:
+                self.ctx.warn(f"bytes not valid {self.source.encoding.label} replaced", lineno)
+        else:
             hit = self._body(body_b, lineno)
             if len(self.bodies) > 100_000:
                 self.bodies.clear()
             self.bodies[body_b] = hit
-        elif hit is not None and "\ufffd" in hit[0]:
-            self.ctx.warn(f"bytes not valid {self.source.encoding.label} replaced", lineno)
         if hit is None:
             self.ctx.warn("malformed CBS line", lineno)
             return None
@@ -375,7 +377,12 @@ class _Builder:
         full = times[2] + text
         return Event(
             kind=kind,
-            origin=Origin(self.artifact, line=lineno, offset=offset, text=full if len(full) <= MAX_TEXT else full[:MAX_TEXT]),
+            origin=Origin(
+                self.artifact,
+                line=lineno,
+                offset=offset,
+                text=full if len(full) <= MAX_TEXT else full[:MAX_TEXT],
+            ),
             time=times[1],
             local_time=times[0],
             utc_offset=times[3],
@@ -385,7 +392,9 @@ class _Builder:
             fields=fields,  # one read-only mapping shared by every record with this body
         )
 
-    def _body(self, body_b: bytes, lineno: int) -> tuple[str, str, Severity, str, Mapping[str, Any], int | None] | None:
+    def _body(
+        self, body_b: bytes, lineno: int
+    ) -> tuple[str, str, Severity, str, Mapping[str, Any], int | None] | None:
         try:
             text = body_b.decode(self.codec)
         except UnicodeDecodeError:
@@ -424,12 +433,9 @@ def classify(comp: str, msg: str, cont: list[str] | None = None) -> tuple[str, d
         if cm:
             fields["csi_seq"] = int(cm.group(1), 16)
             if cm.group(2):
-                try:
-                    fields["csi_time"] = datetime(
-                        *(int(cm.group(i)) for i in range(2, 8)), int(cm.group(8)) * 1000, tzinfo=UTC
-                    )
-                except ValueError:
-                    pass
+                y, mo, d, h, mi, sec = (int(cm.group(i)) for i in range(2, 8))
+                with contextlib.suppress(ValueError):
+                    fields["csi_time"] = datetime(y, mo, d, h, mi, sec, int(cm.group(8)) * 1000, tzinfo=UTC)
             body = cm.group(9)
     code, symbol = find_code(body if not cont else body + " " + " ".join(cont))
     if code is not None:
@@ -452,12 +458,17 @@ def classify(comp: str, msg: str, cont: list[str] | None = None) -> tuple[str, d
                 fields["gle"] = hex_code(fm.group(4))
                 code = fields["gle"]
                 fields.pop("hresult", None)
-    elif "TrustedInstaller" in body and body.startswith(("Starting TrustedInstaller", "Ending TrustedInstaller")):
+    elif "TrustedInstaller" in body and body.startswith(
+        ("Starting TrustedInstaller", "Ending TrustedInstaller")
+    ):
         kind = "cbs:run"
         fields["step"] = body.rstrip(".")
         fields["boundary"] = (
-            "start" if body.startswith("Starting TrustedInstaller initialization")
-            else "end" if body.startswith("Ending TrustedInstaller finalization") else None
+            "start"
+            if body.startswith("Starting TrustedInstaller initialization")
+            else "end"
+            if body.startswith("Ending TrustedInstaller finalization")
+            else None
         )
     elif body.startswith("Session: "):
         kind = "cbs:session"
@@ -494,8 +505,11 @@ def classify(comp: str, msg: str, cont: list[str] | None = None) -> tuple[str, d
         pm = _DOQE_PACKAGE.search(body)
         if dm:
             fields.update(
-                operation=dm.group(1), index=int(dm.group(2)), phase=int(dm.group(3)),
-                win32=int(dm.group(4)), inf=dm.group(5),
+                operation=dm.group(1),
+                index=int(dm.group(2)),
+                phase=int(dm.group(3)),
+                win32=int(dm.group(4)),
+                inf=dm.group(5),
             )
             code = fields["win32"]
         elif rm:
@@ -541,10 +555,18 @@ def _kv_fields(body: str, fields: dict[str, Any]) -> None:
 
 
 _STATE_KEYS = {
-    "current": "current_state", "CurrentState": "current_state", "pending": "pending_state",
-    "start": "start_state", "start state": "start_state", "applicable": "applicable_state",
-    "ApplicableState": "applicable_state", "applicable state": "applicable_state",
-    "target": "target_state", "target state": "target_state", "limit": "limit_state", "state": "state",
+    "current": "current_state",
+    "CurrentState": "current_state",
+    "pending": "pending_state",
+    "start": "start_state",
+    "start state": "start_state",
+    "applicable": "applicable_state",
+    "ApplicableState": "applicable_state",
+    "applicable state": "applicable_state",
+    "target": "target_state",
+    "target state": "target_state",
+    "limit": "limit_state",
+    "state": "state",
 }
 
 
@@ -589,8 +611,9 @@ def csi_offsets(source: Source, limit_bytes: int = 16 << 20) -> Iterator[int]:
     n = 0
     for m in _CSI_PAIR_B.finditer(data):
         local = local_stamp(m.group(1).decode("ascii"))
+        y, mo, d, h, mi, sec = (int(g) for g in m.groups()[1:])
         try:
-            utc = datetime(*(int(g) for g in m.groups()[1:]), tzinfo=UTC)
+            utc = datetime(y, mo, d, h, mi, sec, tzinfo=UTC)
         except ValueError:
             continue
         if local is not None and abs(offset_minutes(local, utc)) <= MAX_OFFSET:
@@ -601,9 +624,9 @@ def csi_offsets(source: Source, limit_bytes: int = 16 << 20) -> Iterator[int]:
     n = 0
     for m in _SESSION_PAIR_B.finditer(data):
         local = local_stamp(m.group(1).decode("ascii"))
-        utc = session_time(m.group(2).decode("ascii"))
-        if local is not None and utc is not None and abs(offset_minutes(local, utc)) <= MAX_OFFSET:
-            yield offset_minutes(local, utc)
+        st = session_time(m.group(2).decode("ascii"))
+        if local is not None and st is not None and abs(offset_minutes(local, st)) <= MAX_OFFSET:
+            yield offset_minutes(local, st)
             n += 1
             if n >= MAX_PAIRS:
                 break

@@ -34,7 +34,7 @@ from typing import Any
 from culprit.model import Event, Origin, Process, Severity
 from culprit.parsers import register
 from culprit.parsers._servicing import find_code, local_stamp
-from culprit.parsers.base import Parser, ParseContext, Source
+from culprit.parsers.base import ParseContext, Parser, Source
 from culprit.parsers.cbs import classify, csi_offsets
 
 MAX_TEXT = 4000
@@ -93,9 +93,8 @@ class DismParser(Parser):
                         yield ev
                 pending = (lineno, offset, line, [])
             elif pending is not None:
-                if line.strip():
-                    if len(pending[3]) < 1000:
-                        pending[3].append(line)
+                if line.strip() and len(pending[3]) < 1000:
+                    pending[3].append(line)
             elif line.strip():
                 ctx.warn("text before the first DISM line", lineno)
         if pending:
@@ -164,12 +163,17 @@ def _event(lineno: int, offset: int, line: str, cont: list[str], ctx: ParseConte
 def _dism_kind(body: str, fields: dict[str, Any]) -> None:
     sm = _SESSION.search(body)
     if sm:
-        fields.update(_kind="dism:session", action="start" if sm.group(1) == "Starting" else "end", host=sm.group(2))
+        fields.update(
+            _kind="dism:session", action="start" if sm.group(1) == "Starting" else "end", host=sm.group(2)
+        )
         return
     cm = _CMDLINE.search(body)
     if cm:
-        fields.update(_kind="dism:command_line", command_line=cm.group(2).strip(),
-                      parent=cm.group(1).startswith("Parent"))
+        fields.update(
+            _kind="dism:command_line",
+            command_line=cm.group(2).strip(),
+            parent=cm.group(1).startswith("Parent"),
+        )
         return
     rm = _REBOOT.search(body)
     if rm:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 from culprit.model import Event, Origin
 from culprit.parsers import register
-from culprit.parsers.base import Parser, ParseContext, Source
+from culprit.parsers.base import ParseContext, Parser, Source
 
 # DIRIDs (Microsoft "Using Dirids"); 13 is the package's driver store folder.
 DIRIDS: dict[int, str] = {
@@ -153,7 +153,7 @@ def _read(source: Source, ctx: ParseContext) -> _Inf:
             continue
         k, values = _split_line(body)
         current.append(_Line(lineno, k, values, text.strip()))
-    for sec in ["strings"] + sorted(s for s in inf.sections if s.startswith("strings.")):
+    for sec in ["strings", *sorted(s for s in inf.sections if s.startswith("strings."))]:
         for ln in inf.sections.get(sec, []):
             if ln.key is not None and ln.key.lower() not in inf.strings:
                 inf.strings[ln.key.lower()] = ln.values[0] if ln.values else ""
@@ -253,6 +253,7 @@ def _origin(ctx: ParseContext, line: int, raw: str) -> Origin:
 def _events(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
     ver = {(ln.key or "").lower(): ln for ln in inf.sections.get("version", [])}
     if ver:
+
         def v(k: str) -> str | None:
             ln = ver.get(k)
             return _subst(inf, ",".join(ln.values)) if ln and ln.values else None
@@ -262,8 +263,12 @@ def _events(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
             origin=_origin(ctx, inf.lines["version"], "[Version]"),
             message=f"{name}: class {v('class')}, provider {v('provider')}, {v('driverver')}",
             fields={
-                "inf": name, "class": v("class"), "class_guid": v("classguid"), "provider": v("provider"),
-                "driver_ver": v("driverver"), "catalog": v("catalogfile") or v("catalogfile.nt"),
+                "inf": name,
+                "class": v("class"),
+                "class_guid": v("classguid"),
+                "provider": v("provider"),
+                "driver_ver": v("driverver"),
+                "catalog": v("catalogfile") or v("catalogfile.nt"),
             },
         )
     for key, lines in inf.sections.items():
@@ -294,9 +299,12 @@ def _models(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
                     origin=_origin(ctx, ln.lineno, ln.raw),
                     message=f"{_subst(inf, ln.key or '')} -> {ln.values[0]}",
                     fields={
-                        "inf": name, "manufacturer": manufacturer, "models_section": inf.names[sec_name.lower()],
+                        "inf": name,
+                        "manufacturer": manufacturer,
+                        "models_section": inf.names[sec_name.lower()],
                         "description": _subst(inf, ln.key) if ln.key else None,
-                        "install_section": ln.values[0], "hardware_ids": [h for h in ln.values[1:] if h],
+                        "install_section": ln.values[0],
+                        "hardware_ids": [h for h in ln.values[1:] if h],
                     },
                 )
 
@@ -340,7 +348,9 @@ def _services(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
             )
 
 
-def _dest_dirs(inf: _Inf) -> tuple[dict[str, tuple[int | None, str | None]], tuple[int | None, str | None] | None]:
+def _dest_dirs(
+    inf: _Inf,
+) -> tuple[dict[str, tuple[int | None, str | None]], tuple[int | None, str | None] | None]:
     dirs: dict[str, tuple[int | None, str | None]] = {}
     default = None
     for ln in inf.sections.get("destinationdirs", []):
@@ -374,7 +384,7 @@ def _files(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
                     continue
                 if target.startswith("@"):  # CopyFiles=@file.sys: one file to DefaultDestDir
                     dirid, sub = default or (None, None)
-                    entries = [(ln, target[1:], None, "@")]
+                    entries: list[tuple[_Line, str, str | None, str]] = [(ln, target[1:], None, "@")]
                 else:
                     sec = inf.sections.get(target.lower())
                     if sec is None:
@@ -382,8 +392,12 @@ def _files(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
                         continue
                     dirid, sub = dirs.get(target.lower()) or default or (None, None)
                     entries = [
-                        (fl, _subst(inf, fl.values[0] or (fl.key or "")), fl.values[1] if len(fl.values) > 1 else None,
-                         target)
+                        (
+                            fl,
+                            _subst(inf, fl.values[0] or (fl.key or "")),
+                            fl.values[1] if len(fl.values) > 1 else None,
+                            target,
+                        )
                         for fl in sec
                         if fl.values and (fl.values[0] or fl.key)
                     ]
@@ -398,8 +412,12 @@ def _files(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
                         origin=_origin(ctx, fl.lineno, fl.raw),
                         message=f"{fname} -> {dest or 'unknown destination'}",
                         fields={
-                            "inf": name, "file": fname, "destination": dest, "dirid": dirid,
+                            "inf": name,
+                            "file": fname,
+                            "destination": dest,
+                            "dirid": dirid,
                             "source_file": _subst(inf, src) if src else None,
-                            "copyfiles_section": csec if csec != "@" else None, "section": inf.names[key],
+                            "copyfiles_section": csec if csec != "@" else None,
+                            "section": inf.names[key],
                         },
                     )

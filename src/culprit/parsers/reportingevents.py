@@ -30,7 +30,7 @@ from typing import Any
 from culprit.model import Event, Origin, Severity
 from culprit.parsers import register
 from culprit.parsers._servicing import find_kb
-from culprit.parsers.base import Parser, ParseContext, Source
+from culprit.parsers.base import ParseContext, Parser, Source
 
 MAX_TEXT = 2000
 # 2024-09-03 10:35:49:671+0800
@@ -45,8 +45,15 @@ def parse_time(text: str) -> tuple[datetime, int] | None:
         return None
     g = m.groups()
     try:
-        local = datetime(int(g[0]), int(g[1]), int(g[2]), int(g[3]), int(g[4]), int(g[5]),  # noqa: DTZ001
-                         int(g[6].ljust(3, "0")) * 1000)
+        local = datetime(  # noqa: DTZ001 - naive local time by design
+            int(g[0]),
+            int(g[1]),
+            int(g[2]),
+            int(g[3]),
+            int(g[4]),
+            int(g[5]),
+            int(g[6].ljust(3, "0")) * 1000,
+        )
     except ValueError:
         return None
     off = int(g[8]) * 60 + int(g[9])
@@ -109,7 +116,8 @@ def report_event(f: dict[str, Any], kind: str, origin: Origin, extra: dict[str, 
         severity=Severity.ERROR if failed else Severity.INFO,
         code=f["hresult"] if f["hresult"] else None,
         message=f"{f['result']} {f['activity']} event {f['event_id']}"
-        + (f" 0x{f['hresult']:08X}" if f["hresult"] else "") + (f" {f['kb']}" if f["kb"] else ""),
+        + (f" 0x{f['hresult']:08X}" if f["hresult"] else "")
+        + (f" {f['kb']}" if f["kb"] else ""),
         fields=fields,
     )
 
@@ -142,8 +150,11 @@ class ReportingEventsParser(Parser):
             if f is None:
                 ctx.warn("not a ReportingEvents row", lineno)
                 continue
-            yield report_event(f, "reportingevents:event",
-                               Origin(ctx.artifact, line=lineno, offset=offset, text=line[:MAX_TEXT]))
+            yield report_event(
+                f,
+                "reportingevents:event",
+                Origin(ctx.artifact, line=lineno, offset=offset, text=line[:MAX_TEXT]),
+            )
 
     @classmethod
     def utc_offsets(cls, source: Source) -> Iterator[int]:

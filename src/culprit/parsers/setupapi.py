@@ -53,7 +53,7 @@ from typing import Any
 from culprit.model import Event, Origin, Severity, format_code
 from culprit.parsers import register
 from culprit.parsers._servicing import local_stamp, pieces
-from culprit.parsers.base import Parser, ParseContext, Source
+from culprit.parsers.base import ParseContext, Parser, Source
 
 MAX_TEXT = 2000
 
@@ -232,18 +232,24 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
         if m.group(2):
             time_pos.append(pos)
             time_val.append(m.group(2))
-        subsections.append({
-            "name": chunk[ob + 1 : pos].rstrip(" -:"), "exit_code": _exit_code(m.group(1)),
-            "line": line, "depth": (ob - ls - 10) // 5 if ob - ls > 10 else 0,  # "     dvi: " then 5 a level
-        })
+        subsections.append(
+            {
+                "name": chunk[ob + 1 : pos].rstrip(" -:"),
+                "exit_code": _exit_code(m.group(1)),
+                "line": line,
+                "depth": (ob - ls - 10) // 5 if ob - ls > 10 else 0,  # "     dvi: " then 5 a level
+            }
+        )
 
     # Entries, AddService and copy lines, in line order.
-    items: list[tuple[int, int, re.Match[str]]] = [(m.start() + 1, _ENTRY_ITEM, m) for m in _ENTRY.finditer(chunk)]
+    items: list[tuple[int, int, re.Match[str]]] = [
+        (m.start() + 1, _ENTRY_ITEM, m) for m in _ENTRY.finditer(chunk)
+    ]
     items += [(m.start(), _ADD_ITEM, m) for m in _ADD_ANY.finditer(chunk)]
     if "Copying '" in chunk:
         items += [(m.start(), _COPY_ITEM, m) for m in _COPY.finditer(chunk)]
     items.sort(key=lambda t: t[0])
-    out: list[Event] = []
+    out: list[Event | dict[str, Any]] = []  # entries stay dicts until an "Error N:" line may merge in
     errors = warnings = 0
     now = start
     applied = 0  # body times up to this index are applied to `now`
@@ -261,9 +267,17 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
         raw = chunk[pos if what == _ENTRY_ITEM else rfind("\n", 0, pos) + 1 : le if le >= 0 else len(chunk)]
         if what == _COPY_ITEM:
             target = m.group(2)
-            f = {**common, "source": m.group(1), "target": target, "path": target,
-                 "file": target.rsplit("\\", 1)[-1], "inf": inf}
-            out.append(_item("setupapi:copy", ctx, line, raw, now, Severity.INFO, f"copy {f['file']} -> {target}", f))
+            f = {
+                **common,
+                "source": m.group(1),
+                "target": target,
+                "path": target,
+                "file": target.rsplit("\\", 1)[-1],
+                "inf": inf,
+            }
+            out.append(
+                _item("setupapi:copy", ctx, line, raw, now, Severity.INFO, f"copy {f['file']} -> {target}", f)
+            )
             continue
         if what == _ADD_ITEM:
             am = _ADDSERVICE.match(chunk, pos) if m.group(0) == "AddService=" else None
@@ -279,12 +293,22 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
                     "inf_line": int(am.group(6)) if am.group(6) else None,
                 }
             elif bm and rfind("{", max(0, pos - 2), pos) >= 0:
-                f = {**common, "service": bm.group(1), "flags": None, "install_section": None,
-                     "eventlog_section": None, "inf": inf, "inf_line": None}
+                f = {
+                    **common,
+                    "service": bm.group(1),
+                    "flags": None,
+                    "install_section": None,
+                    "eventlog_section": None,
+                    "inf": inf,
+                    "inf_line": None,
+                }
             else:
                 continue
-            out.append(_item("setupapi:addservice", ctx, line, raw, now, Severity.INFO,
-                             f"AddService {f['service']}", f))
+            out.append(
+                _item(
+                    "setupapi:addservice", ctx, line, raw, now, Severity.INFO, f"AddService {f['service']}", f
+                )
+            )
             continue
         sev_mark, cat, msg = m.group(1), m.group(2).strip(), m.group(3).strip()
         if sev_mark == "!!!":
@@ -316,8 +340,16 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
             if cm:
                 _set_code(fields, int(cm.group(1), 16))
         fields["inf"] = fields.get("inf") or inf
-        rec = {"sev": sev_mark, "fields": fields, "kind": kind, "line": line, "end": line, "raw": raw, "time": now}
-        out.append(rec)  # type: ignore[arg-type]  # finished below
+        rec = {
+            "sev": sev_mark,
+            "fields": fields,
+            "kind": kind,
+            "line": line,
+            "end": line,
+            "raw": raw,
+            "time": now,
+        }
+        out.append(rec)
         last_entry = None if em2 else rec
 
     failed = [s for s in subsections if s["exit_code"] not in (None, 0, 0xE000020E, 0x103)]
@@ -336,7 +368,9 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
     failure = status is not None and not status.startswith("SUCCESS")
     yield Event(
         kind="setupapi:section",
-        origin=Origin(ctx.artifact, line=base, text=chunk[: chunk.find("\n")][:MAX_TEXT] if "\n" in chunk else chunk),
+        origin=Origin(
+            ctx.artifact, line=base, text=chunk[: chunk.find("\n")][:MAX_TEXT] if "\n" in chunk else chunk
+        ),
         time=ctx.to_utc(start),
         local_time=start,
         utc_offset=ctx.utc_offset if start else None,
@@ -345,8 +379,8 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
         message=f"{title}{' - ' + instance if instance else ''}: {status or 'no exit status'}",
         fields=fields,
     )
-    for rec in out:
-        yield rec if isinstance(rec, Event) else _finish(rec, ctx)
+    for item in out:
+        yield item if isinstance(item, Event) else _finish(item, ctx)
     b = chunk.find("\n[Boot Session: ")
     if b >= 0:  # boot markers between this section's footer and the next section
         yield from _boots(chunk, base, ctx, b)
@@ -356,12 +390,23 @@ def _finish(rec: dict[str, Any], ctx: ParseContext) -> Event:
     f = rec["fields"]
     sev = Severity.ERROR if rec["sev"] == "!!!" else Severity.WARNING
     code = f.get("win32", f.get("hresult"))
-    msg = f["entry"] + (f" (Error {format_code(code)}: {f['error_text']})" if f.get("error_text") is not None else "")
+    msg = f["entry"] + (
+        f" (Error {format_code(code)}: {f['error_text']})" if f.get("error_text") is not None else ""
+    )
     return _item(rec["kind"], ctx, rec["line"], rec["raw"], rec["time"], sev, msg, f, code=code)
 
 
-def _item(kind: str, ctx: ParseContext, line: int, raw: str, now: datetime | None, sev: Severity, msg: str,
-          fields: dict[str, Any], code: int | None = None) -> Event:
+def _item(
+    kind: str,
+    ctx: ParseContext,
+    line: int,
+    raw: str,
+    now: datetime | None,
+    sev: Severity,
+    msg: str,
+    fields: dict[str, Any],
+    code: int | None = None,
+) -> Event:
     return Event(
         kind=kind,
         origin=Origin(ctx.artifact, line=line, text=raw[:MAX_TEXT]),
@@ -450,8 +495,15 @@ def _int(text: str | None) -> int | None:
 def _at(now: datetime, hms: str) -> datetime:
     """The section's date with a body line's ``HH:MM:SS.mmm`` (a day later if the clock wrapped)."""
     try:
-        t = datetime(now.year, now.month, now.day, int(hms[0:2]), int(hms[3:5]), int(hms[6:8]),  # noqa: DTZ001
-                     int(hms[9:12]) * 1000)
+        t = datetime(  # noqa: DTZ001 - naive local time by design
+            now.year,
+            now.month,
+            now.day,
+            int(hms[0:2]),
+            int(hms[3:5]),
+            int(hms[6:8]),
+            int(hms[9:12]) * 1000,
+        )
     except (ValueError, IndexError):
         return now
     if t < now - timedelta(hours=12):

@@ -32,7 +32,7 @@ from typing import Any
 from culprit.model import Event, Origin, Process, Severity
 from culprit.parsers import register
 from culprit.parsers._servicing import find_kb, hex_code, package_fields
-from culprit.parsers.base import Parser, ParseContext, Source
+from culprit.parsers.base import ParseContext, Parser, Source
 from culprit.parsers.reportingevents import report_event, report_fields
 
 MAX_TEXT = 2000
@@ -105,8 +105,15 @@ class WindowsUpdateParser(Parser):
 def _event(m: re.Match[str], line: str, lineno: int, offset: int, ctx: ParseContext) -> Event | None:
     g = m.groups()
     try:
-        local = datetime(int(g[0]), int(g[1]), int(g[2]), int(g[3]), int(g[4]), int(g[5]),  # noqa: DTZ001
-                         int(g[6].ljust(3, "0")) * 1000)
+        local = datetime(  # noqa: DTZ001 - naive local time by design
+            int(g[0]),
+            int(g[1]),
+            int(g[2]),
+            int(g[3]),
+            int(g[4]),
+            int(g[5]),
+            int(g[6].ljust(3, "0")) * 1000,
+        )
     except ValueError:
         ctx.warn("invalid time", lineno)
         local = None
@@ -119,9 +126,18 @@ def _event(m: re.Match[str], line: str, lineno: int, offset: int, ctx: ParseCont
         f = report_fields(text[len("REPORT EVENT: ") :].split("\t"))
         if f is not None:
             ev = report_event(f, "windowsupdate:report", origin, base)
-            return Event(kind=ev.kind, origin=origin, time=ctx.to_utc(local), local_time=local,
-                         utc_offset=ctx.utc_offset if local else None, severity=ev.severity, process=proc,
-                         code=ev.code, message=ev.message, fields=ev.fields)
+            return Event(
+                kind=ev.kind,
+                origin=origin,
+                time=ctx.to_utc(local),
+                local_time=local,
+                utc_offset=ctx.utc_offset if local else None,
+                severity=ev.severity,
+                process=proc,
+                code=ev.code,
+                message=ev.message,
+                fields=ev.fields,
+            )
         ctx.warn("REPORT EVENT row not understood", lineno)
 
     fields = dict(base)
@@ -143,8 +159,12 @@ def _event(m: re.Match[str], line: str, lineno: int, offset: int, ctx: ParseCont
         fields["scope"] = bm.group(3)
         fields["operation"] = (f"{bm.group(3)}: " if bm.group(3) else "") + bm.group(4)
         if bm.group(5):
-            key = {"CallerId": "caller_id", "CallId": "call_id", "UpdateId": "update_id",
-                   "Exit code": "exit_code"}[bm.group(5)]
+            key = {
+                "CallerId": "caller_id",
+                "CallId": "call_id",
+                "UpdateId": "update_id",
+                "Exit code": "exit_code",
+            }[bm.group(5)]
             val = bm.group(6).strip()
             if key == "exit_code":
                 try:
