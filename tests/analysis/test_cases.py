@@ -153,3 +153,30 @@ def test_text_report_leads_with_the_answer(case: str, capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert out.startswith("ANSWER")
     assert "ALLOW-LIST" in out and "CHAIN" in out
+
+
+def test_crash_in_third_party_module_is_decisive_without_capture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Application Error 1000 naming a foreign faulting module in the installer process names it."""
+    from culprit.analysis import facts as facts_mod
+    from culprit.model import Event, Origin
+
+    base = case_path("edge-injected-dll")
+    bad = _copy_without(base / "bad", tmp_path / "bad", ("procmon",))
+    crash = Event(kind="evtx:app-crash", origin=Origin("bad/Application.evtx", record=812, text="Application Error 1000"),
+                  fields={"process": "MicrosoftEdgeUpdate.exe", "module": "hookx.dll",
+                          "module_path": "C:\\Program Files\\Hookware\\hookx.dll", "exception": 0xC0000005,
+                          "path": "C:\\Program Files (x86)\\Microsoft\\Temp\\EU1F2E.tmp\\MicrosoftEdgeUpdate.exe"})
+    real = facts_mod.Facts._index
+
+    def index(self, role):  # noqa: ANN001, ANN202
+        idx = real(self, role)
+        if role == "bad":
+            idx.setdefault("evtx:app-crash", [crash])
+        return idx
+
+    monkeypatch.setattr(facts_mod.Facts, "_index", index)
+    got = run([bad])
+    f = got["findings"][0]
+    assert f["kind"] == "injected-module" and f["culprit"]["module"] == "hookx.dll"
+    assert f["remediation"]["allow"][0]["no_injection"] is True
+    assert f["remediation"]["allow"][0]["pattern"].endswith("EU*.tmp\\MicrosoftEdgeUpdate.exe")

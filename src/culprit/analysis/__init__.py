@@ -118,6 +118,10 @@ def injection_chain(q: Inquiry) -> None:
     if not installer and not early:
         return
     if not q.facts.captures("bad"):
+        crash = injection.crash_finding(q.facts, q.failures)
+        if crash is not None:
+            q.findings.append(crash)
+            return
         proc = None
         if early:
             proc = str(early[0].get("fields.process") or "MicrosoftEdgeUpdate.exe")
@@ -134,6 +138,9 @@ def injection_chain(q: Inquiry) -> None:
         return
     victims = injection.find_victims(q.facts, q.failures)
     if not victims:
+        crash = injection.crash_finding(q.facts, q.failures)
+        if crash is not None:
+            q.findings.append(crash)
         return
     q.findings.append(injection.build_finding(q.facts, victims[0], q.failures, q.lang))
     if not q.facts.captures("good"):

@@ -453,3 +453,52 @@ def explain_code(code: int | None) -> str:
         return codes.meaning(code) or ""
     except Exception:
         return ""
+
+
+def crash_finding(facts: Facts, failures: list[FailureCand]) -> Finding | None:
+    """An installer process that crashed in a third-party module (Application Error 1000 / WER APPCRASH).
+
+    The event log names the faulting module; that is as decisive as a capture when the crashing
+    process is part of the failing install.
+    """
+    crashes = [e for e in facts.events("evtx:app-crash", "evtx:wer") if e.get("fields.module")]
+    install_names = {basename(str(e.get("fields.path") or "")).casefold() for e in facts.events("msi:note")
+                     if e.get("fields.note") == 1722}
+    install_names |= {f"{str(e.get('fields.process')).casefold()}.exe" for e in facts.events("edgeupdate:run")}
+    install_names |= INSTALLER_IMAGES
+    for e in crashes:
+        proc = str(e.get("fields.process") or "")
+        module = str(e.get("fields.module_path") or e.get("fields.module"))
+        if proc.casefold() not in install_names and not failures:
+            continue
+        if not is_foreign(module, None):
+            continue
+        owner = identify(facts, module)
+        if owner.microsoft:
+            continue
+        name = basename(module)
+        exc = e.get("fields.exception")
+        exc_s = f"0x{exc & 0xFFFFFFFF:08X}" if isinstance(exc, int) else str(exc or "?")
+        steps = [Step(f"{f.failure.target} failed ({f.failure.code})", f.failure.origin,
+                      summary_zh=f"{f.failure.target} 失败（{f.failure.code}）") for f in failures[:1]]
+        steps.append(Step(f"{proc} crashes with exception {exc_s} in {name}", e.origin,
+                          summary_zh=f"{proc} 在 {name} 中崩溃，异常 {exc_s}"))
+        for ev in owner.evidence[:1]:
+            steps.append(Step(f"{owner.module} is present on this machine", ev.origin, summary_zh=f"本机存在 {owner.module}"))
+        path = str(e.get("fields.path") or proc)
+        prod = owner.product or owner.vendor or "the agent"
+        allow = (AllowRule(process=path, pattern=(generalize(path) if generalize(path) != path else None),
+                           no_injection=True, note="the process that crashed"),)
+        return Finding(
+            "injected-module",
+            f"{proc} crashes in {name}" + (f" ({owner.product})" if owner.product else "") + "; the install fails",
+            0.85,
+            owner.culprit("injected-module", {"loaded_into": proc, "evidence": "faulting module of the crash"}),
+            tuple(steps),
+            Remediation(allow, f"Have the {prod} vendor stop injecting {name} into {proc}, or install with {prod}'s "
+                               "injecting policy switched off; then restore it.",
+                        workaround_zh=f"请 {prod} 厂商停止向 {proc} 注入 {name}，或在临时关闭 {prod} 注入策略的情况下安装，"
+                                      "安装完成后再恢复。"),
+            title_zh=f"{proc} 在 {name} 中崩溃" + (f"（{owner.product}）" if owner.product else "") + "，导致安装失败",
+        )
+    return None
