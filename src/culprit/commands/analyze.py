@@ -9,6 +9,7 @@ from culprit import pipeline
 from culprit.analysis import analyze
 from culprit.commands._common import add_lang, add_output, add_tz, output
 from culprit.errors import ExitCode
+from culprit.progress import Progress
 from culprit.report import text as text_report
 
 
@@ -25,6 +26,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     with pipeline.load(args.paths, good=args.good, utc_offset=args.tz) as ws:
+        with Progress(len(ws.artifacts), "reading") as bar:
+            for a in ws.artifacts:
+                if a.kind not in ("procmon", "procmon-csv"):  # captures are read column-wise by the analysis
+                    _ = a.events
+                bar.step(a.name)
         result = analyze(ws, lang=args.lang)
     if args.format in ("md", "html", "pdf"):  # case summary (culprit.report.render)
         from culprit.report.render import render
