@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     print("MB/s = file size / CPU seconds (one core, unaffected by other load); wall = elapsed time")
     print(
-        f"{'parser':16} {'MB':>7} {'MB/s':>7} {'wall':>7} {'grep MB/s':>10} {'ratio':>7} {'events':>10} {'warn':>6}"
+        f"{'parser':16} {'MB':>7} {'MB/s':>7} {'wall':>7} {'grep MB/s':>10} {'ratio':>7} {'events':>10} {'warn':>6}"  # noqa: E501
         f" {'RSS@1/4':>8} {'RSS@1/1':>8}"
     )
     with tempfile.TemporaryDirectory(prefix="culprit-bench-") as tmp:

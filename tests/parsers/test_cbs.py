@@ -85,7 +85,7 @@ def test_case_driver_failure_chain() -> None:
         "component": "CBS",
     }
     assert startup.message == (
-        "Startup: Failed while processing non-critical driver operations queue. [HRESULT = 0x80070005 - E_ACCESSDENIED]"
+        "Startup: Failed while processing non-critical driver operations queue. [HRESULT = 0x80070005 - E_ACCESSDENIED]"  # noqa: E501
     )
 
     rollback = lines[130]
@@ -226,7 +226,7 @@ def test_failure_shapes_fixture() -> None:
     hr = lines[12]
     assert hr.code == 0x800705AA
     assert hr.fields["continuation"].splitlines() == [
-        "    Install (5): flags: 0 tlc: [amd64_microsoft-windows-ntdll_31bf3856ad364e35_6.1.7601.23572_none_d0e3f5b6e7b1f1a2, Version = 6.1.7601.23572]",
+        "    Install (5): flags: 0 tlc: [amd64_microsoft-windows-ntdll_31bf3856ad364e35_6.1.7601.23572_none_d0e3f5b6e7b1f1a2, Version = 6.1.7601.23572]",  # noqa: E501
         "    Completion status: 0x800705aa",
     ]
     assert hr.origin.text.count("\n") == 2
@@ -318,7 +318,7 @@ def test_ten_megabyte_line_is_cut_with_a_warning(tmp_path: Path) -> None:
 def test_wrong_encoding_bytes_are_replaced_with_a_warning(tmp_path: Path) -> None:
     p = tmp_path / "CBS.log"
     good = data_path("parsers", "cbs", "cbs_failure_shapes.log").read_bytes()
-    bad = "2016-10-31 11:25:20, Error                 CBS    Failed for C:\\Users\\José [HRESULT = 0x80070005 - E_ACCESSDENIED]\r\n"
+    bad = "2016-10-31 11:25:20, Error                 CBS    Failed for C:\\Users\\José [HRESULT = 0x80070005 - E_ACCESSDENIED]\r\n"  # noqa: E501
     reps = 70_000 // len(good) + 1  # the encoding is sniffed from the first 64 KiB: valid UTF-8
     p.write_bytes(good * reps + bad.encode("cp1252"))
     evs, ctx = parse(p, offset=-360)

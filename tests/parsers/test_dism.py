@@ -113,7 +113,7 @@ def test_damaged_input(tmp_path: Path) -> None:
 def test_wrong_encoding(tmp_path: Path) -> None:
     good = data_path(*FIXTURE).read_bytes()
     reps = 70_000 // len(good) + 1
-    bad = "2017-03-10 10:24:40, Error                 DISM   DISM.EXE: C:\\Users\\Jürgen failed. HRESULT=80070005\r\n"
+    bad = "2017-03-10 10:24:40, Error                 DISM   DISM.EXE: C:\\Users\\Jürgen failed. HRESULT=80070005\r\n"  # noqa: E501
     p = tmp_path / "dism.log"
     p.write_bytes(good * reps + bad.encode("cp1252"))
     evs, ctx = parse(p)

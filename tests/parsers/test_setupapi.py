@@ -93,7 +93,7 @@ def test_case_addservice_and_service_failure_lines() -> None:
         "inf_line": 80,
     }
     assert add.origin.text == (
-        "     inf:                AddService=AmdK8,0x00000002,AmdK8_Service_Inst,AmdK8_EventLog_Inst  (cpu.inf line 80)"
+        "     inf:                AddService=AmdK8,0x00000002,AmdK8_Service_Inst,AmdK8_EventLog_Inst  (cpu.inf line 80)"  # noqa: E501
     )
     fail = at(evs, 154)
     assert fail.kind == "setupapi:service_failure"

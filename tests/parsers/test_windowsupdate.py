@@ -19,7 +19,7 @@ from tests.conftest import case_path, corpus_path
 WU = ("kb4474419-registry-denied", "bad", "Windows", "WindowsUpdate.log")
 RE = ("kb4474419-registry-denied", "bad", "Windows", "SoftwareDistribution", "ReportingEvents.log")
 PKG = "Package_for_KB4474419~31bf3856ad364e35~amd64~~6.1.3.2"
-FAIL_TEXT = "安装失败: Windows 无法安装以下更新，错误为 0x80070005: 适用于基于 x64 的系统的 Windows 7 安全更新 (KB4474419)。"
+FAIL_TEXT = "安装失败: Windows 无法安装以下更新，错误为 0x80070005: 适用于基于 x64 的系统的 Windows 7 安全更新 (KB4474419)。"  # noqa: E501
 
 
 def parse(cls: type, path: Path) -> tuple[list, ParseContext]:
@@ -52,7 +52,7 @@ def test_wu_fatal_line_112() -> None:
     }
     assert (
         e.message
-        == "FATAL: Completed install of CBS update with type=0, requiresReboot=0, installerError=1, hr=0x80070005"
+        == "FATAL: Completed install of CBS update with type=0, requiresReboot=0, installerError=1, hr=0x80070005"  # noqa: E501
     )
 
 
@@ -133,7 +133,7 @@ def test_reportingevents_rows_and_offsets() -> None:
 def test_negative_offset_row(tmp_path: Path) -> None:
     row = (
         "{0F12C265-1111-2222-3333-444455556666}\t2016-10-31 11:24:28:411-0600\t1\t181\t101\t"
-        "{549A598B-1111-2222-3333-444455556666}\t501\t0\twusa\tSuccess\tContent Install\tInstallation Started: KB3197868\r\n"
+        "{549A598B-1111-2222-3333-444455556666}\t501\t0\twusa\tSuccess\tContent Install\tInstallation Started: KB3197868\r\n"  # noqa: E501
     )
     p = tmp_path / "ReportingEvents.log"
     p.write_text(row, "ascii")

@@ -3,9 +3,10 @@
 Nothing here is a parser: these are the small decoders every servicing log needs — status
 codes written as ``[HRESULT = 0x80070005 - E_ACCESSDENIED]``, CBS session ids (a FILETIME
 written as ``high_low`` decimals), package identities (``name~token~arch~lang~version``),
-package state numbers, cached local-time parsing, and :func:`pieces`: the decoded text of a whole log in large pieces
-cut at record boundaries (line-by-line Python is too slow for multi-hundred-MB logs, so the
-section-based parsers run compiled patterns over pieces of a few MiB).
+package state numbers, cached local-time parsing, and :func:`pieces`: the decoded text of a
+whole log in large pieces cut at record boundaries (line-by-line Python is too slow for
+multi-hundred-MB logs, so the section-based parsers run compiled patterns over pieces of a
+few MiB).
 
 References: ../shared/docs/formats.md §1 (CBS), §3 (DISM), §10 (error codes); the CBS package
 state values are those of ``...\\Component Based Servicing\\Packages\\<pkg>\\CurrentState``.

@@ -36,7 +36,7 @@ stamped, ``csi_time`` in UTC):
 - ``cbs:csi_failure`` — CSI ``(F)`` frames: ``symbol``, ``gle``, ``correlation``, ``function``.
 - ``cbs:line`` — any other kept line (Error/Warning/coded/``Failed``).
 - ``cbs:summary`` — one per file: ``lines``, ``records``, ``plain_info_lines``.
-"""
+"""  # noqa: E501 - verbatim sample log lines
 
 from __future__ import annotations
 
@@ -69,14 +69,14 @@ MAX_TEXT = 4000  # characters of a record kept in origin.text
 _STAMP_B = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d, ")
 _NEXT_B = re.compile(rb"\n\d{4}-\d\d-\d\d \d\d:\d\d:\d\d, ")
 # Record kinds recognised from the start of the message (col 50), e.g.
-# 2024-09-03 10:16:40, Info                  CBS    Session: 31128999_1337659839 initialized by client WindowsUpdateAgent.
+# 2024-09-03 10:16:40, Info                  CBS    Session: 31128999_1337659839 initialized by client WindowsUpdateAgent.  # noqa: E501
 _KIND_BODY = (
     rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d, \w+ +(?:CBS|CSI|DISM) +(?:[0-9a-f]{8}\S* \(F\)|Session: |Exec: |Perf: "
     rb"|Doqe|\w+ index: |Startup|Shtd: |NonStart: |WER: |Reporting package|Read out cached package"
     rb"|Starting TrustedInstaller|Ending TrustedInstaller|DriverUpdate)"
 )
 # ...or anything carrying a failure code, a failure word or a non-Info level (anywhere in the line):
-# 2024-09-03 10:30:41, Info                  CBS    DriverUpdateInstallUpdates failed [HRESULT = 0x80070005 - ...]
+# 2024-09-03 10:30:41, Info                  CBS    DriverUpdateInstallUpdates failed [HRESULT = 0x80070005 - ...]  # noqa: E501
 _KIND_B = re.compile(rb"\n" + _KIND_BODY)
 _KIND0_B = re.compile(_KIND_BODY)
 _CODE_B = re.compile(rb"0x[89a-dA-D][0-9a-fA-F]|, (?:Error|Warning) |\(F\)|HRESULT|ailed")
@@ -87,7 +87,7 @@ _LINE = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d), (\w+)\s+(\S+)\s+(.*)")
 _BODY = re.compile(r", (\w+)\s+(\S+)\s+(.*)")
 # 00000001@2024/9/3:02:15:22.287 WcpInitialize (wcp.dll version 0.0.0.6) called ...
 _CSI = re.compile(r"([0-9a-f]{8})(?:@(\d{4})/(\d{1,2})/(\d{1,2}):(\d\d):(\d\d):(\d\d)\.(\d{3}))?\s(.*)", re.S)
-# (F) STATUS_REQUEST_OUT_OF_SEQUENCE #785758# from CCSDirectTransaction::PerformChangeAnalysis(...)[gle=0xd000042a]
+# (F) STATUS_REQUEST_OUT_OF_SEQUENCE #785758# from CCSDirectTransaction::PerformChangeAnalysis(...)[gle=0xd000042a]  # noqa: E501
 _CSI_F = re.compile(
     r"\(F\) (\S+)(?: #(\d+)#)?(?: (?:from|originated in function) (.*?))?\s*(?:\[gle=(0x[0-9a-fA-F]+)\])?\s*$"
 )
@@ -589,7 +589,7 @@ def _set_kv(fields: dict[str, Any], key: str, value: str) -> None:
 
 # 2024-09-03 10:15:22, Info                  CSI    00000001@2024/9/3:02:15:22.287 WcpInitialize ...
 _CSI_PAIR_B = re.compile(
-    rb"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d), \w+ +CSI +[0-9a-f]{8}@(\d{4})/(\d{1,2})/(\d{1,2}):(\d\d):(\d\d):(\d\d)"
+    rb"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d), \w+ +CSI +[0-9a-f]{8}@(\d{4})/(\d{1,2})/(\d{1,2}):(\d\d):(\d\d):(\d\d)"  # noqa: E501
 )
 # 2024-09-03 10:16:40, Info                  CBS    Session: 31128999_1337659839 initialized by client ...
 _SESSION_PAIR_B = re.compile(rb"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d), \w+ +CBS +Session: (\d+_\d+) initialized")

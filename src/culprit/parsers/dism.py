@@ -23,7 +23,7 @@ Kinds (all carry ``level``, ``component``; DISM lines add ``provider``, ``pid``,
   ``command_line``, ``parent`` (True for the parent's).
 - ``dism:image_session`` — ``Image session has been closed. Reboot required=no.``: ``reboot_required``.
 - ``cbs:*`` — inline CBS/CSI lines (see cbs.py).
-"""
+"""  # noqa: E501 - verbatim sample log lines
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ from culprit.parsers.cbs import classify, csi_offsets
 MAX_TEXT = 4000
 # 2017-03-10 10:24:32, Error                 DISM   DISM.EXE: ... HRESULT=800F0922
 _LINE = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d), (\w+)\s+(\S+)\s+(.*)")
-# DISM Package Manager: PID=1234 TID=5678 Processing the top level command token(add-package). - CPackageManagerCLIHandler::Private_ValidateCmdLine
+# DISM Package Manager: PID=1234 TID=5678 Processing the top level command token(add-package). - CPackageManagerCLIHandler::Private_ValidateCmdLine  # noqa: E501
 _DISM_MSG = re.compile(
     r"(?:(?P<provider>[^:=]{1,60}?): )?(?:PID=(?P<pid>\d+) TID=(?P<tid>\d+)\s*)?(?P<text>.*?)"
     r"(?: - (?P<method>[\w~<>]+::[\w~<>]+)(?:\([^()]*\))?)?\s*$"

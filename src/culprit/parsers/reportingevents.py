@@ -18,7 +18,7 @@ activity (``Content Install``, ``Content Download``, ``Software Synchronization`
 Kind ``reportingevents:event`` — fields ``event_guid``, ``version``, ``event_id``, ``category``,
 ``update_id``, ``revision``, ``hresult``, ``client``, ``result``, ``activity``, ``kb``,
 ``report_text``; ``time`` is exact (the row's own offset), ``utc_offset`` that offset.
-"""
+"""  # noqa: E501 - verbatim sample log lines
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ latest time the section logged before the item):
   ``install_section``, ``eventlog_section``, ``inf``, ``inf_line``.
 - ``setupapi:copy`` — file-queue ``Copying 'src' to 'dst'.``: ``source``, ``target`` (= ``path``), ``file``,
   ``inf``.
-"""
+"""  # noqa: E501 - verbatim sample log lines
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ _ENTRY = re.compile(r"\n(!!!|!)[ \t]+([a-z.]{2,3}|ui ):[ \t]+([^\n]*)")
 _BRACE = re.compile(r"\n[! ]*(?:[a-z.]{2,3}|ui ):( *)\{([^{}\n]*)\}[ \t]*(\d\d:\d\d:\d\d\.\d{3})?")
 #      inf:      AddService=USBSTOR,0x00000002,USBSTOR.AddService  (usbstor.inf line 69)
 _ADDSERVICE = re.compile(
-    r"AddService=([^,\s]+)(?:,([^,\s]*))?(?:,([^,\s]*))?(?:,([^,\s]*))?[^\n(]*(?:\(([^()\s]+\.[iI][nN][fF]) line (\d+)\))?"
+    r"AddService=([^,\s]+)(?:,([^,\s]*))?(?:,([^,\s]*))?(?:,([^,\s]*))?[^\n(]*(?:\(([^()\s]+\.[iI][nN][fF]) line (\d+)\))?"  # noqa: E501
 )
 #      inf: {Add Service: tunnel}
 _ADDSERVICE_BRACE = re.compile(r"Add Service: ([^\s}]+)\}", re.I)
@@ -93,7 +93,7 @@ _INF_PLACES = tuple(
 # Error 5: Access is denied.   |  Error 0x800b0109: A certificate chain processed, but ...
 _ERROR_N = re.compile(r"^Error (0x[0-9a-fA-F]+|-?\d+):\s*(.*)$")
 _SERVICE_FAIL = re.compile(
-    r"Add Service: Failed to (create|modify existing|open existing|lock|start|delete) service(?: control manager)?"
+    r"Add Service: Failed to (create|modify existing|open existing|lock|start|delete) service(?: control manager)?"  # noqa: E501
     r"(?: ['\"]([^'\"]+)['\"])?",
     re.I,
 )
@@ -103,7 +103,7 @@ _SUB_EXIT = re.compile(
 )
 _ADD_ANY = re.compile(r"AddService=|Add Service: (?!exit\b)(?=[^\s}]+\})")
 _ENTRY_ITEM, _EXIT_ITEM, _ADD_ITEM, _COPY_ITEM = 0, 1, 2, 3
-#      flq: Copying 'C:\...\cpu.inf_amd64_neutral_7b4c...\amdk8.sys' to 'C:\Windows\system32\DRIVERS\amdk8.sys'.
+#      flq: Copying 'C:\...\cpu.inf_amd64_neutral_7b4c...\amdk8.sys' to 'C:\Windows\system32\DRIVERS\amdk8.sys'.  # noqa: E501
 _COPY = re.compile(r"Copying '([^'\n]+)' to '([^'\n]+)'")
 _SXS_PREFIX = re.compile(r"^(?:amd64|x86|wow64|arm64|arm|ia64|msil)_(?=.+\.inf$)", re.I)
 _TRAILING_TIME = re.compile(r"\s(\d\d):(\d\d):(\d\d)\.(\d{3})$")

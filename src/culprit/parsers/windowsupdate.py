@@ -20,7 +20,7 @@ when it names one):
   (``AU``, ``Agent``, ``Handler``...), ``caller_id``/``call_id``, ``exit_code``.
 - ``windowsupdate:report`` — ``REPORT EVENT:`` rows, with the ReportingEvents.log fields
   (``event_id``, ``update_id``, ``hresult``, ``client``, ``result``, ``activity``, ``kb``...).
-"""
+"""  # noqa: E501 - verbatim sample log lines
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ MAX_TEXT = 2000
 
 # 2024-09-03	10:35:49:341	 3d4	 d7c	Handler	FATAL: ...
 _LINE = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)\t(\d\d):(\d\d):(\d\d):(\d{1,3})\t *([0-9a-fA-F]+)\t *([0-9a-fA-F]+)\t([^\t]*)\t?(.*)"
+    r"(\d{4})-(\d\d)-(\d\d)\t(\d\d):(\d\d):(\d\d):(\d{1,3})\t *([0-9a-fA-F]+)\t *([0-9a-fA-F]+)\t([^\t]*)\t?(.*)"  # noqa: E501
 )
 # hr=0x80070005 | hr = 80070057 | error = 0x8024402c | Error with 0x80070005 | InstallResult=0x80070005 |
 # Post-reboot status for package ...: 0x80070005.
@@ -48,7 +48,7 @@ _CODE = re.compile(
     r"(0x[0-9A-Fa-f]{1,8}|[0-9A-Fa-f]{8})\b"
 )
 # ## START ##  AU: Install updates | ** END **  Agent: Installing updates [CallerId = AutomaticUpdates]
-# :: START ::  Handler: CBS Install | -- START -- COMAPI: Install | <<## SUBMITTED ## AU: ... | >>##  RESUMED  ## AU: ...
+# :: START ::  Handler: CBS Install | -- START -- COMAPI: Install | <<## SUBMITTED ## AU: ... | >>##  RESUMED  ## AU: ...  # noqa: E501
 _BRACKET = re.compile(
     r"^(?:<<|>>)?(##|\*\*|::|--)\s*(START|END|SUBMITTED|RESUMED)\s*(?:##|\*\*|::|--)\s+(?:(\w+):\s*)?(.*?)\s*"
     r"(?:\[(CallerId|CallId|UpdateId|Exit code) = ([^\]]*)\])?\s*$"
