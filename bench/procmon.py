@@ -118,8 +118,10 @@ def compare(args: argparse.Namespace) -> None:
     missing = have_reader()
     if missing:
         print(f"NOTE: {missing}")
-    print(f"{'file':36} {'events':>7} | {'culprit':>8} {'p-reader':>8} {'p-parser':>8} | {'vs reader':>9} "
-          f"{'vs parser':>9} | {'filt c':>7} {'filt r':>7} {'vs reader':>9}")
+    print(
+        f"{'file':36} {'events':>7} | {'culprit':>8} {'p-reader':>8} {'p-parser':>8} | {'vs reader':>9} "
+        f"{'vs parser':>9} | {'filt c':>7} {'filt r':>7} {'vs reader':>9}"
+    )
     tot = {"c": 0.0, "r": 0.0, "p": 0.0, "fc": 0.0, "fr": 0.0}
     for f in files(args):
         c, n = best(lambda f=f: culprit_full(f), args.repeat)
@@ -129,12 +131,18 @@ def compare(args: argparse.Namespace) -> None:
         fr = best(lambda f=f: reader_filtered(f), args.repeat)[0] if not missing else 0.0
         for k, v in zip(tot, (c, r, p, fc, fr), strict=True):
             tot[k] += v
-        print(f"{f.name[:36]:36} {n:7d} | {c:8.3f} {r:8.3f} {p:8.3f} | {ratio(c, r):>9} {ratio(c, p):>9} | "
-              f"{fc:7.3f} {fr:7.3f} {ratio(fc, fr):>9}")
-    print(f"{'TOTAL':36} {'':7} | {tot['c']:8.3f} {tot['r']:8.3f} {tot['p']:8.3f} | {ratio(tot['c'], tot['r']):>9} "
-          f"{ratio(tot['c'], tot['p']):>9} | {tot['fc']:7.3f} {tot['fr']:7.3f} {ratio(tot['fc'], tot['fr']):>9}")
-    print("ratios: how many times faster culprit is (goal: full >= 1x procmon-reader, >= 20x procmon-parser; "
-          "filtered >= 1x procmon-reader)")
+        print(
+            f"{f.name[:36]:36} {n:7d} | {c:8.3f} {r:8.3f} {p:8.3f} | {ratio(c, r):>9} {ratio(c, p):>9} | "
+            f"{fc:7.3f} {fr:7.3f} {ratio(fc, fr):>9}"
+        )
+    print(
+        f"{'TOTAL':36} {'':7} | {tot['c']:8.3f} {tot['r']:8.3f} {tot['p']:8.3f} | {ratio(tot['c'], tot['r']):>9} "
+        f"{ratio(tot['c'], tot['p']):>9} | {tot['fc']:7.3f} {tot['fr']:7.3f} {ratio(tot['fc'], tot['fr']):>9}"
+    )
+    print(
+        "ratios: how many times faster culprit is (goal: full >= 1x procmon-reader, >= 20x procmon-parser; "
+        "filtered >= 1x procmon-reader)"
+    )
 
 
 def make_big(path: Path, mb: int) -> None:
@@ -143,26 +151,73 @@ def make_big(path: Path, mb: int) -> None:
 
     w = PmlWriter(is64=True)
     k = 0xFFFFF80000000000
-    w.add_process(4, "System", modules=[Module(k, 0x800000, r"C:\Windows\system32\ntoskrnl.exe", "10", "Microsoft", "NT"),
-                                        Module(k + 0x10000000, 0x60000, r"C:\Windows\system32\drivers\krnlmgr.sys",
-                                               "3.2", "TMS", "agent")])
-    procs = [w.add_process(1000 + j, f"worker{j}.exe", image_path=rf"C:\Program Files\App\worker{j}.exe",
-                           modules=[Module(0x7FF600000000, 0x100000, rf"C:\Program Files\App\worker{j}.exe", "1",
-                                           "Contoso", "worker")]) for j in range(8)]
-    stack = [k + 0x1000 + 16 * j for j in range(6)] + [k + 0x10000000 + 0x49711] + [0x7FF600001000 + 32 * j for j in range(12)]
+    w.add_process(
+        4,
+        "System",
+        modules=[
+            Module(k, 0x800000, r"C:\Windows\system32\ntoskrnl.exe", "10", "Microsoft", "NT"),
+            Module(
+                k + 0x10000000, 0x60000, r"C:\Windows\system32\drivers\krnlmgr.sys", "3.2", "TMS", "agent"
+            ),
+        ],
+    )
+    procs = [
+        w.add_process(
+            1000 + j,
+            f"worker{j}.exe",
+            image_path=rf"C:\Program Files\App\worker{j}.exe",
+            modules=[
+                Module(
+                    0x7FF600000000, 0x100000, rf"C:\Program Files\App\worker{j}.exe", "1", "Contoso", "worker"
+                )
+            ],
+        )
+        for j in range(8)
+    ]
+    stack = (
+        [k + 0x1000 + 16 * j for j in range(6)]
+        + [k + 0x10000000 + 0x49711]
+        + [0x7FF600001000 + 32 * j for j in range(12)]
+    )
     for j in range(2000):
         p = procs[j % 8]
         key = rf"HKLM\System\CurrentControlSet\Services\Svc{j % 97}"
         if j % 50 == 0:
-            w.add_event(p, "RegSetValue", key + r"\Start", result="ACCESS DENIED", type="REG_DWORD", data=3, stack=stack)
+            w.add_event(
+                p,
+                "RegSetValue",
+                key + r"\Start",
+                result="ACCESS DENIED",
+                type="REG_DWORD",
+                data=3,
+                stack=stack,
+            )
         elif j % 3 == 0:
-            w.add_event(p, "RegOpenKey", key, desired_access="Read", disposition="REG_OPENED_EXISTING_KEY", stack=stack)
+            w.add_event(
+                p,
+                "RegOpenKey",
+                key,
+                desired_access="Read",
+                disposition="REG_OPENED_EXISTING_KEY",
+                stack=stack,
+            )
         elif j % 3 == 1:
-            w.add_event(p, "RegQueryValue", key + r"\ImagePath", type="REG_EXPAND_SZ", data=r"system32\drivers\x.sys",
-                        stack=stack)
+            w.add_event(
+                p,
+                "RegQueryValue",
+                key + r"\ImagePath",
+                type="REG_EXPAND_SZ",
+                data=r"system32\drivers\x.sys",
+                stack=stack,
+            )
         else:
-            w.add_event(p, "CreateFile", rf"C:\Windows\System32\drivers\file{j}.sys", desired_access="Generic Read",
-                        stack=stack)
+            w.add_event(
+                p,
+                "CreateFile",
+                rf"C:\Windows\System32\drivers\file{j}.sys",
+                desired_access="Generic Read",
+                stack=stack,
+            )
     one = len(w.to_bytes())
     w.write(path, repeat=max(1, mb * (1 << 20) // one))
 
@@ -180,8 +235,20 @@ def big_child(path: str) -> None:
     procs = cap.where("process.name = 'worker3.exe'")
     t_cols = time.perf_counter() - t
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"events": len(cap), "hits": len(hits), "open": t_open, "where": t_where, "columns": t_cols,
-                      "peak_rss": rss, "ops": len(set(ops[:10])), "procs": len(procs)}))
+    print(
+        json.dumps(
+            {
+                "events": len(cap),
+                "hits": len(hits),
+                "open": t_open,
+                "where": t_where,
+                "columns": t_cols,
+                "peak_rss": rss,
+                "ops": len(set(ops[:10])),
+                "procs": len(procs),
+            }
+        )
+    )
     cap.close()
 
 
@@ -193,16 +260,23 @@ def big(args: argparse.Namespace) -> None:
         t = time.perf_counter()
         make_big(path, args.big_mb)
         size = path.stat().st_size
-        print(f"\nbig capture: {size / (1 << 20):.0f} MB written by culprit's PML writer in {time.perf_counter() - t:.1f} s")
-        out = subprocess.run([sys.executable, __file__, "--big-child", str(path)], capture_output=True, text=True,
-                             check=True)
+        print(
+            f"\nbig capture: {size / (1 << 20):.0f} MB written by culprit's PML writer in {time.perf_counter() - t:.1f} s"
+        )
+        out = subprocess.run(
+            [sys.executable, __file__, "--big-child", str(path)], capture_output=True, text=True, check=True
+        )
         r = json.loads(out.stdout)
-        print(f"  {r['events']:,} events; open (bulk headers) {r['open']:.2f} s; "
-              f"where ACCESS DENIED + path like {r['where']:.2f} s ({r['hits']:,} hits); "
-              f"operation column + process filter {r['columns']:.2f} s")
+        print(
+            f"  {r['events']:,} events; open (bulk headers) {r['open']:.2f} s; "
+            f"where ACCESS DENIED + path like {r['where']:.2f} s ({r['hits']:,} hits); "
+            f"operation column + process filter {r['columns']:.2f} s"
+        )
         mb = r["peak_rss"] / (1 << 20)
-        print(f"  peak RSS {mb:.0f} MB = {mb / (size / (1 << 20)):.2f} of the file size (goal: < 500 MB) "
-              f"-> {'OK' if mb < 500 else 'OVER'}")
+        print(
+            f"  peak RSS {mb:.0f} MB = {mb / (size / (1 << 20)):.2f} of the file size (goal: < 500 MB) "
+            f"-> {'OK' if mb < 500 else 'OVER'}"
+        )
 
 
 def main() -> None:

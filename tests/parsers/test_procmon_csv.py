@@ -51,14 +51,24 @@ def test_time_of_day_rejects_garbage() -> None:
 
 
 def test_date_and_time_orders() -> None:
-    assert parse_date_time("7/31/2020 7:37:18 AM") == (datetime(2020, 7, 31), (7 * 3600 + 37 * 60 + 18) * 10**7)  # noqa: DTZ001
-    assert parse_date_time("2022/6/16 10:42:51") == (datetime(2022, 6, 16), (10 * 3600 + 42 * 60 + 51) * 10**7)  # noqa: DTZ001
+    assert parse_date_time("7/31/2020 7:37:18 AM") == (
+        datetime(2020, 7, 31),
+        (7 * 3600 + 37 * 60 + 18) * 10**7,
+    )  # noqa: DTZ001
+    assert parse_date_time("2022/6/16 10:42:51") == (
+        datetime(2022, 6, 16),
+        (10 * 3600 + 42 * 60 + 51) * 10**7,
+    )  # noqa: DTZ001
     assert parse_date_time("31/12/2021 23:59:59")[0] == datetime(2021, 12, 31)  # noqa: DTZ001
     assert parse_date_time("2022/13/40 10:00:00") is None
 
 
 def test_sniff_header_any_order_and_subset(tmp_path: Path) -> None:
-    p = write_csv(tmp_path, ["Operation", "Result", "Process Name", "Path"], [["RegOpenKey", "SUCCESS", "a.exe", "HKLM"]])
+    p = write_csv(
+        tmp_path,
+        ["Operation", "Result", "Process Name", "Path"],
+        [["RegOpenKey", "SUCCESS", "a.exe", "HKLM"]],
+    )
     assert looks_like_procmon_csv(p.read_bytes())
     assert not looks_like_procmon_csv(b'"Name","Value","Other"\r\n"a","b","c"\r\n')
     assert not looks_like_procmon_csv(b"PML_\x09\x00\x00\x00")
@@ -68,18 +78,68 @@ def test_sniff_header_any_order_and_subset(tmp_path: Path) -> None:
 
 def test_zh_cn_times_columns_by_name_and_line_numbers(tmp_path: Path) -> None:
     env = "Parent PID: 656, Command line: a.exe, Current directory: C:\\, Environment: \r;\tA=1\r;\tB=2"
-    header = ["Time of Day", "Process Name", "PID", "Operation", "Path", "Result", "Detail", "TID", "Date & Time",
-              "Image Path", "Company", "Parent PID", "Architecture"]
+    header = [
+        "Time of Day",
+        "Process Name",
+        "PID",
+        "Operation",
+        "Path",
+        "Result",
+        "Detail",
+        "TID",
+        "Date & Time",
+        "Image Path",
+        "Company",
+        "Parent PID",
+        "Architecture",
+    ]
     rows = [
-        ["上午 10:42:51.2347130", "a.exe", "7140", "Process Start", "", "SUCCESS", env, "7144", "2022/6/16 10:42:51",
-         r"C:\a.exe", "北京瀚海信安科技有限公司", "656", "32-bit"],
-        ["下午 1:00:00.0000001", "a.exe", "7140", "RegSetValue", r"HKLM\System\CurrentControlSet\Services\AmdK8\Start",
-         "ACCESS DENIED", "Type: REG_DWORD, Length: 4, Data: 3", "7144", "2022/6/16 13:00:00", r"C:\a.exe",
-         "北京瀚海信安科技有限公司", "656", "32-bit"],
-        ["下午 1:00:01.0000000", "a.exe", "7140", "Process Exit", "", "SUCCESS",
-         "Exit Status: -2147218431, User Time: 0.0156250 seconds, Kernel Time: 0.0000000 seconds, Private Bytes: "
-         "2,781,184, Peak Private Bytes: 2,990,080, Working Set: 9,330,688, Peak Working Set: 9,437,184", "7144",
-         "2022/6/16 13:00:01", r"C:\a.exe", "北京瀚海信安科技有限公司", "656", "32-bit"],
+        [
+            "上午 10:42:51.2347130",
+            "a.exe",
+            "7140",
+            "Process Start",
+            "",
+            "SUCCESS",
+            env,
+            "7144",
+            "2022/6/16 10:42:51",
+            r"C:\a.exe",
+            "北京瀚海信安科技有限公司",
+            "656",
+            "32-bit",
+        ],
+        [
+            "下午 1:00:00.0000001",
+            "a.exe",
+            "7140",
+            "RegSetValue",
+            r"HKLM\System\CurrentControlSet\Services\AmdK8\Start",
+            "ACCESS DENIED",
+            "Type: REG_DWORD, Length: 4, Data: 3",
+            "7144",
+            "2022/6/16 13:00:00",
+            r"C:\a.exe",
+            "北京瀚海信安科技有限公司",
+            "656",
+            "32-bit",
+        ],
+        [
+            "下午 1:00:01.0000000",
+            "a.exe",
+            "7140",
+            "Process Exit",
+            "",
+            "SUCCESS",
+            "Exit Status: -2147218431, User Time: 0.0156250 seconds, Kernel Time: 0.0000000 seconds, Private Bytes: "
+            "2,781,184, Peak Private Bytes: 2,990,080, Working Set: 9,330,688, Peak Working Set: 9,437,184",
+            "7144",
+            "2022/6/16 13:00:01",
+            r"C:\a.exe",
+            "北京瀚海信安科技有限公司",
+            "656",
+            "32-bit",
+        ],
     ]
     p = write_csv(tmp_path, header, rows)
     with open_capture(p, "bad/procmon/x.csv", utc_offset=480) as cap:
@@ -106,9 +166,21 @@ def test_zh_cn_times_columns_by_name_and_line_numbers(tmp_path: Path) -> None:
 
 
 def test_without_date_column_events_keep_time_of_day(tmp_path: Path) -> None:
-    p = write_csv(tmp_path, ["Time of Day", "Process Name", "PID", "Operation", "Path", "Result", "Detail"],
-                  [["3:41:07.2706340 PM", "svchost.exe", "900", "RegOpenKey", r"HKLM\System", "SUCCESS",
-                    "Desired Access: Read"]])
+    p = write_csv(
+        tmp_path,
+        ["Time of Day", "Process Name", "PID", "Operation", "Path", "Result", "Detail"],
+        [
+            [
+                "3:41:07.2706340 PM",
+                "svchost.exe",
+                "900",
+                "RegOpenKey",
+                r"HKLM\System",
+                "SUCCESS",
+                "Desired Access: Read",
+            ]
+        ],
+    )
     with open_capture(p) as cap:
         assert cap.has_date is False
         assert any("no Date & Time column" in w for w in cap.warnings)
@@ -130,7 +202,9 @@ def test_damaged_csv_warns_and_keeps_good_records(tmp_path: Path) -> None:
         text = " | ".join(cap.warnings)
         assert "wrong number of fields" in text and "unreadable time" in text and "not valid UTF-8" in text
     huge = tmp_path / "huge.csv"
-    huge.write_bytes((BOM + header).encode() + b'"7:00:00.0000000 AM","a.exe","1","X","' + b"A" * (17 << 20) + b'"\r\n')
+    huge.write_bytes(
+        (BOM + header).encode() + b'"7:00:00.0000000 AM","a.exe","1","X","' + b"A" * (17 << 20) + b'"\r\n'
+    )
     with open_capture(huge) as cap:
         assert len(cap) == 0 and any("unreadable" in w for w in cap.warnings)
 
@@ -144,8 +218,10 @@ def test_neither_pml_nor_csv_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.corpus
 def test_corpus_csv_matches_pml_columns() -> None:
-    with open_capture(corpus_path("procmon", "LogfileTests64bitUTC.csv"), utc_offset=0) as c, \
-            open_capture(corpus_path("procmon", "LogfileTests64bitUTC.pml")) as p:
+    with (
+        open_capture(corpus_path("procmon", "LogfileTests64bitUTC.csv"), utc_offset=0) as c,
+        open_capture(corpus_path("procmon", "LogfileTests64bitUTC.pml")) as p,
+    ):
         assert len(c) == len(p) == 53214
         assert np.array_equal(c.time, p.time)
         for col in ("pid", "tid", "result", "event_class", "duration"):
@@ -169,7 +245,11 @@ def test_case_csv_line_numbers_match_the_answer_key() -> None:
             a, b = events[i], pml.event(i)
             assert a.origin.line == i + 2
             assert (a.fields["operation"], a.fields["path"], a.fields["result"], a.process) == (
-                b.fields["operation"], b.fields["path"], b.fields["result"], b.process)
+                b.fields["operation"],
+                b.fields["path"],
+                b.fields["result"],
+                b.process,
+            )
             assert a.time == b.time
             assert a.fields["detail"] == b.fields["detail"]
         assert events[1903].fields["exit_status"] == -2147218431

@@ -19,8 +19,20 @@ def test_csv_export_is_byte_identical_to_procmons_own(tmp_path: Path) -> None:
     pml = case_path("kb4474419-registry-denied", "repro", "procmon", "reg_repro.PML")
     theirs = case_path("kb4474419-registry-denied", "repro", "procmon", "reg_repro.CSV")
     out = tmp_path / "export.csv"
-    rc = main(["inspect", str(pml), "-f", "csv", "--columns", "+TID,Image Path,Company,Parent PID,Architecture",
-               "--tz", "+08:00", "-o", str(out)])
+    rc = main(
+        [
+            "inspect",
+            str(pml),
+            "-f",
+            "csv",
+            "--columns",
+            "+TID,Image Path,Company,Parent PID,Architecture",
+            "--tz",
+            "+08:00",
+            "-o",
+            str(out),
+        ]
+    )
     assert rc == 0
     assert out.read_bytes() == theirs.read_bytes()
 
@@ -28,7 +40,9 @@ def test_csv_export_is_byte_identical_to_procmons_own(tmp_path: Path) -> None:
 @pytest.mark.corpus
 def test_inspect_where_json(capsys: pytest.CaptureFixture[str]) -> None:
     pml = case_path("kb4474419-registry-denied", "repro", "procmon", "reg_repro.PML")
-    rc = main(["inspect", str(pml), "--where", "result = 'ACCESS DENIED' and path like '%Services%'", "-f", "json"])
+    rc = main(
+        ["inspect", str(pml), "--where", "result = 'ACCESS DENIED' and path like '%Services%'", "-f", "json"]
+    )
     assert rc == 0
     captured = capsys.readouterr()
     rows = [json.loads(x) for x in captured.out.splitlines()]
@@ -46,16 +60,30 @@ def test_export_defaults_utc_and_reads_back(tmp_path: Path) -> None:
         n = write_procmon_csv(cap, range(len(cap)), fp, parse_columns("+Date & Time,TID,Duration"))
     assert n == 22
     raw = out.read_bytes()
-    assert raw.startswith(b'\xef\xbb\xbf"Time of Day","Process Name","PID","Operation","Path","Result","Detail",'
-                          b'"Date & Time","TID","Duration"\r\n')
+    assert raw.startswith(
+        b'\xef\xbb\xbf"Time of Day","Process Name","PID","Operation","Path","Result","Detail",'
+        b'"Date & Time","TID","Duration"\r\n'
+    )
     assert b'"7:41:07.2706340 AM","reg.exe","4100","Process Create"' in raw  # UTC: no --tz
     with open_capture(pml) as a, open_capture(out, utc_offset=0) as b:
         assert len(a) == len(b)
         for i in range(len(a)):
             ea, eb = a.event(i), b.event(i)
-            assert (ea.time, ea.fields["operation"], ea.fields["path"], ea.fields["result"], ea.fields["detail"],
-                    ea.process) == (eb.time, eb.fields["operation"], eb.fields["path"], eb.fields["result"],
-                                    eb.fields["detail"], eb.process)
+            assert (
+                ea.time,
+                ea.fields["operation"],
+                ea.fields["path"],
+                ea.fields["result"],
+                ea.fields["detail"],
+                ea.process,
+            ) == (
+                eb.time,
+                eb.fields["operation"],
+                eb.fields["path"],
+                eb.fields["result"],
+                eb.fields["detail"],
+                eb.process,
+            )
             assert int(a.duration[i]) == int(b.duration[i])
 
 

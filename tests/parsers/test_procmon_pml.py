@@ -110,14 +110,22 @@ def test_every_corpus_event_matches_procmons_csv() -> None:
                     classes["operation-unknown-to-exporting-procmon"] += 1
                     continue
                 cls = mismatch_class(row["Operation"], row["Detail"], ours)
-                assert cls is not None, f"{where}: {row['Operation']}\n CSV: {row['Detail']!r}\n PML: {ours!r}"
+                assert cls is not None, (
+                    f"{where}: {row['Operation']}\n CSV: {row['Detail']!r}\n PML: {ours!r}"
+                )
                 classes[cls] += 1
     assert total == 157930
     assert detail_ok / total >= 0.99
     # the classes seen on this corpus, with their sizes (a new class or a jump is a regression)
-    assert set(classes) <= {"impersonating-sid-resolved", "directory-listing-cut-in-csv", "registry-data-over-read",
-                            "directory-information-class-newer-procmon", "operation-unknown-to-exporting-procmon",
-                            "offload-read-range", "mapping-protection-without-base"}
+    assert set(classes) <= {
+        "impersonating-sid-resolved",
+        "directory-listing-cut-in-csv",
+        "registry-data-over-read",
+        "directory-information-class-newer-procmon",
+        "operation-unknown-to-exporting-procmon",
+        "offload-read-range",
+        "mapping-protection-without-base",
+    }
     assert sum(classes.values()) < 400
 
 
@@ -142,7 +150,16 @@ def test_process_table_and_modules_32bit() -> None:
 def test_columns_are_bulk_arrays() -> None:
     with open_capture(corpus_path("procmon", "LogFileUTC64Registry.pml")) as cap:
         assert len(cap) == 28240
-        for col in ("time", "pid", "tid", "process_index", "event_class", "operation_id", "result", "duration"):
+        for col in (
+            "time",
+            "pid",
+            "tid",
+            "process_index",
+            "event_class",
+            "operation_id",
+            "result",
+            "duration",
+        ):
             assert isinstance(cap.column(col), np.ndarray) and len(cap.column(col)) == len(cap)
         denied = cap.where("result = 'ACCESS DENIED'")
         assert len(denied) == 10
@@ -158,7 +175,10 @@ def test_edge_case_injected_dll_and_early_exit() -> None:
         load = cap.event(1792)
         assert load.kind == "procmon:event"
         assert load.origin.record == 1792
-        assert load.process is not None and (load.process.name, load.process.pid) == ("MicrosoftEdgeUpdate.exe", 7140)
+        assert load.process is not None and (load.process.name, load.process.pid) == (
+            "MicrosoftEdgeUpdate.exe",
+            7140,
+        )
         assert load.fields["operation"] == "Load Image"
         assert load.fields["path"] == r"C:\Program Files (x86)\TMS\schk.dll"
         assert load.fields["image_base"] == 0x6F370000 and load.fields["image_size"] == 0x5B000
@@ -175,7 +195,10 @@ def test_edge_case_injected_dll_and_early_exit() -> None:
         schk = [m for m in edge.modules if m.name == "schk.dll"]
         assert schk == [schk[0]]
         assert (schk[0].version, schk[0].company, schk[0].description) == (
-            "3.2.0.118", "北京瀚海信安科技有限公司", "TMS 安全检查模块")
+            "3.2.0.118",
+            "北京瀚海信安科技有限公司",
+            "TMS 安全检查模块",
+        )
         assert edge.start is not None and edge.start.tzinfo is not None
 
 

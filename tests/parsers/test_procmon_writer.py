@@ -29,54 +29,165 @@ def build(is64: bool = True) -> PmlWriter:
     k = 0xFFFFF80000000000 if is64 else 0x80000000
     ub = 0x7FF600000000 if is64 else 0x00400000
     w = PmlWriter(is64=is64, computer="BANK-WS-0457", os_version=(6, 1, 7601))
-    w.add_process(4, "System", modules=[
-        Module(k, 0x800000, r"C:\Windows\system32\ntoskrnl.exe", "6.1.7601", "Microsoft Corporation", "NT Kernel"),
-        Module(k + 0x10000000, 0x60000, r"C:\Windows\system32\drivers\krnlmgr.sys", "3.2.0.118", "TMS Ltd",
-               "TMS kernel manager"),
-    ], user="NT AUTHORITY\\SYSTEM")
+    w.add_process(
+        4,
+        "System",
+        modules=[
+            Module(
+                k,
+                0x800000,
+                r"C:\Windows\system32\ntoskrnl.exe",
+                "6.1.7601",
+                "Microsoft Corporation",
+                "NT Kernel",
+            ),
+            Module(
+                k + 0x10000000,
+                0x60000,
+                r"C:\Windows\system32\drivers\krnlmgr.sys",
+                "3.2.0.118",
+                "TMS Ltd",
+                "TMS kernel manager",
+            ),
+        ],
+        user="NT AUTHORITY\\SYSTEM",
+    )
     reg = w.add_process(
-        4100, "reg.exe", image_path=r"C:\Windows\system32\reg.exe", parent_pid=3000,
+        4100,
+        "reg.exe",
+        image_path=r"C:\Windows\system32\reg.exe",
+        parent_pid=3000,
         command_line=r"reg add HKLM\System\CurrentControlSet\Services\AmdK8 /v Start /d 3 /f",
-        company="Microsoft Corporation", version="6.1.7600.16385", description="Registry Console Tool",
-        user="BANK\\admin", integrity="High", start=T0,
-        modules=[Module(ub, 0x20000, r"C:\Windows\system32\reg.exe", "6.1", "Microsoft Corporation", "reg"),
-                 Module(ub + 0x100000, 0x50000, r"C:\Program Files (x86)\TMS\schk.dll", "3.2.0.118", "TMS Ltd",
-                        "TMS check module")])
-    w.add_event(reg, "Process Create", r"C:\Windows\system32\conhost.exe", time=T0, pid=5000,
-                command_line=r"\??\C:\Windows\system32\conhost.exe 0x4")
-    w.add_event(reg, "Process Start", parent_pid=3000, command_line="reg add x", current_directory="C:\\Users\\",
-                environment=["ALLUSERSPROFILE=C:\\ProgramData", "windir=C:\\Windows"])
+        company="Microsoft Corporation",
+        version="6.1.7600.16385",
+        description="Registry Console Tool",
+        user="BANK\\admin",
+        integrity="High",
+        start=T0,
+        modules=[
+            Module(ub, 0x20000, r"C:\Windows\system32\reg.exe", "6.1", "Microsoft Corporation", "reg"),
+            Module(
+                ub + 0x100000,
+                0x50000,
+                r"C:\Program Files (x86)\TMS\schk.dll",
+                "3.2.0.118",
+                "TMS Ltd",
+                "TMS check module",
+            ),
+        ],
+    )
+    w.add_event(
+        reg,
+        "Process Create",
+        r"C:\Windows\system32\conhost.exe",
+        time=T0,
+        pid=5000,
+        command_line=r"\??\C:\Windows\system32\conhost.exe 0x4",
+    )
+    w.add_event(
+        reg,
+        "Process Start",
+        parent_pid=3000,
+        command_line="reg add x",
+        current_directory="C:\\Users\\",
+        environment=["ALLUSERSPROFILE=C:\\ProgramData", "windir=C:\\Windows"],
+    )
     w.add_event(reg, "Thread Create", tid=2968, thread_id=4444)
-    w.add_event(reg, "Load Image", r"C:\Program Files (x86)\TMS\schk.dll", image_base=ub + 0x100000,
-                image_size=0x50000)
-    w.add_event(reg, "RegOpenKey", r"HKLM\System\CurrentControlSet\Services\AmdK8", desired_access="Read",
-                disposition="REG_OPENED_EXISTING_KEY", duration=1234)
-    w.add_event(reg, "RegCreateKey", r"HKLM\System\CurrentControlSet\Services\AmdK8", result="ACCESS DENIED",
-                desired_access=0x2001F)
-    w.add_event(reg, "RegSetValue", r"HKLM\System\CurrentControlSet\Services\AmdK8\Start", result="ACCESS DENIED",
-                type="REG_DWORD", data=3, stack=[k + 0x34673F, k + 0x10000000 + 0x49711, ub + 0xA6C7, 0x1234])
-    w.add_event(reg, "RegQueryValue", r"HKLM\System\CurrentControlSet\Services\AmdK8\ImagePath",
-                type="REG_EXPAND_SZ", data=r"system32\drivers\amdk8.sys")
-    w.add_event(reg, "RegQueryValue", r"HKLM\System\CurrentControlSet\Services\AmdK8\Nope",
-                result="NAME NOT FOUND", length=12)
+    w.add_event(
+        reg,
+        "Load Image",
+        r"C:\Program Files (x86)\TMS\schk.dll",
+        image_base=ub + 0x100000,
+        image_size=0x50000,
+    )
+    w.add_event(
+        reg,
+        "RegOpenKey",
+        r"HKLM\System\CurrentControlSet\Services\AmdK8",
+        desired_access="Read",
+        disposition="REG_OPENED_EXISTING_KEY",
+        duration=1234,
+    )
+    w.add_event(
+        reg,
+        "RegCreateKey",
+        r"HKLM\System\CurrentControlSet\Services\AmdK8",
+        result="ACCESS DENIED",
+        desired_access=0x2001F,
+    )
+    w.add_event(
+        reg,
+        "RegSetValue",
+        r"HKLM\System\CurrentControlSet\Services\AmdK8\Start",
+        result="ACCESS DENIED",
+        type="REG_DWORD",
+        data=3,
+        stack=[k + 0x34673F, k + 0x10000000 + 0x49711, ub + 0xA6C7, 0x1234],
+    )
+    w.add_event(
+        reg,
+        "RegQueryValue",
+        r"HKLM\System\CurrentControlSet\Services\AmdK8\ImagePath",
+        type="REG_EXPAND_SZ",
+        data=r"system32\drivers\amdk8.sys",
+    )
+    w.add_event(
+        reg,
+        "RegQueryValue",
+        r"HKLM\System\CurrentControlSet\Services\AmdK8\Nope",
+        result="NAME NOT FOUND",
+        length=12,
+    )
     w.add_event(reg, "RegSetValue", r"HKLM\SOFTWARE\TMS\Bin", type="REG_BINARY", data=bytes(range(20)))
     w.add_event(reg, "RegSetValue", r"HKLM\SOFTWARE\TMS\Multi", type="REG_MULTI_SZ", data=["a", "b c"])
     w.add_event(reg, "RegSetValue", r"HKLM\SOFTWARE\TMS\Name", type="REG_SZ", data="中文 value")
     w.add_event(reg, "RegDeleteValue", r"HKLM\SOFTWARE\TMS\Old")
     w.add_event(reg, "RegDeleteKey", r"HKLM\SOFTWARE\TMS\OldKey")
     w.add_event(reg, "RegCloseKey", r"HKLM\System\CurrentControlSet\Services\AmdK8")
-    w.add_event(reg, "CreateFile", r"C:\Windows\System32\drivers\amdk8.sys", desired_access="Generic Write",
-                disposition="OverwriteIf", options=0x60, attributes=0x80, share_mode=1, allocation_size=4096,
-                open_result="Created")
-    w.add_event(reg, "CreateFile", r"C:\Windows\System32\drivers\amdk8.sys", result="SHARING VIOLATION",
-                desired_access="Generic Read", disposition="Open", share_mode=0)
-    w.add_event(reg, "WriteFile", r"C:\Windows\System32\drivers\amdk8.sys", offset=1 << 32, length=512,
-                io_flags=0x1, priority=3)
+    w.add_event(
+        reg,
+        "CreateFile",
+        r"C:\Windows\System32\drivers\amdk8.sys",
+        desired_access="Generic Write",
+        disposition="OverwriteIf",
+        options=0x60,
+        attributes=0x80,
+        share_mode=1,
+        allocation_size=4096,
+        open_result="Created",
+    )
+    w.add_event(
+        reg,
+        "CreateFile",
+        r"C:\Windows\System32\drivers\amdk8.sys",
+        result="SHARING VIOLATION",
+        desired_access="Generic Read",
+        disposition="Open",
+        share_mode=0,
+    )
+    w.add_event(
+        reg,
+        "WriteFile",
+        r"C:\Windows\System32\drivers\amdk8.sys",
+        offset=1 << 32,
+        length=512,
+        io_flags=0x1,
+        priority=3,
+    )
     w.add_event(reg, "ReadFile", r"C:\Windows\System32\drivers\amdk8.sys", offset=0, length=4096)
     w.add_event(reg, "CloseFile", r"C:\Windows\System32\drivers\amdk8.sys")
     w.add_event(reg, "Thread Exit", user_time=156250)
-    w.add_event(reg, "Process Exit", exit_status=-2147218431, user_time=156250, kernel_time=312500,
-                private_bytes=2781184, peak_private_bytes=2990080, working_set=9330688, peak_working_set=9437184)
+    w.add_event(
+        reg,
+        "Process Exit",
+        exit_status=-2147218431,
+        user_time=156250,
+        kernel_time=312500,
+        private_bytes=2781184,
+        peak_private_bytes=2990080,
+        working_set=9330688,
+        peak_working_set=9437184,
+    )
     return w
 
 
@@ -100,8 +211,11 @@ def test_round_trip_through_procmon_parser_and_ours(sample: Path) -> None:
             assert row["Path"] == ev.fields["path"]
             assert row["Result"] == ev.fields["result"]
             assert row["Detail"] == ev.fields["detail"], row["Operation"]
-            assert (row["Process Name"], row["PID"], row["TID"]) == (ev.process.name, str(ev.process.pid),
-                                                                     str(ev.process.tid))
+            assert (row["Process Name"], row["PID"], row["TID"]) == (
+                ev.process.name,
+                str(ev.process.pid),
+                str(ev.process.tid),
+            )
             assert e.date_filetime == int(cap.time[i]) and e.duration == int(cap.duration[i])
             assert row["Image Path"] == ev.fields["image_path"] and row["Company"] == ev.fields["company"]
             assert row["Architecture"] == ev.fields["architecture"]
@@ -112,7 +226,8 @@ def test_round_trip_through_procmon_parser_and_ours(sample: Path) -> None:
         assert procs[4100].process_name == reg.name == "reg.exe"
         assert procs[4100].command_line == reg.command_line
         assert [(m.base_address, m.size, m.path, m.company) for m in procs[4100].modules] == [
-            (m.base, m.size, m.path, m.company) for m in reg.modules]
+            (m.base, m.size, m.path, m.company) for m in reg.modules
+        ]
         assert reg.start == T0 and reg.integrity == "High" and reg.user == "BANK\\admin"
 
 
@@ -200,7 +315,7 @@ def test_garbage_inside_events_stops_the_walk_with_a_warning(tmp_path: Path) -> 
     data[0x240:0x268] = bytes(0x28)
     arr = struct.unpack_from("<Q", w.to_bytes(), 0x248)[0]
     offs = [struct.unpack_from("<I", data, arr + 5 * i)[0] for i in range(22)]
-    data[offs[10]:offs[10] + 64] = b"\xff" * 64
+    data[offs[10] : offs[10] + 64] = b"\xff" * 64
     p = tmp_path / "garbage.pml"
     p.write_bytes(bytes(data))
     with open_capture(p) as cap:
@@ -221,7 +336,11 @@ def test_garbage_in_details_of_a_closed_capture(tmp_path: Path) -> None:
     with open_capture(p) as cap:
         assert len(cap) == 22
         evs = [cap.event(i) for i in range(22)]
-        assert [e.fields["operation"] for e in evs][:3] == ["Process Create", "Process Start", "Thread Create"]
+        assert [e.fields["operation"] for e in evs][:3] == [
+            "Process Create",
+            "Process Start",
+            "Thread Create",
+        ]
         assert any("past the end of the file" in x for x in cap.warnings)
         assert isinstance(cap.stack(0), list)
 
@@ -270,13 +389,15 @@ def test_where_decodes_only_the_events_that_pass_the_columns(monkeypatch: pytest
     calls = []
     real = D.decode
 
-    def counting(cap, i):  # noqa: ANN001, ANN202
+    def counting(cap, i):
         calls.append(i)
         return real(cap, i)
 
     monkeypatch.setattr(D, "decode", counting)
     with open_capture(path) as cap:
-        hits = cap.where(r"result = 'ACCESS DENIED' and path like '%\Services\%' and process.name = 'reg.exe'")
+        hits = cap.where(
+            r"result = 'ACCESS DENIED' and path like '%\Services\%' and process.name = 'reg.exe'"
+        )
         assert len(hits) == 3
         assert sorted(calls) == hits.tolist()  # only the three ACCESS DENIED events were decoded
         assert cap.where("result = 0xC0000022").tolist() == hits.tolist()  # numeric result = NTSTATUS

@@ -40,8 +40,22 @@ ERROR_RESULTS = {
     0xC0000032,  # DISK CORRUPT
 }
 # Results Procmon users read as "normal noise": probes for absent names, buffer sizing, oplocks.
-BENIGN_RESULTS = {0xC0000034, 0xC000003A, 0xC0000023, 0x80000005, 0x80000006, 0x8000001A, 0xC01C0004,
-                  0xC0000035, 0xC0000225, 0xC000000D, 0xC00000BB, 0xC0000011, 0xC0000010, 0xC0000275}
+BENIGN_RESULTS = {
+    0xC0000034,
+    0xC000003A,
+    0xC0000023,
+    0x80000005,
+    0x80000006,
+    0x8000001A,
+    0xC01C0004,
+    0xC0000035,
+    0xC0000225,
+    0xC000000D,
+    0xC00000BB,
+    0xC0000011,
+    0xC0000010,
+    0xC0000275,
+}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -57,11 +71,30 @@ _INT = re.compile(r"-?\d{1,3}(?:,\d{3})+|-?\d+")
 _HEX = re.compile(r"0x[0-9a-fA-F]+")
 _HEX_KEYS = {"Image Base", "Image Size", "HandleTags", "UserFlags", "Wow64Flags", "IndexNumber", "ReparseTag"}
 _INT_KEYS = {
-    "Exit Status", "PID", "Parent PID", "Thread ID", "Length", "Offset", "Index", "SubKeys", "Values",
-    "AllocationSize", "EndOfFile", "NumberOfLinks", "Private Bytes", "Peak Private Bytes", "Working Set",
-    "Peak Working Set", "EndingOffset", "TotalAllocationUnits", "AvailableAllocationUnits",
-    "CallerAvailableAllocationUnits", "ActualAvailableAllocationUnits", "SectorsPerAllocationUnit",
-    "BytesPerSector", "EaSize",
+    "Exit Status",
+    "PID",
+    "Parent PID",
+    "Thread ID",
+    "Length",
+    "Offset",
+    "Index",
+    "SubKeys",
+    "Values",
+    "AllocationSize",
+    "EndOfFile",
+    "NumberOfLinks",
+    "Private Bytes",
+    "Peak Private Bytes",
+    "Working Set",
+    "Peak Working Set",
+    "EndingOffset",
+    "TotalAllocationUnits",
+    "AvailableAllocationUnits",
+    "CallerAvailableAllocationUnits",
+    "ActualAvailableAllocationUnits",
+    "SectorsPerAllocationUnit",
+    "BytesPerSector",
+    "EaSize",
 }
 
 
@@ -71,7 +104,11 @@ def typed_value(key: str, text: str, reg_type: str | None = None) -> Any:
         return int(text, 16)
     if key in _INT_KEYS and _INT.fullmatch(text):
         return int(text.replace(",", ""))
-    if key == "Data" and reg_type in ("REG_DWORD", "REG_QWORD", "REG_DWORD_BIG_ENDIAN") and _INT.fullmatch(text):
+    if (
+        key == "Data"
+        and reg_type in ("REG_DWORD", "REG_QWORD", "REG_DWORD_BIG_ENDIAN")
+        and _INT.fullmatch(text)
+    ):
         return int(text.replace(",", ""))
     return text
 
@@ -121,34 +158,127 @@ def split_detail(operation: str, text: str) -> list[tuple[str, str]]:
 
 
 _KEYS_BY_OP: dict[str, tuple[str, ...]] = {
-    "Process Exit": ("Exit Status", "User Time", "Kernel Time", "Private Bytes", "Peak Private Bytes",
-                     "Working Set", "Peak Working Set"),
+    "Process Exit": (
+        "Exit Status",
+        "User Time",
+        "Kernel Time",
+        "Private Bytes",
+        "Peak Private Bytes",
+        "Working Set",
+        "Peak Working Set",
+    ),
     "Process Create": ("PID", "Command line"),
     "Process Start": ("Parent PID", "Command line", "Current directory", "Environment"),
     "Thread Create": ("Thread ID",),
     "Thread Exit": ("Thread ID", "User Time", "Kernel Time"),
     "Load Image": ("Image Base", "Image Size"),
-    "CreateFile": ("Desired Access", "Disposition", "Options", "Attributes", "ShareMode", "AllocationSize",
-                   "Impersonating", "OpenResult"),
+    "CreateFile": (
+        "Desired Access",
+        "Disposition",
+        "Options",
+        "Attributes",
+        "ShareMode",
+        "AllocationSize",
+        "Impersonating",
+        "OpenResult",
+    ),
     "RegSetValue": ("Type", "Length", "Data"),
     "RegQueryValue": ("Type", "Length", "Data", "Name"),
     "RegEnumValue": ("Index", "Name", "Type", "Length", "Data"),
 }
 _ALL_KEYS = (
-    "Desired Access", "Granted Access", "Disposition", "Options", "Attributes", "ShareMode", "AllocationSize",
-    "Impersonating", "OpenResult", "Type", "Length", "Data", "Index", "Name", "Query", "SubKeys", "Values",
-    "HandleTags", "UserFlags", "Wow64Flags", "LastWriteTime", "KeySetInformationClass", "Hive Path", "New Name",
-    "Offset", "I/O Flags", "Priority", "Control", "Filter", "FileInformationClass", "SyncType", "PageProtection",
-    "Information", "Delete", "CreationTime", "LastAccessTime", "ChangeTime", "FileAttributes", "EndOfFile",
-    "NumberOfLinks", "DeletePending", "Directory", "IndexNumber", "EaSize", "ReparseTag", "Exclusive",
-    "Fail Immediately", "EndingOffset", "MDL", "VolumeCreationTime", "VolumeSerialNumber", "SupportsObjects",
-    "VolumeLabel", "FileSystemAttributes", "MaximumComponentNameLength", "FileSystemName", "ObjectId",
-    "TotalAllocationUnits", "AvailableAllocationUnits", "CallerAvailableAllocationUnits",
-    "ActualAvailableAllocationUnits", "SectorsPerAllocationUnit", "BytesPerSector", "User Time", "Kernel Time",
-    "Context Switches", "Thread ID", "Image Base", "Image Size", "Exit Status", "Private Bytes",
-    "Peak Private Bytes", "Working Set", "Peak Working Set", "PID", "Parent PID", "Command line",
-    "Current directory", "Environment", "seqnum", "connid", "mss", "sackopt", "tsopt", "wsopt", "rcvwin",
-    "rcvwinscale", "sndwinscale", "startime", "endtime", "WriteLength", "ReadLength",
+    "Desired Access",
+    "Granted Access",
+    "Disposition",
+    "Options",
+    "Attributes",
+    "ShareMode",
+    "AllocationSize",
+    "Impersonating",
+    "OpenResult",
+    "Type",
+    "Length",
+    "Data",
+    "Index",
+    "Name",
+    "Query",
+    "SubKeys",
+    "Values",
+    "HandleTags",
+    "UserFlags",
+    "Wow64Flags",
+    "LastWriteTime",
+    "KeySetInformationClass",
+    "Hive Path",
+    "New Name",
+    "Offset",
+    "I/O Flags",
+    "Priority",
+    "Control",
+    "Filter",
+    "FileInformationClass",
+    "SyncType",
+    "PageProtection",
+    "Information",
+    "Delete",
+    "CreationTime",
+    "LastAccessTime",
+    "ChangeTime",
+    "FileAttributes",
+    "EndOfFile",
+    "NumberOfLinks",
+    "DeletePending",
+    "Directory",
+    "IndexNumber",
+    "EaSize",
+    "ReparseTag",
+    "Exclusive",
+    "Fail Immediately",
+    "EndingOffset",
+    "MDL",
+    "VolumeCreationTime",
+    "VolumeSerialNumber",
+    "SupportsObjects",
+    "VolumeLabel",
+    "FileSystemAttributes",
+    "MaximumComponentNameLength",
+    "FileSystemName",
+    "ObjectId",
+    "TotalAllocationUnits",
+    "AvailableAllocationUnits",
+    "CallerAvailableAllocationUnits",
+    "ActualAvailableAllocationUnits",
+    "SectorsPerAllocationUnit",
+    "BytesPerSector",
+    "User Time",
+    "Kernel Time",
+    "Context Switches",
+    "Thread ID",
+    "Image Base",
+    "Image Size",
+    "Exit Status",
+    "Private Bytes",
+    "Peak Private Bytes",
+    "Working Set",
+    "Peak Working Set",
+    "PID",
+    "Parent PID",
+    "Command line",
+    "Current directory",
+    "Environment",
+    "seqnum",
+    "connid",
+    "mss",
+    "sackopt",
+    "tsopt",
+    "wsopt",
+    "rcvwin",
+    "rcvwinscale",
+    "sndwinscale",
+    "startime",
+    "endtime",
+    "WriteLength",
+    "ReadLength",
 )
 _KEY_PATTERNS: dict[str, re.Pattern[str]] = {}
 
@@ -212,8 +342,17 @@ class Capture:
     def column(self, name: str) -> np.ndarray:
         """A fixed column by name (``time``, ``pid``, ``tid``, ``process_index``, ``event_class``,
         ``operation_id``, ``operation``, ``result``, ``duration``)."""
-        if name not in ("time", "pid", "tid", "process_index", "event_class", "operation_id", "operation",
-                        "result", "duration"):
+        if name not in (
+            "time",
+            "pid",
+            "tid",
+            "process_index",
+            "event_class",
+            "operation_id",
+            "operation",
+            "result",
+            "duration",
+        ):
             raise KeyError(name)
         return getattr(self, name)
 
@@ -265,8 +404,11 @@ class Capture:
         if not 0 <= i < n:
             raise IndexError(f"event {i} out of range (capture has {n:,})")
         proc = self.process(i)
-        op = self.operation_names[int(self.operation_id[i])] if int(self.operation_id[i]) < len(
-            self.operation_names) else consts.UNKNOWN
+        op = (
+            self.operation_names[int(self.operation_id[i])]
+            if int(self.operation_id[i]) < len(self.operation_names)
+            else consts.UNKNOWN
+        )
         status = int(self.result[i])
         result = self.result_name(i)
         path, items = self._decode(i)

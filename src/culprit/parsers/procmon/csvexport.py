@@ -34,16 +34,40 @@ import numpy as np
 
 from culprit.model import Event, Origin
 from culprit.parsers import register
-from culprit.parsers.base import Parser, ParseContext, Source
+from culprit.parsers.base import ParseContext, Parser, Source
 from culprit.parsers.procmon import consts as C
 from culprit.parsers.procmon.capture import MAX_TEXT, Capture, split_detail
 from culprit.parsers.procmon.structs import TICKS_PER_SECOND, ProcessRecord
 
 COLUMNS = (
-    "Time of Day", "Process Name", "PID", "Operation", "Path", "Result", "Detail", "Date & Time",
-    "Relative Time", "Duration", "Completion Time", "Event Class", "Sequence", "Image Path", "Company",
-    "Description", "Version", "User", "Authentication ID", "Session", "Command Line", "TID", "Virtualized",
-    "Integrity", "Category", "Parent PID", "Architecture", "Process Start Time",
+    "Time of Day",
+    "Process Name",
+    "PID",
+    "Operation",
+    "Path",
+    "Result",
+    "Detail",
+    "Date & Time",
+    "Relative Time",
+    "Duration",
+    "Completion Time",
+    "Event Class",
+    "Sequence",
+    "Image Path",
+    "Company",
+    "Description",
+    "Version",
+    "User",
+    "Authentication ID",
+    "Session",
+    "Command Line",
+    "TID",
+    "Virtualized",
+    "Integrity",
+    "Category",
+    "Parent PID",
+    "Architecture",
+    "Process Start Time",
 )
 _KNOWN = {c.casefold() for c in COLUMNS}
 MAX_FIELD = 16 << 20
@@ -81,8 +105,11 @@ def looks_like_procmon_csv(head: bytes) -> bool:
     if not cells:
         return False
     known = sum(1 for c in cells if c.strip().casefold() in _KNOWN)
-    return known >= 3 and known >= 0.8 * len(cells) and any(
-        c.strip() in ("Operation", "Process Name", "Path") for c in cells)
+    return (
+        known >= 3
+        and known >= 0.8 * len(cells)
+        and any(c.strip() in ("Operation", "Process Name", "Path") for c in cells)
+    )
 
 
 def parse_time_of_day(text: str) -> int | None:
@@ -192,7 +219,9 @@ class CsvCapture(Capture):
             except StopIteration:
                 break
             except csv.Error as e:
-                self.warnings.append(f"record {len(rows) + 1:,} unreadable ({e}): stopped, later records lost")
+                self.warnings.append(
+                    f"record {len(rows) + 1:,} unreadable ({e}): stopped, later records lost"
+                )
                 break
             if len(row) != width:
                 if not row:
@@ -224,8 +253,21 @@ class CsvCapture(Capture):
         tids = col("TID")
         durs = col("Duration")
         classes = col("Event Class")
-        extra = {k: col(k) for k in ("Image Path", "Company", "Parent PID", "Architecture", "Command Line",
-                                     "User", "Integrity", "Description", "Version", "Session")}
+        extra = {
+            k: col(k)
+            for k in (
+                "Image Path",
+                "Company",
+                "Parent PID",
+                "Architecture",
+                "Command Line",
+                "User",
+                "Integrity",
+                "Description",
+                "Version",
+                "Session",
+            )
+        }
         if tods is None and dts is None:
             self.warnings.append("no Time of Day or Date & Time column: events have no time")
         elif dts is None:
@@ -241,7 +283,9 @@ class CsvCapture(Capture):
             self.event_class = np.array([klass_of.get(c.casefold(), 0) for c in classes], dtype=np.uint8)
         else:
             by_op = [C.NAME_TO_CLASS.get(o, 0) for o in self.operation_names]
-            self.event_class = np.array(by_op, dtype=np.uint8)[self.operation_id] if n else np.zeros(0, np.uint8)
+            self.event_class = (
+                np.array(by_op, dtype=np.uint8)[self.operation_id] if n else np.zeros(0, np.uint8)
+            )
         res = []
         for r in self._result_text:
             code = C.NAME_TO_RESULT.get(r)
@@ -278,7 +322,9 @@ class CsvCapture(Capture):
                 bad += 1
                 self._has_time[i] = False
                 continue
-            ticks[i] = (day_ticks if day_ticks is not None else 0) + tod - (off if day_ticks is not None else 0)
+            ticks[i] = (
+                (day_ticks if day_ticks is not None else 0) + tod - (off if day_ticks is not None else 0)
+            )
         if bad and (tods is not None or dts is not None):
             self.warnings.append(f"{bad:,} record(s) with an unreadable time")
         self.time = ticks
@@ -293,19 +339,34 @@ class CsvCapture(Capture):
             return c[i] if c is not None else ""
 
         for i in range(n):
-            key = (int(self.pid[i]), self._proc_name[i], get("Image Path", i), get("Parent PID", i),
-                   get("Command Line", i))
+            key = (
+                int(self.pid[i]),
+                self._proc_name[i],
+                get("Image Path", i),
+                get("Parent PID", i),
+                get("Command Line", i),
+            )
             j = keys.get(key)
             if j is None:
                 j = keys[key] = len(procs)
                 arch = get("Architecture", i)
-                procs.append(ProcessRecord(
-                    index=j, pid=key[0], parent_pid=_int(key[3]) if key[3] else None, name=key[1],
-                    image_path=key[2], command_line=key[4], company=get("Company", i),
-                    version=get("Version", i), description=get("Description", i), user=get("User", i),
-                    integrity=get("Integrity", i), is64=(arch == "64-bit") if arch else None,
-                    session=_int(get("Session", i)),
-                ))
+                procs.append(
+                    ProcessRecord(
+                        index=j,
+                        pid=key[0],
+                        parent_pid=_int(key[3]) if key[3] else None,
+                        name=key[1],
+                        image_path=key[2],
+                        command_line=key[4],
+                        company=get("Company", i),
+                        version=get("Version", i),
+                        description=get("Description", i),
+                        user=get("User", i),
+                        integrity=get("Integrity", i),
+                        is64=(arch == "64-bit") if arch else None,
+                        session=_int(get("Session", i)),
+                    )
+                )
             pidx[i] = j
         self.process_index = pidx
         self.processes = procs
@@ -344,7 +405,9 @@ class CsvCapture(Capture):
         if not self.has_date and self._has_time[i]:
             t = int(self.time[i])
             s = t // TICKS_PER_SECOND
-            ev.fields["time_of_day"] = f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.{t % TICKS_PER_SECOND:07d}"  # type: ignore[index]
+            ev.fields["time_of_day"] = (
+                f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.{t % TICKS_PER_SECOND:07d}"  # type: ignore[index]
+            )
         return ev
 
 

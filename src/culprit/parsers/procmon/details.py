@@ -163,17 +163,26 @@ def _process(cap: PmlCapture, op: int, r: _R, x: _R | None, tid: int, ps: int) -
         cmd = r.string(cinfo)
         cwd = r.string(dinfo)
         env = multisz(r.bytes(envc * 2))
-        return "", [("Parent PID", str(ppid)), ("Command line", cmd), ("Current directory", cwd),
-                    ("Environment", "\r;\t" + "\r;\t".join(env))]
+        return "", [
+            ("Parent PID", str(ppid)),
+            ("Command line", cmd),
+            ("Current directory", cwd),
+            ("Environment", "\r;\t" + "\r;\t".join(env)),
+        ]
     if op in (2, 8):  # Process Exit / Process Statistics
         status = r.u32()
         kernel, user = r.u64(), r.u64()
         ws, peak_ws, priv, peak_priv = r.u64(), r.u64(), r.u64(), r.u64()
         signed = status - 0x100000000 if status >= 0x80000000 else status
-        return "", [("Exit Status", str(signed)), ("User Time", f"{seconds(user)} seconds"),
-                    ("Kernel Time", f"{seconds(kernel)} seconds"), ("Private Bytes", num(priv)),
-                    ("Peak Private Bytes", num(peak_priv)), ("Working Set", num(ws)),
-                    ("Peak Working Set", num(peak_ws))]
+        return "", [
+            ("Exit Status", str(signed)),
+            ("User Time", f"{seconds(user)} seconds"),
+            ("Kernel Time", f"{seconds(kernel)} seconds"),
+            ("Private Bytes", num(priv)),
+            ("Peak Private Bytes", num(peak_priv)),
+            ("Working Set", num(ws)),
+            ("Peak Working Set", num(peak_ws)),
+        ]
     if op == 3:  # Thread Create
         return "", [("Thread ID", str(r.u32()))]
     if op == 4:  # Thread Exit
@@ -478,14 +487,20 @@ def _fs_notify(cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps: int) 
     return path, [("Filter", C.mask_names(d.u32(), C.NOTIFY_FILTERS))]
 
 
-def _fs_query_info(cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps: int, op: str) -> tuple[str, Items]:
+def _fs_query_info(
+    cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps: int, op: str
+) -> tuple[str, Items]:
     if x is None:
         return path, []
     tz = cap.tz_minutes
     if op in ("QueryBasicInformationFile", "QueryAllInformationFile", "QueryNetworkOpenInformationFile"):
         times = [x.u64() for _ in range(4)]
-        items: Items = [(k, date_text(t, tz)) for k, t in
-                        zip(("CreationTime", "LastAccessTime", "LastWriteTime", "ChangeTime"), times, strict=True)]
+        items: Items = [
+            (k, date_text(t, tz))
+            for k, t in zip(
+                ("CreationTime", "LastAccessTime", "LastWriteTime", "ChangeTime"), times, strict=True
+            )
+        ]
         if op == "QueryNetworkOpenInformationFile":
             # Procmon prints these two sizes through its date formatter
             items += [("AllocationSize", date_text(x.u64(), tz)), ("EndOfFile", date_text(x.u64(), tz))]
@@ -495,8 +510,13 @@ def _fs_query_info(cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps: i
             alloc, eof = x.u64(), x.u64()
             links = x.u32()
             pend, dirf = x.u8(), x.u8()
-            items += [("AllocationSize", num(alloc)), ("EndOfFile", num(eof)), ("NumberOfLinks", num(links)),
-                      ("DeletePending", str(bool(pend))), ("Directory", str(bool(dirf)))]
+            items += [
+                ("AllocationSize", num(alloc)),
+                ("EndOfFile", num(eof)),
+                ("NumberOfLinks", num(links)),
+                ("DeletePending", str(bool(pend))),
+                ("Directory", str(bool(dirf))),
+            ]
             x.skip(2)
             index = x.u64()
             ea = x.u32()
@@ -504,16 +524,26 @@ def _fs_query_info(cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps: i
             pos = x.s64()
             mode = x.u32()
             align = x.u32()
-            items += [("IndexNumber", f"0x{index:x}"), ("EaSize", num(ea)), ("Access", C.file_access(access)),
-                      ("Position", num(pos)), ("Mode", C.mask_names(mode, C.CREATE_OPTIONS)),
-                      ("AlignmentRequirement", C.ALIGNMENTS.get(align, f"0x{align:x}"))]
+            items += [
+                ("IndexNumber", f"0x{index:x}"),
+                ("EaSize", num(ea)),
+                ("Access", C.file_access(access)),
+                ("Position", num(pos)),
+                ("Mode", C.mask_names(mode, C.CREATE_OPTIONS)),
+                ("AlignmentRequirement", C.ALIGNMENTS.get(align, f"0x{align:x}")),
+            ]
         return path, items
     if op == "QueryStandardInformationFile":
         alloc, eof = x.u64(), x.u64()
         links = x.u32()
         pend, dirf = x.u8(), x.u8()
-        return path, [("AllocationSize", num(alloc)), ("EndOfFile", num(eof)), ("NumberOfLinks", num(links)),
-                      ("DeletePending", str(bool(pend))), ("Directory", str(bool(dirf)))]
+        return path, [
+            ("AllocationSize", num(alloc)),
+            ("EndOfFile", num(eof)),
+            ("NumberOfLinks", num(links)),
+            ("DeletePending", str(bool(pend))),
+            ("Directory", str(bool(dirf))),
+        ]
     if op == "QueryFileInternalInformationFile":
         return path, [("IndexNumber", f"0x{x.u64():x}")]
     if op == "QueryEaInformationFile":
@@ -530,7 +560,9 @@ def _fs_query_info(cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps: i
     return path, []
 
 
-def _fs_query_volume(cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps: int, op: str) -> tuple[str, Items]:
+def _fs_query_volume(
+    cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps: int, op: str
+) -> tuple[str, Items]:
     if x is None:
         return path, []
     if op == "QueryInformationVolume":
@@ -540,9 +572,12 @@ def _fs_query_volume(cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps:
         objects = x.u8()
         x.skip(1)
         label = x.wstr(label_len)
-        return path, [("VolumeCreationTime", date_text(created, cap.tz_minutes)),
-                      ("VolumeSerialNumber", f"{serial >> 16:04X}-{serial & 0xFFFF:04X}"),
-                      ("SupportsObjects", str(bool(objects))), ("VolumeLabel", label)]
+        return path, [
+            ("VolumeCreationTime", date_text(created, cap.tz_minutes)),
+            ("VolumeSerialNumber", f"{serial >> 16:04X}-{serial & 0xFFFF:04X}"),
+            ("SupportsObjects", str(bool(objects))),
+            ("VolumeLabel", label),
+        ]
     if op == "QueryAttributeInformationVolume":
         attrs = x.u32()
         maxlen = x.u32()
@@ -554,31 +589,48 @@ def _fs_query_volume(cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps:
                 rest &= ~v
         if rest:
             text = f"{text}, 0x{rest:x}" if text else f"0x{rest:x}"
-        return path, [("FileSystemAttributes", text), ("MaximumComponentNameLength", str(maxlen)),
-                      ("FileSystemName", name)]
+        return path, [
+            ("FileSystemAttributes", text),
+            ("MaximumComponentNameLength", str(maxlen)),
+            ("FileSystemName", name),
+        ]
     if op == "QuerySizeInformationVolume":
         total, avail = x.s64(), x.s64()
         spa, bps = x.u32(), x.u32()
-        return path, [("TotalAllocationUnits", num(total)), ("AvailableAllocationUnits", num(avail)),
-                      ("SectorsPerAllocationUnit", num(spa)), ("BytesPerSector", num(bps))]
+        return path, [
+            ("TotalAllocationUnits", num(total)),
+            ("AvailableAllocationUnits", num(avail)),
+            ("SectorsPerAllocationUnit", num(spa)),
+            ("BytesPerSector", num(bps)),
+        ]
     if op == "QueryFullSizeInformationVolume":
         total, caller, actual = x.s64(), x.s64(), x.s64()
         spa, bps = x.u32(), x.u32()
-        return path, [("TotalAllocationUnits", num(total)), ("CallerAvailableAllocationUnits", num(caller)),
-                      ("ActualAvailableAllocationUnits", num(actual)), ("SectorsPerAllocationUnit", num(spa)),
-                      ("BytesPerSector", num(bps))]
+        return path, [
+            ("TotalAllocationUnits", num(total)),
+            ("CallerAvailableAllocationUnits", num(caller)),
+            ("ActualAvailableAllocationUnits", num(actual)),
+            ("SectorsPerAllocationUnit", num(spa)),
+            ("BytesPerSector", num(bps)),
+        ]
     if op == "QueryObjectIdInformationVolume":
         return path, [("ObjectId", x.bytes(16).hex().upper())]
     return path, []
 
 
-def _fs_set_info(cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps: int, op: str) -> tuple[str, Items]:
+def _fs_set_info(
+    cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps: int, op: str
+) -> tuple[str, Items]:
     if op == "SetDispositionInformationFile":
         return path, [("Delete", str(bool(r.u8())))]
     if op == "SetBasicInformationFile":
         times = [r.u64() for _ in range(4)]
-        items: Items = [(k, date_text(t, cap.tz_minutes)) for k, t in
-                        zip(("CreationTime", "LastAccessTime", "LastWriteTime", "ChangeTime"), times, strict=True)]
+        items: Items = [
+            (k, date_text(t, cap.tz_minutes))
+            for k, t in zip(
+                ("CreationTime", "LastAccessTime", "LastWriteTime", "ChangeTime"), times, strict=True
+            )
+        ]
         items.append(("FileAttributes", attributes(r.u32())))
         return path, items
     if op == "SetEndOfFileInformationFile":
@@ -597,8 +649,12 @@ def _fs_lock(cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps: int, op
     fail, excl = d.u8(), d.u8()
     length = r.u32() if r.left() >= 4 else 0
     if op == "LockFile":
-        return path, [("Exclusive", str(bool(excl))), ("Offset", num(offset)), ("Length", num(length)),
-                      ("Fail Immediately", str(bool(fail)))]
+        return path, [
+            ("Exclusive", str(bool(excl))),
+            ("Offset", num(offset)),
+            ("Length", num(length)),
+            ("Fail Immediately", str(bool(fail))),
+        ]
     return path, [("Offset", num(offset)), ("Length", num(length))]
 
 
@@ -684,8 +740,10 @@ def _network(cap: PmlCapture, op: int, r: _R, x: _R | None, tid: int, ps: int) -
     src, dst = r.bytes(16), r.bytes(16)
     sport, dport = r.u16(), r.u16()
     tcp = bool(flags & 4)
-    path = (f"{cap.host_name(src, bool(flags & 1))}:{cap.port_name(sport, tcp)} -> "
-            f"{cap.host_name(dst, bool(flags & 2))}:{cap.port_name(dport, tcp)}")
+    path = (
+        f"{cap.host_name(src, bool(flags & 1))}:{cap.port_name(sport, tcp)} -> "
+        f"{cap.host_name(dst, bool(flags & 2))}:{cap.port_name(dport, tcp)}"
+    )
     items: Items = [("Length", str(length))]
     extra = multisz(r.bytes(r.left()))
     for j in range(len(extra) // 2):
@@ -696,12 +754,19 @@ def _network(cap: PmlCapture, op: int, r: _R, x: _R | None, tid: int, ps: int) -
 def _profiling(cap: PmlCapture, op: int, r: _R, x: _R | None, tid: int, ps: int) -> tuple[str, Items]:
     if op == 1:
         user, kernel, ws, priv = r.u64(), r.u64(), r.u64(), r.u64()
-        return "", [("User Time", f"{seconds(user)} seconds"), ("Kernel Time", f"{seconds(kernel)} seconds"),
-                    ("Private Bytes", num(priv)), ("Working Set", num(ws))]
+        return "", [
+            ("User Time", f"{seconds(user)} seconds"),
+            ("Kernel Time", f"{seconds(kernel)} seconds"),
+            ("Private Bytes", num(priv)),
+            ("Working Set", num(ws)),
+        ]
     if op == 0:
         user, kernel, switches = r.u32(), r.u32(), r.u32()
-        return f"Thread {tid}", [("User Time", seconds(user)), ("Kernel Time", seconds(kernel)),
-                                 ("Context Switches", num(switches))]
+        return f"Thread {tid}", [
+            ("User Time", seconds(user)),
+            ("Kernel Time", seconds(kernel)),
+            ("Context Switches", num(switches)),
+        ]
     return "", []
 
 

@@ -53,6 +53,7 @@ def _getters(cap: Capture, shift: int) -> dict[str, Callable[[int], str]]:
             p = cap.process(i)
             v = getattr(p, attr, None) if p is not None else None
             return "" if v is None else fmt(v)
+
         return get
 
     def duration(i: int) -> str:
@@ -115,8 +116,13 @@ def parse_columns(text: str | None) -> list[str]:
     return out
 
 
-def write_procmon_csv(cap: Capture, indexes: Iterable[int], out: IO[str], columns: Iterable[str] = DEFAULT_COLUMNS,
-                      tz_minutes: int = 0) -> int:
+def write_procmon_csv(
+    cap: Capture,
+    indexes: Iterable[int],
+    out: IO[str],
+    columns: Iterable[str] = DEFAULT_COLUMNS,
+    tz_minutes: int = 0,
+) -> int:
     """Write events as Procmon writes its CSV export; returns the number of rows.
 
     Args:
@@ -156,8 +162,11 @@ def inspect_capture(artifact: Any, args: Any, out: IO[str], source: bool, limit:
             shown = write_procmon_csv(cap, idx, out, parse_columns(getattr(args, "columns", None)), tz or 0)
         else:
             shown = render.write((cap.event(int(i)) for i in idx), out, args.format, source=source)
-        print(f"{artifact.name}: {artifact.kind}, {cap.kind}, {len(cap):,} events, {len(idx):,} shown, "
-              f"{len(cap.warnings):,} warnings", file=sys.stderr)
+        print(
+            f"{artifact.name}: {artifact.kind}, {cap.kind}, {len(cap):,} events, {len(idx):,} shown, "
+            f"{len(cap.warnings):,} warnings",
+            file=sys.stderr,
+        )
         for w in cap.warnings[:50]:
             print(f"warning: {artifact.name}: {w}", file=sys.stderr)
     return shown

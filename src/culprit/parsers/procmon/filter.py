@@ -27,10 +27,23 @@ from culprit.query import And, Cmp, Node, Not, Or, like_regex, parse_where
 if TYPE_CHECKING:
     from culprit.parsers.procmon.capture import Capture
 
-_NUMERIC = {"pid": "pid", "process.pid": "pid", "tid": "tid", "process.tid": "tid", "code": "result",
-            "fields.code": "result"}
-_PROCESS_TEXT = {"process.name": "name", "process": "name", "process_name": "name", "image_path": "image_path",
-                 "company": "company", "architecture": "architecture", "command_line_process": "command_line"}
+_NUMERIC = {
+    "pid": "pid",
+    "process.pid": "pid",
+    "tid": "tid",
+    "process.tid": "tid",
+    "code": "result",
+    "fields.code": "result",
+}
+_PROCESS_TEXT = {
+    "process.name": "name",
+    "process": "name",
+    "process_name": "name",
+    "image_path": "image_path",
+    "company": "company",
+    "architecture": "architecture",
+    "command_line_process": "command_line",
+}
 _PROCESS_NUM = {"parent_pid": "parent_pid"}
 
 
@@ -88,14 +101,20 @@ def _numeric(col: np.ndarray, cand: np.ndarray, node: Cmp) -> np.ndarray:
                 continue
         return cand[np.isin(vals, nums)]
     if op in ("like", "notlike", "contains"):
-        return cand[np.array([match_value(op, want, int(v)) for v in vals], dtype=bool)] if len(cand) else cand
+        return (
+            cand[np.array([match_value(op, want, int(v)) for v in vals], dtype=bool)] if len(cand) else cand
+        )
     try:
         w = int(want, 0) if isinstance(want, str) else want
     except ValueError:
         return cand if op == "!=" else cand[:0]
     cmp: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-        "=": lambda a: a == w, "!=": lambda a: a != w, "<": lambda a: a < w, "<=": lambda a: a <= w,
-        ">": lambda a: a > w, ">=": lambda a: a >= w,
+        "=": lambda a: a == w,
+        "!=": lambda a: a != w,
+        "<": lambda a: a < w,
+        "<=": lambda a: a <= w,
+        ">": lambda a: a > w,
+        ">=": lambda a: a >= w,
     }
     return cand[cmp[op](vals)]
 
@@ -125,8 +144,11 @@ def _columnar(cap: Capture, node: Cmp, cand: np.ndarray) -> np.ndarray | None:
         return _by_value(values, codes, cand, node)
     if key == "duration":
         secs = cap.duration[cand].astype(np.float64) / TICKS_PER_SECOND
-        return cand[np.array([match_value(node.op, node.value, float(s)) for s in secs], dtype=bool)] \
-            if node.op in ("like", "notlike", "contains", "in") else _float(secs, cand, node)
+        return (
+            cand[np.array([match_value(node.op, node.value, float(s)) for s in secs], dtype=bool)]
+            if node.op in ("like", "notlike", "contains", "in")
+            else _float(secs, cand, node)
+        )
     if key in _PROCESS_TEXT or key in _PROCESS_NUM:
         attr = _PROCESS_TEXT.get(key) or _PROCESS_NUM[key]
         values = [getattr(p, attr) for p in cap.processes]
@@ -150,8 +172,10 @@ def _lazy(cap: Capture, node: Cmp, cand: np.ndarray) -> np.ndarray:
     elif f.lower() == "detail":
         get = cap.detail
     else:
+
         def get(i: int) -> Any:
             return cap.event(i).get(node.field)
+
     keep = [i for i in cand.tolist() if match_value(node.op, node.value, get(i))]
     return np.array(keep, dtype=np.int64)
 
@@ -159,8 +183,12 @@ def _lazy(cap: Capture, node: Cmp, cand: np.ndarray) -> np.ndarray:
 def _cost(node: Node) -> int:
     if isinstance(node, Cmp):
         k = _field(node.field).lower()
-        cheap = k in _NUMERIC or k in _PROCESS_TEXT or k in _PROCESS_NUM or k in (
-            "operation", "kind", "event_class", "result", "severity", "duration")
+        cheap = (
+            k in _NUMERIC
+            or k in _PROCESS_TEXT
+            or k in _PROCESS_NUM
+            or k in ("operation", "kind", "event_class", "result", "severity", "duration")
+        )
         return 0 if cheap else 1
     if isinstance(node, Not):
         return _cost(node.inner)

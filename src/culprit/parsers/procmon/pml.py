@@ -30,7 +30,7 @@ import numpy as np
 
 from culprit.model import Event
 from culprit.parsers import register
-from culprit.parsers.base import Parser, ParseContext, Source
+from culprit.parsers.base import ParseContext, Parser, Source
 from culprit.parsers.procmon import consts as C
 from culprit.parsers.procmon import details as D
 from culprit.parsers.procmon.capture import Capture
@@ -70,6 +70,7 @@ class PmlCapture(Capture):
 
     def __init__(self, path: str | Path, artifact: str | None = None, tz_minutes: int = 0) -> None:
         super().__init__(path, artifact)
+        self._procs: list[ProcessRecord] | None = None
         self.tz_minutes = tz_minutes
         self._fp = open(self.path, "rb")  # noqa: SIM115 - kept open for the mapping
         try:
@@ -97,13 +98,13 @@ class PmlCapture(Capture):
         size = len(buf)
         w = self.warnings
         if not h.closed_cleanly:
-            w.append("capture was not closed cleanly by Procmon (header offsets are 0): "
-                     "events found by walking the file; process names may be missing")
-        strings: list[str] = []
-        if h.string_table_offset:
-            strings = read_strings(buf, h.string_table_offset, w)
+            w.append(
+                "capture was not closed cleanly by Procmon (header offsets are 0): "
+                "events found by walking the file; process names may be missing"
+            )
+        self._proc_count = 0
         if h.process_table_offset:
-            self.processes = self._index_processes(read_processes(buf, h.process_table_offset, strings, h.is64, w))
+            self._index_process_table(size)
         elif h.closed_cleanly:
             w.append("no process table: process names are unknown")
         self._hosts, self._ports = ({}, {})
@@ -114,23 +115,64 @@ class PmlCapture(Capture):
             offsets = self._walk(size)
         self._gather(offsets, size)
 
-    def _index_processes(self, procs: list[ProcessRecord]) -> list[ProcessRecord]:
-        """Processes sorted by the capture's own process index and renumbered 0..n-1.
+    def _index_process_table(self, size: int) -> None:
+        """Read only each process record's own index and PID (vectorized); the records load on first use.
 
         Events name processes by the capture's index (Procmon starts it anywhere, e.g. 1280); the
-        ``process_index`` column holds the position in :attr:`processes` instead.
+        ``process_index`` column holds the position in :attr:`processes`, which are sorted by that index.
         """
-        procs = sorted(procs, key=lambda p: p.index)
-        self._raw_index = np.array([p.index for p in procs], dtype=np.int64)
-        return [dataclasses.replace(p, index=j) for j, p in enumerate(procs)]
+        start = self.header.process_table_offset
+        if start + 4 > size:
+            self.warnings.append("process table offset is past the end of the file: process names are unknown")
+            return
+        n = struct.unpack_from("<I", self._mm, start)[0]
+        if start + 4 + 8 * n > size:
+            self.warnings.append(f"process table truncated ({n:,} processes declared): process names are unknown")
+            return
+        offs = np.frombuffer(self._mm, dtype="<u4", count=n, offset=start + 4 + 4 * n).astype(np.int64) + start
+        offs = offs[offs + 8 <= size]
+        u8 = np.frombuffer(self._mm, dtype=np.uint8)
+        rec = u8[offs[:, None] + np.arange(8)].view("<u4").reshape(-1, 2)
+        order = np.argsort(rec[:, 0], kind="stable")
+        self._raw_index = rec[order, 0].astype(np.int64)
+        self._proc_pids = rec[order, 1].astype(np.uint32)
+        self._proc_count = len(order)
+        del u8, rec
+
+    @property
+    def processes(self) -> list[ProcessRecord]:  # type: ignore[override]
+        """The process records (with module lists), parsed on first use."""
+        if self._procs is None:
+            self._procs = self._load_processes()
+        return self._procs
+
+    @processes.setter
+    def processes(self, value: list[ProcessRecord]) -> None:
+        self._procs = value
+
+    def _load_processes(self) -> list[ProcessRecord]:
+        h = self.header
+        if not self._proc_count or self._mm is None:
+            return []
+        strings = read_strings(self._mm, h.string_table_offset, self.warnings) if h.string_table_offset else []
+        parsed = {p.index: p for p in read_processes(self._mm, h.process_table_offset, strings, h.is64,
+                                                     self.warnings)}
+        out = []
+        for j, (raw, pid) in enumerate(zip(self._raw_index.tolist(), self._proc_pids.tolist(), strict=True)):
+            p = parsed.get(raw)
+            out.append(dataclasses.replace(p, index=j) if p else ProcessRecord(index=j, pid=pid, parent_pid=None,
+                                                                                name=""))
+        return out
 
     def _offsets_from_array(self, size: int) -> np.ndarray | None:
         h = self.header
         n = h.event_count
         start = h.event_offsets_offset
         if start + 5 * n > size:
-            self.warnings.append(f"event-offset array missing or cut ({n:,} events declared; file truncated?): "
-                                 "events found by walking the file")
+            self.warnings.append(
+                f"event-offset array missing or cut ({n:,} events declared; file truncated?): "
+                "events found by walking the file"
+            )
             return None
         if n == 0:
             return np.zeros(0, dtype=np.uint32)
@@ -149,19 +191,24 @@ class PmlCapture(Capture):
         ps = self.header.pointer_size
         pos = self.header.events_offset or HEADER_SIZE
         limit = size
-        for t in (self.header.event_offsets_offset, self.header.process_table_offset,
-                  self.header.string_table_offset):
+        for t in (
+            self.header.event_offsets_offset,
+            self.header.process_table_offset,
+            self.header.string_table_offset,
+        ):
             if t and pos < t < limit:
                 limit = t
         out: list[int] = []
         unpack = struct.Struct("<III H").unpack_from
         while pos + EVENT_HEADER_SIZE <= limit:
             _pi, _tid, klass, _op = unpack(buf, pos)
-            depth, = struct.unpack_from("<H", buf, pos + 0x28)
+            (depth,) = struct.unpack_from("<H", buf, pos + 0x28)
             dsize, xoff = struct.unpack_from("<II", buf, pos + 0x2C)
             if not 1 <= klass <= 6 or depth > MAX_DEPTH or dsize > MAX_DETAIL:
-                self.warnings.append(f"unreadable data at byte {pos:,} ({limit - pos:,} bytes): "
-                                     f"stopped after {len(out):,} events")
+                self.warnings.append(
+                    f"unreadable data at byte {pos:,} ({limit - pos:,} bytes): "
+                    f"stopped after {len(out):,} events"
+                )
                 break
             end = pos + EVENT_HEADER_SIZE + depth * ps + dsize
             if xoff:
@@ -195,9 +242,9 @@ class PmlCapture(Capture):
         res = np.empty(n, np.uint32)
         depth = np.empty(n, np.uint16)
         cols = np.arange(EVENT_HEADER_SIZE, dtype=np.int64)
-        nproc = len(self.processes)
+        nproc = self._proc_count
         raw = getattr(self, "_raw_index", np.zeros(0, np.int64))
-        pids = np.array([p.pid for p in self.processes] + [0], dtype=np.uint32)
+        pids = np.concatenate((getattr(self, "_proc_pids", np.zeros(0, np.uint32)), np.zeros(1, np.uint32)))
         op_keys: dict[int, int] = {}
         names: list[str] = []
         ids: dict[str, int] = {}
@@ -388,7 +435,7 @@ class PmlCapture(Capture):
             return name
         if v4:
             return ".".join(str(b) for b in ip[:4])
-        return ":".join(f"{int.from_bytes(ip[k:k + 2], 'big'):x}" for k in range(0, 16, 2))
+        return ":".join(f"{int.from_bytes(ip[k : k + 2], 'big'):x}" for k in range(0, 16, 2))
 
     def port_name(self, port: int, tcp: bool) -> str:
         return self._ports.get((port, tcp), str(port))

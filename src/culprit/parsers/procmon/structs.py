@@ -99,7 +99,12 @@ class Header:
     @property
     def closed_cleanly(self) -> bool:
         return all(
-            (self.events_offset, self.event_offsets_offset, self.process_table_offset, self.string_table_offset)
+            (
+                self.events_offset,
+                self.event_offsets_offset,
+                self.process_table_offset,
+                self.string_table_offset,
+            )
         )
 
 
@@ -257,8 +262,29 @@ def read_processes(
     for o in offs:
         p = start + o
         try:
-            (idx, pid, ppid, _u1, auth, session, _u2, t0, t1, virt, is64p,
-             integ, user, name, image, cmd, company, version, desc, _i1, _i2) = _PROC.unpack_from(buf, p)
+            (
+                idx,
+                pid,
+                ppid,
+                _u1,
+                auth,
+                session,
+                _u2,
+                t0,
+                t1,
+                virt,
+                is64p,
+                integ,
+                user,
+                name,
+                image,
+                cmd,
+                company,
+                version,
+                desc,
+                _i1,
+                _i2,
+            ) = _PROC.unpack_from(buf, p)
             p += _PROC.size + ps
             count = struct.unpack_from("<I", buf, p)[0]
             p += 4
@@ -274,10 +300,24 @@ def read_processes(
             continue
         out.append(
             ProcessRecord(
-                index=idx, pid=pid, parent_pid=ppid, name=s(name), image_path=s(image), command_line=s(cmd),
-                company=s(company), version=s(version), description=s(desc), user=s(user), integrity=s(integ),
-                is64=bool(is64p), start=filetime(t0), end=filetime(t1), session=session, auth_id=auth,
-                virtualized=bool(virt), modules=modules,
+                index=idx,
+                pid=pid,
+                parent_pid=ppid,
+                name=s(name),
+                image_path=s(image),
+                command_line=s(cmd),
+                company=s(company),
+                version=s(version),
+                description=s(desc),
+                user=s(user),
+                integrity=s(integ),
+                is64=bool(is64p),
+                start=filetime(t0),
+                end=filetime(t1),
+                session=session,
+                auth_id=auth,
+                virtualized=bool(virt),
+                modules=modules,
             )
         )
     if bad:
@@ -285,7 +325,9 @@ def read_processes(
     return out
 
 
-def read_hosts_ports(buf: bytes | memoryview, start: int) -> tuple[dict[bytes, str], dict[tuple[int, bool], str]]:
+def read_hosts_ports(
+    buf: bytes | memoryview, start: int
+) -> tuple[dict[bytes, str], dict[tuple[int, bool], str]]:
     """The hostname table (16-byte IP → name) and port table ((port, is_tcp) → name) at the end of the file."""
     hosts: dict[bytes, str] = {}
     ports: dict[tuple[int, bool], str] = {}

@@ -55,9 +55,23 @@ for _cls in (C.PROCESS, C.REGISTRY, C.FILE_SYSTEM):
     for _num, _name in C.OPERATIONS[_cls].items():
         _OPS.setdefault(_name, (_cls, _num))
 SUPPORTED = (
-    "Process Create", "Process Start", "Process Exit", "Thread Create", "Thread Exit", "Load Image",
-    "RegOpenKey", "RegCreateKey", "RegSetValue", "RegQueryValue", "RegCloseKey", "RegDeleteKey",
-    "RegDeleteValue", "CreateFile", "ReadFile", "WriteFile", "CloseFile",
+    "Process Create",
+    "Process Start",
+    "Process Exit",
+    "Thread Create",
+    "Thread Exit",
+    "Load Image",
+    "RegOpenKey",
+    "RegCreateKey",
+    "RegSetValue",
+    "RegQueryValue",
+    "RegCloseKey",
+    "RegDeleteKey",
+    "RegDeleteValue",
+    "CreateFile",
+    "ReadFile",
+    "WriteFile",
+    "CloseFile",
 )
 DEFAULT_START = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -151,8 +165,13 @@ class PmlWriter:
         os_version: ``(major, minor, build)``.
     """
 
-    def __init__(self, is64: bool = True, computer: str = "CULPRIT-TEST", system_root: str = "C:\\Windows",
-                 os_version: tuple[int, int, int] = (10, 0, 19041)) -> None:
+    def __init__(
+        self,
+        is64: bool = True,
+        computer: str = "CULPRIT-TEST",
+        system_root: str = "C:\\Windows",
+        os_version: tuple[int, int, int] = (10, 0, 19041),
+    ) -> None:
         self.is64 = is64
         self.ps = 8 if is64 else 4
         self.computer = computer
@@ -166,25 +185,67 @@ class PmlWriter:
 
     # --- processes --------------------------------------------------------------------------------------------
 
-    def add_process(self, pid: int, name: str, *, image_path: str = "", command_line: str = "",
-                    parent_pid: int = 0, company: str = "", version: str = "", description: str = "",
-                    user: str = "NT AUTHORITY\\SYSTEM", integrity: str = "System", is64: bool | None = None,
-                    start: datetime | int | None = None, end: datetime | int | None = None, session: int = 0,
-                    auth_id: int = 0x3E7, modules: Sequence[Module | tuple] = ()) -> int:
+    def add_process(
+        self,
+        pid: int,
+        name: str,
+        *,
+        image_path: str = "",
+        command_line: str = "",
+        parent_pid: int = 0,
+        company: str = "",
+        version: str = "",
+        description: str = "",
+        user: str = "NT AUTHORITY\\SYSTEM",
+        integrity: str = "System",
+        is64: bool | None = None,
+        start: datetime | int | None = None,
+        end: datetime | int | None = None,
+        session: int = 0,
+        auth_id: int = 0x3E7,
+        modules: Sequence[Module | tuple] = (),
+    ) -> int:
         """Add a process (with its module list) and return its index for :meth:`add_event`."""
         mods = [m if isinstance(m, Module) else Module(*m) for m in modules]
         idx = len(self.processes)
-        self.processes.append(_Proc(
-            idx, pid, parent_pid, name, image_path or name, command_line, company, version, description, user,
-            integrity, self.is64 if is64 is None else is64, to_filetime(start), to_filetime(end), session,
-            auth_id, mods))
+        self.processes.append(
+            _Proc(
+                idx,
+                pid,
+                parent_pid,
+                name,
+                image_path or name,
+                command_line,
+                company,
+                version,
+                description,
+                user,
+                integrity,
+                self.is64 if is64 is None else is64,
+                to_filetime(start),
+                to_filetime(end),
+                session,
+                auth_id,
+                mods,
+            )
+        )
         return idx
 
     # --- events -----------------------------------------------------------------------------------------------
 
-    def add_event(self, process: int, operation: str, path: str = "", *, result: int | str = 0,
-                  tid: int | None = None, time: datetime | int | None = None, duration: int = 0,
-                  stack: Sequence[int] = (), **detail: Any) -> int:
+    def add_event(
+        self,
+        process: int,
+        operation: str,
+        path: str = "",
+        *,
+        result: int | str = 0,
+        tid: int | None = None,
+        time: datetime | int | None = None,
+        duration: int = 0,
+        stack: Sequence[int] = (),
+        **detail: Any,
+    ) -> int:
         """Add one event and return its index.
 
         Args:
@@ -209,43 +270,89 @@ class PmlWriter:
         status = result if isinstance(result, int) else C.NAME_TO_RESULT.get(result)
         if status is None:
             raise WriterError(f"unknown result name {result!r}")
-        encoder = {C.PROCESS: self._process_detail, C.REGISTRY: self._registry_detail,
-                   C.FILE_SYSTEM: self._file_detail}[klass]
+        encoder = {
+            C.PROCESS: self._process_detail,
+            C.REGISTRY: self._registry_detail,
+            C.FILE_SYSTEM: self._file_detail,
+        }[klass]
         det, extra = encoder(operation, path, status, detail)
         ticks = to_filetime(time) if time is not None else self._next_time
         self._next_time = ticks + 10_000
         p = self.processes[process]
-        self.events.append(_Event(process, p.pid + 4 if tid is None else tid, klass, op, duration, ticks,
-                                  status & 0xFFFFFFFF, list(stack), det, extra))
+        self.events.append(
+            _Event(
+                process,
+                p.pid + 4 if tid is None else tid,
+                klass,
+                op,
+                duration,
+                ticks,
+                status & 0xFFFFFFFF,
+                list(stack),
+                det,
+                extra,
+            )
+        )
         return len(self.events) - 1
 
     def _ptr(self, v: int) -> bytes:
         return struct.pack("<Q" if self.is64 else "<I", v)
 
-    def _process_detail(self, op: str, path: str, status: int, d: dict[str, Any]) -> tuple[bytes, bytes | None]:
+    def _process_detail(
+        self, op: str, path: str, status: int, d: dict[str, Any]
+    ) -> tuple[bytes, bytes | None]:
         if op == "Process Create":
             cmd = d.get("command_line", "")
-            return (struct.pack("<II", 0, d.get("pid", 0)) + bytes(0x24) + b"\x00\x00" + _info(path) + _info(cmd)
-                    + b"\x00\x00" + _w(path) + _w(cmd)), None
+            return (
+                struct.pack("<II", 0, d.get("pid", 0))
+                + bytes(0x24)
+                + b"\x00\x00"
+                + _info(path)
+                + _info(cmd)
+                + b"\x00\x00"
+                + _w(path)
+                + _w(cmd)
+            ), None
         if op == "Process Start":
             cmd = d.get("command_line", "")
             cwd = d.get("current_directory", "")
             env = "".join(f"{e}\x00" for e in d.get("environment", ())) + "\x00"
-            return (struct.pack("<I", d.get("parent_pid", 0)) + _info(cmd) + _info(cwd)
-                    + struct.pack("<I", len(env)) + _w(cmd) + _w(cwd) + _w(env)), None
+            return (
+                struct.pack("<I", d.get("parent_pid", 0))
+                + _info(cmd)
+                + _info(cwd)
+                + struct.pack("<I", len(env))
+                + _w(cmd)
+                + _w(cwd)
+                + _w(env)
+            ), None
         if op == "Process Exit":
-            return struct.pack("<IQQQQQQ", d.get("exit_status", 0) & 0xFFFFFFFF, d.get("kernel_time", 0),
-                               d.get("user_time", 0), d.get("working_set", 0), d.get("peak_working_set", 0),
-                               d.get("private_bytes", 0), d.get("peak_private_bytes", 0)), None
+            return struct.pack(
+                "<IQQQQQQ",
+                d.get("exit_status", 0) & 0xFFFFFFFF,
+                d.get("kernel_time", 0),
+                d.get("user_time", 0),
+                d.get("working_set", 0),
+                d.get("peak_working_set", 0),
+                d.get("private_bytes", 0),
+                d.get("peak_private_bytes", 0),
+            ), None
         if op == "Thread Create":
             return struct.pack("<I", d.get("thread_id", 0)), None
         if op == "Thread Exit":
             return struct.pack("<IQQ", 0, d.get("kernel_time", 0), d.get("user_time", 0)), None
         # Load Image
-        return (self._ptr(d.get("image_base", 0)) + struct.pack("<I", d.get("image_size", 0)) + _info(path)
-                + b"\x00\x00" + _w(path)), None
+        return (
+            self._ptr(d.get("image_base", 0))
+            + struct.pack("<I", d.get("image_size", 0))
+            + _info(path)
+            + b"\x00\x00"
+            + _w(path)
+        ), None
 
-    def _registry_detail(self, op: str, path: str, status: int, d: dict[str, Any]) -> tuple[bytes, bytes | None]:
+    def _registry_detail(
+        self, op: str, path: str, status: int, d: dict[str, Any]
+    ) -> tuple[bytes, bytes | None]:
         head = _info(path)
         if op in ("RegOpenKey", "RegCreateKey"):
             access = _mask(d.get("desired_access", 0x20019), C.REGISTRY_ACCESS, "registry access")
@@ -261,7 +368,7 @@ class PmlWriter:
             data = self._reg_data(C.REG_TYPES.get(rtype, ""), d.get("data"))
             length = d.get("length", len(data))
             if op == "RegSetValue":
-                shown = data[:min(len(data), 0xFFFF)]
+                shown = data[: min(len(data), 0xFFFF)]
                 return head + struct.pack("<HIIHH", 0, rtype, length, len(shown), 0) + _w(path) + shown, None
             if "data" not in d and "type" not in d:  # a failed query: Procmon shows only the length
                 return head + struct.pack("<HII", 0, length, 2) + _w(path), None
@@ -312,8 +419,22 @@ class PmlWriter:
     def _event_bytes(self, e: _Event) -> bytes:
         stack = b"".join(self._ptr(a) for a in e.stack)
         xoff = EVENT_HEADER_SIZE + len(stack) + len(e.detail) if e.extra is not None else 0
-        head = struct.pack("<IIIHHIQQIHHII", self._raw_index(e.process), e.tid, e.klass, e.op, 0, 0,
-                           e.duration, e.time, e.result, len(e.stack), 0, len(e.detail), xoff)
+        head = struct.pack(
+            "<IIIHHIQQIHHII",
+            self._raw_index(e.process),
+            e.tid,
+            e.klass,
+            e.op,
+            0,
+            0,
+            e.duration,
+            e.time,
+            e.result,
+            len(e.stack),
+            0,
+            len(e.detail),
+            xoff,
+        )
         out = head + stack + e.detail
         if e.extra is not None:
             out += struct.pack("<H", len(e.extra)) + e.extra
@@ -368,7 +489,7 @@ class PmlWriter:
                 arr = np.frombuffer(blob, dtype=np.uint8).copy()
                 arr[time_pos[:, None] + cols8] = (times + np.uint64(k * span)).view(np.uint8).reshape(-1, 8)
                 chunk = arr.tobytes()
-            offsets[k * len(self.events):(k + 1) * len(self.events)] = rel + pos
+            offsets[k * len(self.events) : (k + 1) * len(self.events)] = rel + pos
             fp.write(chunk)
             pos += len(blob)
         if pos + 5 * n > 0xFFFFFFFF:
@@ -397,14 +518,41 @@ class PmlWriter:
     def _process_table(self, sid: Any) -> bytes:
         recs = []
         for p in self.processes:
-            r = struct.pack("<IIIIQIIQQII", self._raw_index(p.index), p.pid, p.parent_pid, 0, p.auth_id,
-                            p.session, 0, p.start, p.end, 0, int(p.is64))
-            r += struct.pack("<8I", sid(p.integrity), sid(p.user), sid(p.name), sid(p.image_path),
-                             sid(p.command_line), sid(p.company), sid(p.version), sid(p.description))
+            r = struct.pack(
+                "<IIIIQIIQQII",
+                self._raw_index(p.index),
+                p.pid,
+                p.parent_pid,
+                0,
+                p.auth_id,
+                p.session,
+                0,
+                p.start,
+                p.end,
+                0,
+                int(p.is64),
+            )
+            r += struct.pack(
+                "<8I",
+                sid(p.integrity),
+                sid(p.user),
+                sid(p.name),
+                sid(p.image_path),
+                sid(p.command_line),
+                sid(p.company),
+                sid(p.version),
+                sid(p.description),
+            )
             r += struct.pack("<II", 0, 0) + self._ptr(0) + struct.pack("<I", len(p.modules))
             for m in p.modules:
-                r += self._ptr(0) + self._ptr(m.base) + struct.pack(
-                    "<I4II", m.size, sid(m.path), sid(m.version), sid(m.company), sid(m.description), 0) + bytes(24)
+                r += (
+                    self._ptr(0)
+                    + self._ptr(m.base)
+                    + struct.pack(
+                        "<I4II", m.size, sid(m.path), sid(m.version), sid(m.company), sid(m.description), 0
+                    )
+                    + bytes(24)
+                )
             recs.append(r)
         n = len(recs)
         head = 4 + 8 * n
@@ -413,8 +561,12 @@ class PmlWriter:
         for r in recs:
             offs.append(pos)
             pos += len(r)
-        return (struct.pack("<I", n) + struct.pack(f"<{n}I", *(self._raw_index(p.index) for p in self.processes))
-                + struct.pack(f"<{n}I", *offs) + b"".join(recs))
+        return (
+            struct.pack("<I", n)
+            + struct.pack(f"<{n}I", *(self._raw_index(p.index) for p in self.processes))
+            + struct.pack(f"<{n}I", *offs)
+            + b"".join(recs)
+        )
 
     @staticmethod
     def _string_table(strings: dict[str, int]) -> bytes:
