@@ -21,12 +21,17 @@ from culprit.web.jobs import evidence_folder
 from culprit.web.models import Evidence
 from culprit.web.storage import Store
 
-# format → (module that must exist, media type, file suffix)
-REPORT_FORMATS: dict[str, tuple[str, str, str]] = {
-    "html": ("culprit.report.html", "text/html; charset=utf-8", "html"),
-    "md": ("culprit.report.markdown", "text/markdown; charset=utf-8", "md"),
-    "pdf": ("culprit.report.pdf", "application/pdf", "pdf"),
-    "email": ("culprit.report.email", "message/rfc822", "eml"),
+# format → (media type, file suffix)
+REPORT_FORMATS: dict[str, tuple[str, str]] = {
+    "html": ("text/html; charset=utf-8", "html"),
+    "md": ("text/markdown; charset=utf-8", "md"),
+    "pdf": ("application/pdf", "pdf"),
+}
+# template → what it is (culprit.report.render.TEMPLATES)
+REPORT_TEMPLATES: dict[str, str] = {
+    "summary": "case summary",
+    "scope": "scope email",
+    "request": "evidence request email",
 }
 
 
@@ -38,48 +43,49 @@ def _has(module: str) -> bool:
 
 
 def report_formats() -> list[str]:
-    """The report formats this install can produce (the summary builder must exist too)."""
-    if not _has("culprit.report.summary"):
+    """The report formats this install can produce (``[]`` without the report renderers)."""
+    if not _has("culprit.report.render"):
         return []
-    out = []
-    for fmt, (mod, _, _) in REPORT_FORMATS.items():
-        if not _has(mod):
-            continue
+    try:
+        render = importlib.import_module("culprit.report.render")
+    except Exception:  # a renderer whose own import fails must not take the pages down
+        return []
+    out = [f for f in REPORT_FORMATS if f in getattr(render, "FORMATS", ())]
+    if "pdf" in out:
         try:
-            importlib.import_module(mod)
-        except Exception:  # a renderer whose own dependency is missing (e.g. the PDF engine)
-            continue
-        out.append(fmt)
+            why = importlib.import_module("culprit.report.pdf").available()
+        except Exception as e:
+            why = str(e)
+        if why:
+            out.remove("pdf")
     return out
 
 
-def render_report(result: Mapping[str, Any], fmt: str, lang: str, case: str) -> tuple[bytes, str, str]:
-    """Render the stored analysis as ``fmt``; returns ``(body, media type, file suffix)``.
+def render_report(
+    result: Mapping[str, Any],
+    fmt: str,
+    lang: str,
+    case: str,
+    template: str = "summary",
+    upload_link: str | None = None,
+) -> tuple[bytes, str, str]:
+    """Render the stored analysis with :func:`culprit.report.render.render`.
+
+    Returns:
+        ``(body, media type, file suffix)``.
 
     Raises:
-        KeyError: the format is unknown or not available on this install.
+        KeyError: the format or template is unknown or not available on this install.
+        CulpritError: the renderer refused the input (its message is for people).
     """
-    if fmt not in report_formats():
+    if fmt not in report_formats() or template not in REPORT_TEMPLATES:
         raise KeyError(fmt)
-    mod_name, media, suffix = REPORT_FORMATS[fmt]
-    mod = importlib.import_module(mod_name)
-    summary = importlib.import_module("culprit.report.summary")
-    if fmt == "email":
-        body = _call(mod, ("render_eml", "render", "build"), result, lang, case)
-    else:
-        doc = summary.build(result, lang=lang, case=case)
-        body = mod.render(doc)
+    render = importlib.import_module("culprit.report.render")
+    body = render.render(result, fmt, lang=lang, template=template, case=case, upload_link=upload_link)
+    media, suffix = REPORT_FORMATS[fmt]
     if isinstance(body, str):
         body = body.encode("utf-8")
     return body, media, suffix
-
-
-def _call(mod: Any, names: tuple[str, ...], result: Mapping[str, Any], lang: str, case: str) -> Any:
-    for n in names:
-        fn = getattr(mod, n, None)
-        if callable(fn):
-            return fn(result, lang=lang, case=case)
-    raise KeyError(mod.__name__)
 
 
 def diff_available() -> bool:

@@ -319,27 +319,21 @@ def job_events(
 def job_report(
     number: str,
     job_id: int,
+    request: Request,
     db: DB,
     who: ApiUser,
-    format: Annotated[str, Query(pattern="^(html|md|pdf|email)$")] = "html",
+    format: Annotated[str, Query(pattern="^(html|md|pdf)$")] = "html",
     lang: Annotated[str, Query(pattern="^(en|zh)$")] = "en",
+    template: Annotated[str, Query(pattern="^(summary|scope|request)$")] = "summary",
 ) -> Response:
-    """The case report rendered from the stored analysis (formats this server has: ``GET /api/v1/formats``)."""
+    """A case document from the stored analysis: the ``summary`` report or the ``scope`` / ``request`` emails
+    (formats this server has: ``GET /api/v1/formats``)."""
+    from culprit.web.routes_pages import report_response
+
     c = services.get_case(db, who.user, number)
-    j = services.get_job(db, c, job_id)
-    if not j.result:
-        raise services.Invalid("the analysis has not finished")
-    try:
-        body, media, suffix = integrations.render_report(json.loads(j.result), format, lang, c.number)
-    except KeyError:
-        raise services.Invalid(f"report format {format!r} is not available on this server") from None
-    return Response(
-        body,
-        media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{c.number}-{lang}.{suffix}"'},
-    )
+    return report_response(request, db, c, services.get_job(db, c, job_id), format, lang, template)
 
 
 @router.get("/formats", tags=["analysis"])
 def formats() -> dict[str, Any]:
-    return {"report": integrations.report_formats()}
+    return {"report": integrations.report_formats(), "templates": list(integrations.REPORT_TEMPLATES)}

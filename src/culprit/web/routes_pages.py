@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from culprit.errors import CulpritError
 from culprit.web import integrations, security, services
 from culprit.web.app import render
 from culprit.web.deps import COOKIE, DB, LOGIN_CSRF_COOKIE, PageUser, PageWrite, identify
@@ -336,27 +337,45 @@ def job_json(db: DB, who: PageUser, number: str, job_id: int) -> Response:
     )
 
 
+def report_response(
+    request: Request, db: Any, case: Any, job: Any, fmt: str, lang: str, template: str
+) -> Response:
+    """Render a finished job's analysis as a case document (pages and API share this)."""
+    if not job.result:
+        raise services.Invalid("the analysis has not finished")
+    link = None
+    if template == "request":  # the evidence-request email carries the newest live upload link
+        signer = request.app.state.signer
+        now = services.utcnow()
+        for ln in services.links(db, case):
+            if not ln.revoked and ln.expires_at > now and ln.role == "bad":
+                link = str(request.base_url).rstrip("/") + f"/u/{signer.make(ln.id, ln.nonce, ln.expires_at)}"
+                break
+    try:
+        body, media, suffix = integrations.render_report(
+            json.loads(job.result), fmt, lang, case.number, template, link
+        )
+    except KeyError:
+        raise services.Invalid(f"report {template!r} as {fmt!r} is not available on this server") from None
+    except CulpritError as e:
+        raise services.Invalid(f"the report could not be rendered: {e}") from None
+    name = f"{case.number}-{template}-{lang}.{suffix}"
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @router.get("/cases/{number}/jobs/{job_id}/report.{fmt}")
 def job_report(
+    request: Request,
     db: DB,
     who: PageUser,
     number: str,
     job_id: int,
     fmt: str,
     lang: Annotated[str, Query(pattern="^(en|zh)$")] = "en",
+    template: Annotated[str, Query(pattern="^(summary|scope|request)$")] = "summary",
 ) -> Response:
-    ctx = job_context(db, who, number, job_id)
-    if ctx["result"] is None:
-        raise services.Invalid("the analysis has not finished")
-    try:
-        body, media, suffix = integrations.render_report(ctx["result"], fmt, lang, number)
-    except KeyError:
-        raise services.Invalid(f"report format {fmt!r} is not available on this server") from None
-    return Response(
-        body,
-        media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{number}-{lang}.{suffix}"'},
-    )
+    case = services.get_case(db, who.user, number)
+    return report_response(request, db, case, services.get_job(db, case, job_id), fmt, lang, template)
 
 
 # --- users ---------------------------------------------------------------------------------------

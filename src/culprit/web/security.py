@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -48,10 +49,8 @@ def verify_password(stored: str, password: str) -> tuple[bool, str | None]:
 
 def burn_time() -> None:
     """Spend what a password check costs, so unknown user names answer as slowly as wrong passwords."""
-    try:
+    with contextlib.suppress(VerificationError):
         _hasher.verify(_DUMMY_HASH, "x")
-    except VerificationError:
-        pass
 
 
 def new_token() -> str:

@@ -211,7 +211,7 @@ class MultipartReceiver:
     def _headers_done(self) -> None:
         p = self._part
         assert p is not None
-        disp, opts = parse_options_header(p.headers.get("content-disposition", ""))
+        _, opts = parse_options_header(p.headers.get("content-disposition", ""))
         p.name = opts.get(b"name", b"").decode("utf-8", "replace")
         if b"filename" in opts:
             p.filename = opts[b"filename"].decode("utf-8", "replace")
