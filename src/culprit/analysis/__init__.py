@@ -32,6 +32,7 @@ class Inquiry:
     missing: list[Missing] = field(default_factory=list)
     unresolved: list[dict[str, Any]] = field(default_factory=list)
     servicing: servicing.ServicingCase | None = None
+    diff: dict[str, Any] | None = None
 
 
 def find_failures(q: Inquiry) -> None:
@@ -147,6 +148,25 @@ def injection_chain(q: Inquiry) -> None:
         q.missing.append(missing.request("good-machine", q.lang, process=victims[0].proc.name))
 
 
+def good_vs_bad(q: Inquiry) -> None:
+    """With a good machine's capture, the ranked differences between the two runs (culprit.diff)."""
+    good, bad = q.facts.captures("good"), q.facts.captures("bad")
+    if not good or not bad:
+        return
+    from culprit.diff import compare
+
+    try:
+        result = compare(good[0], bad[0])
+    except Exception as e:  # the diff is corroboration; its failure must not lose the answer
+        q.facts.warnings.append((bad[0].artifact, f"good-vs-bad diff not computed: {type(e).__name__}: {e}"))
+        return
+    d = result.to_dict()
+    d["differences"] = d.get("differences", [])[:10]
+    if isinstance(d.get("processes"), list):
+        d["processes"] = d["processes"][:50]
+    q.diff = d
+
+
 def denial_chain(q: Inquiry) -> None:
     """Denied writes with a third-party frame that no log-driven chain explained."""
     if any(f.culprit for f in q.findings):
@@ -181,7 +201,7 @@ def rank(q: Inquiry) -> None:
     q.findings.sort(key=lambda f: -f.confidence)
 
 
-PASSES: tuple[Callable[[Inquiry], None], ...] = (find_failures, servicing_chain, injection_chain, denial_chain, signatures, rank)
+PASSES: tuple[Callable[[Inquiry], None], ...] = (find_failures, servicing_chain, injection_chain, good_vs_bad, denial_chain, signatures, rank)
 
 
 def analyze(ws: Workspace, lang: str = "en") -> Analysis:
@@ -202,6 +222,8 @@ def analyze(ws: Workspace, lang: str = "en") -> Analysis:
     extra: dict[str, Any] = {"time_zone": {"utc_offset_minutes": ws.utc_offset, "source": ws.offset_source}}
     if q.unresolved:
         extra["unresolved"] = q.unresolved
+    if q.diff:
+        extra["diff"] = q.diff
     return Analysis(
         bundle=bad or (ws.bundles[0].name if ws.bundles else ""),
         artifacts=artifacts,
