@@ -73,7 +73,7 @@ def cross_artifact_offsets(artifacts: Iterable[Artifact]) -> Counter[int]:
             except Exception:
                 continue
         for a in arts:
-            if a.kind != "procmon-csv":
+            if votes or a.kind != "procmon-csv":  # the CSV twin is read whole: only when PIDs gave nothing
                 continue
             p = PurePosixPath(a.name)
             twin = next((n for n in caps if PurePosixPath(n).parent == p.parent

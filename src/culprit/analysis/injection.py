@@ -22,7 +22,7 @@ from datetime import datetime
 from culprit.analysis.attribution import Owner, identify, is_foreign
 from culprit.analysis.facts import CaptureRef, Facts, basename, norm_path
 from culprit.analysis.failures import FailureCand
-from culprit.analysis.proctree import Load, Proc, ProcessTree, generalize
+from culprit.analysis.proctree import Load, Proc, ProcessTree, generalize, tree_of
 from culprit.kb import codes
 from culprit.model import AllowRule, Event, Finding, Origin, Remediation, Step
 
@@ -100,10 +100,10 @@ def find_victims(facts: Facts, failures: list[FailureCand]) -> list[Victim]:
     ca_paths = {norm_path(str(e.get("fields.path"))) for e in facts.events("msi:note") if e.get("fields.note") == 1722
                 and e.get("fields.path")}
     early_pids = {e.get("fields.pid") for e in facts.events("edgeupdate:run") if e.get("fields.early_exit")}
-    good_trees = [ProcessTree(r) for r in facts.captures("good")]
+    good_trees = [tree_of(r) for r in facts.captures("good")]
     out: list[Victim] = []
     for ref in facts.captures("bad"):
-        tree = ProcessTree(ref)
+        tree = tree_of(ref)
         roots = _install_roots(tree, ca_paths)
         for p in tree.procs.values():
             if p.exit_event is None or not p.loads:
@@ -360,7 +360,7 @@ def _good_steps(facts: Facts, v: Victim) -> list[Step]:
     steps: list[Step] = []
     name = basename(v.load.path)
     for ref in facts.captures("good"):
-        tree = ProcessTree(ref)
+        tree = tree_of(ref)
         gp = _counterpart(v.proc, tree)
         if gp is None:
             continue
@@ -402,7 +402,7 @@ def allow_list(facts: Facts, v: Victim) -> list[AllowRule]:
     """
     bad_root = _ca_root(v.proc)
     procs: list[Proc] = [v.proc]
-    good_tree = next((ProcessTree(r) for r in facts.captures("good")), None)
+    good_tree = next((tree_of(r) for r in facts.captures("good")), None)
     gp_root = _counterpart(bad_root, good_tree) if good_tree is not None else None
     tree_procs = [gp_root, *gp_root.descendants()] if gp_root is not None else [bad_root, *bad_root.descendants()]
     for q in tree_procs:

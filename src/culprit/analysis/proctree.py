@@ -200,3 +200,12 @@ class ProcessTree:
 
     def started_in_capture(self) -> list[Proc]:
         return [p for p in self.procs.values() if p.start_event is not None or p.create_event is not None]
+
+
+def tree_of(ref: CaptureRef) -> ProcessTree:
+    """The process tree of a capture, built once per capture."""
+    t = getattr(ref, "_tree", None)
+    if t is None:
+        t = ProcessTree(ref)
+        ref._tree = t  # type: ignore[attr-defined]
+    return t
