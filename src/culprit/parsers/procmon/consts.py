@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-# ruff: noqa: E501
+# fmt: off
 
 PROCESS, REGISTRY, FILE_SYSTEM, PROFILING, NETWORK, IPC = 1, 2, 3, 4, 5, 6
 
