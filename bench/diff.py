@@ -43,7 +43,7 @@ MS = "Microsoft Corporation"
 HOOK = r"C:\Program Files\Fabrikam\fbhook.dll"
 
 
-def template(bad: bool, t0: datetime):  # noqa: ANN201 - returns a PmlWriter
+def template(bad: bool, t0: datetime):
     """One run of the install, about 10,000 events."""
     from culprit.parsers.procmon.structs import Module
     from culprit.parsers.procmon.writer import PmlWriter
@@ -306,8 +306,8 @@ def main() -> int:
         t = time.perf_counter()
         good, bad = generate(folder, a.events)
         print(
-            f"captures: {good} ({good.stat().st_size / 2**20:.0f} MB), {bad} ({bad.stat().st_size / 2**20:.0f} MB);"
-            f" written in {time.perf_counter() - t:.1f} s"
+            f"captures: {good} ({good.stat().st_size / 2**20:.0f} MB), "
+            f"{bad} ({bad.stat().st_size / 2**20:.0f} MB); written in {time.perf_counter() - t:.1f} s"
         )
         r = subprocess.run(
             [sys.executable, __file__, "--child", str(good), str(bad)],
@@ -348,7 +348,8 @@ def main() -> int:
         if all(x is not None for x in pp):
             pps = sum(x[0] for x in pp if x is not None)
             print(
-                f"  naive read with procmon-parser (extrapolated): {pps:.1f} s  -> diff is {pps / secs:.1f}x faster"
+                f"  naive read with procmon-parser (extrapolated): {pps:.1f} s  "
+                f"-> diff is {pps / secs:.1f}x faster"
             )
         else:
             print("  procmon-parser not installed: peer skipped")
