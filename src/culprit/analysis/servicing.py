@@ -169,8 +169,10 @@ def _objects(facts: Facts, case: ServicingCase, sec: Event) -> None:
     art, line = sec.origin.artifact, sec.origin.line
     adds = {str(e.get("fields.service")).casefold(): e for e in facts.events("setupapi:addservice")
             if e.origin.artifact == art and e.get("fields.section_line") == line}
-    fails = [e for e in facts.events("setupapi:service_failure", "setupapi:file_failure", "setupapi:error")
+    fails = [e for e in facts.events("setupapi:service_failure", "setupapi:filequeue_failure", "setupapi:error")
              if e.origin.artifact == art and e.get("fields.section_line") == line]
+    copies = [e for e in facts.events("setupapi:copy")
+              if e.origin.artifact == art and e.get("fields.section_line") == line]
     for e in fails:
         svc = e.get("fields.service")
         w = e.get("fields.win32")
@@ -185,8 +187,13 @@ def _objects(facts: Facts, case: ServicingCase, sec: Event) -> None:
             case.steps.append(Step(f"SetupAPI: {_verb(e)} service {svc}{err}", e.origin,
                                    summary_zh=f"SetupAPI：{_verb_zh(e)}服务 {svc} 失败{err_zh}"))
             case.objects.append(DeniedObject("registry", _services_key(str(svc)), w, e, str(svc), add))
-        elif e.get("fields.path") or e.get("fields.target"):
-            path = str(e.get("fields.target") or e.get("fields.path"))
+        elif e.kind == "setupapi:filequeue_failure" or e.get("fields.path") or e.get("fields.target"):
+            path = str(e.get("fields.target") or e.get("fields.path") or "")
+            if not path:  # the file being copied when the queue failed: the last copy line before it
+                before = [c for c in copies if (c.origin.line or 0) < (e.origin.line or 0)]
+                path = str(before[-1].get("fields.target")) if before else ""
+            if not path or any(o.path.casefold() == path.casefold() for o in case.objects):
+                continue
             err = f", error {w}" if w is not None else ""
             case.steps.append(Step(f"SetupAPI: copying {basename(path)} failed{err}", e.origin,
                                    summary_zh=f"SetupAPI：复制 {basename(path)} 失败" + (f"，错误 {w}" if w is not None else "")))
