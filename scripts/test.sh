@@ -8,7 +8,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test,evtx,fleet]"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test,evtx,fleet,web,pdf]"
 if [ -x scripts/system-deps.sh ]; then
   scripts/system-deps.sh || true
 fi
