@@ -42,11 +42,12 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from culprit.model import Event, Origin, Severity
 from culprit.parsers import register
@@ -249,6 +250,7 @@ class _Scanner:
         done = -1  # end of the last record
         size = len(work)
         event = self.builder.event
+        kept = kept_lines = 0
         for s in starts:
             if s < done:
                 continue  # another hit inside the same record
@@ -267,13 +269,15 @@ class _Scanner:
             if end - s > MAX_RECORD:
                 self.ctx.warn(f"record longer than {MAX_RECORD:,} bytes cut", line)
                 end = s + MAX_RECORD
-            self.kept += 1
-            self.kept_lines += count(b"\n", s, end) if end != nl + 1 else 1
+            kept += 1
+            kept_lines += count(b"\n", s, end) if end != nl + 1 else 1
             ev = event(work[s:end], line, base_off + s if self.exact_offsets else None)
             if ev is not None:
                 yield ev
         if work and not work.endswith(b"\n") and done == size:
-            self.kept_lines += 1
+            kept_lines += 1
+        self.kept += kept
+        self.kept_lines += kept_lines
 
     def _garbage(self, work: bytes, base_line: int) -> None:
         m = _CTRL_B.search(work)
@@ -337,7 +341,25 @@ def _record_start(work: bytes, ls: int, floor: int, floor_owner: int) -> int:
 
 # --- events ------------------------------------------------------------------------------------
 
+# Events are built with positional arguments when the model's field order is the one assumed here.
+_POSITIONAL = [f.name for f in dataclasses.fields(Event)][:10] == [
+    "kind",
+    "origin",
+    "time",
+    "local_time",
+    "utc_offset",
+    "severity",
+    "process",
+    "code",
+    "message",
+    "fields",
+] and [f.name for f in dataclasses.fields(Origin)][:5] == ["artifact", "line", "record", "offset", "text"]
 _SEVERITY = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+
+
+# (record text after the stamp, kind, severity, message, read-only fields, code, had undecodable bytes)
+_Body = tuple[str, str, Severity, str, Mapping[str, Any], "int | None", bool]
+_MISSING = object()
 
 
 class _Builder:
@@ -348,24 +370,25 @@ class _Builder:
         self.ctx = ctx
         self.codec = "utf-8" if source.encoding.wide else source.encoding.name
         self.artifact = ctx.artifact
-        self.bodies: dict[bytes, tuple[str, str, Severity, str, Mapping[str, Any], int | None] | None] = {}
+        self.bodies: dict[bytes, _Body | None] = {}
         self.stamps: dict[bytes, tuple[datetime | None, datetime | None, str, int | None]] = {}
 
     def event(self, raw: bytes, lineno: int, offset: int | None) -> Event | None:
         stamp_b, body_b = raw[:19], raw[19:]
-        if body_b in self.bodies:
-            hit = self.bodies[body_b]
-            if hit is not None and "\ufffd" in hit[0]:
-                self.ctx.warn(f"bytes not valid {self.source.encoding.label} replaced", lineno)
-        else:
+        got = self.bodies.get(body_b, _MISSING)
+        if got is _MISSING:
             hit = self._body(body_b, lineno)
             if len(self.bodies) > 100_000:
                 self.bodies.clear()
             self.bodies[body_b] = hit
+        else:
+            hit = cast("_Body | None", got)
+            if hit is not None and hit[6]:
+                self.ctx.warn(f"bytes not valid {self.source.encoding.label} replaced", lineno)
         if hit is None:
             self.ctx.warn("malformed CBS line", lineno)
             return None
-        text, kind, sev, msg, fields, code = hit
+        text, kind, sev, msg, fields, code, _bad = hit
         times = self.stamps.get(stamp_b)
         if times is None:
             stamp = stamp_b.decode("ascii", "replace")
@@ -375,14 +398,23 @@ class _Builder:
                 self.stamps.clear()
             self.stamps[stamp_b] = times
         full = times[2] + text
+        text_ = full if len(full) <= MAX_TEXT else full[:MAX_TEXT]
+        if _POSITIONAL:  # ~25 % cheaper than keywords; the field order is checked at import
+            return Event(
+                kind,
+                Origin(self.artifact, lineno, None, offset, text_),
+                times[1],
+                times[0],
+                times[3],
+                sev,
+                None,
+                code,
+                msg,
+                fields,
+            )
         return Event(
             kind=kind,
-            origin=Origin(
-                self.artifact,
-                line=lineno,
-                offset=offset,
-                text=full if len(full) <= MAX_TEXT else full[:MAX_TEXT],
-            ),
+            origin=Origin(self.artifact, line=lineno, offset=offset, text=text_),
             time=times[1],
             local_time=times[0],
             utc_offset=times[3],
@@ -392,12 +424,12 @@ class _Builder:
             fields=fields,  # one read-only mapping shared by every record with this body
         )
 
-    def _body(
-        self, body_b: bytes, lineno: int
-    ) -> tuple[str, str, Severity, str, Mapping[str, Any], int | None] | None:
+    def _body(self, body_b: bytes, lineno: int) -> _Body | None:
+        bad = False
         try:
             text = body_b.decode(self.codec)
         except UnicodeDecodeError:
+            bad = True
             self.ctx.warn(f"bytes not valid {self.source.encoding.label} replaced", lineno)
             text = body_b.decode(self.codec, errors="replace")
         parts = text.replace("\r", "").rstrip("\n").split("\n")
@@ -412,7 +444,7 @@ class _Builder:
         if cont:
             fields["continuation"] = "\n".join(cont)[:MAX_TEXT]
         sev = _SEVERITY.get(level.lower(), Severity.INFO)
-        return "\n".join(parts), kind, sev, msg[:MAX_TEXT], MappingProxyType(fields), code
+        return "\n".join(parts), kind, sev, msg[:MAX_TEXT], MappingProxyType(fields), code, bad
 
 
 def classify(comp: str, msg: str, cont: list[str] | None = None) -> tuple[str, dict[str, Any], int | None]:
