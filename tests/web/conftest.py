@@ -96,7 +96,7 @@ def pg_server() -> Iterator[PgServer]:
     bindir = _pg_bin()
     if bindir is None:
         pytest.skip(
-            "PostgreSQL server binaries not installed (Debian package postgresql, scripts/system-packages.txt)"
+            "PostgreSQL server binaries not installed (Debian postgresql, scripts/system-packages.txt)"
         )
     pytest.importorskip("psycopg", reason="psycopg (web extra) is not installed")
     base = Path(tempfile.mkdtemp(prefix="culprit-pg-"))
