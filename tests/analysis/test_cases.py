@@ -180,3 +180,11 @@ def test_crash_in_third_party_module_is_decisive_without_capture(tmp_path: Path,
     assert f["kind"] == "injected-module" and f["culprit"]["module"] == "hookx.dll"
     assert f["remediation"]["allow"][0]["no_injection"] is True
     assert f["remediation"]["allow"][0]["pattern"].endswith("EU*.tmp\\MicrosoftEdgeUpdate.exe")
+
+
+def test_text_report_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
+    base = case_path("kb4474419-registry-denied")
+    assert main(["analyze", str(base / "bad"), str(base / "repro"), "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("结论  krnlmgr.sys（TMS）拒绝 cpu.inf 驱动更新写入")
+    assert "证据链" in out and "白名单" in out and "SetupAPI：修改已有服务 AmdK8 失败，错误 5" in out
