@@ -26,6 +26,10 @@ HEAD = {
 }
 
 
+ROLE_ZH = {"kernel-driver": "内核驱动", "filesystem-filter": "文件系统过滤驱动", "injected-module": "注入模块",
+           "injector-process": "注入进程", "service": "服务", "other": "其他"}
+
+
 def _where(d: dict[str, Any]) -> str:
     loc = str(d.get("artifact", ""))
     if d.get("line") is not None:
@@ -50,7 +54,8 @@ def write(a: Analysis, out: IO[str], lang: str = "en") -> None:
         c = f.get("culprit")
         if c:
             w(f"        {h['culprit']}: {c['module']}  {h['product']}: {c.get('product') or '?'}  "
-              f"{h['vendor']}: {c.get('vendor') or '?'}  {h['role']}: {c['role']}  "
+              f"{h['vendor']}: {c.get('vendor') or '?'}  "
+              f"{h['role']}: {ROLE_ZH.get(c['role'], c['role']) if lang == 'zh' else c['role']}  "
               f"{h['confidence']}: {f['confidence']:.2f}\n")
     elif d["failures"]:
         w(f"{h['answer']}  {h['none']}\n")
