@@ -117,15 +117,20 @@ def template(bad: bool, t0: datetime):
         end=at(59_000),
         modules=ca_mods,
     )
-    helper = w.add_process(
-        p + 12,
-        "helper.exe",
-        image_path=helper_path,
-        command_line=f'"{helper_path}" --register',
-        parent_pid=p + 8,
-        company="Contoso Ltd",
-        start=at(1500),
-        end=at(50_000),
+    # the failing run never starts helper.exe: its process table has no such process
+    helper = (
+        -1
+        if bad
+        else w.add_process(
+            p + 12,
+            "helper.exe",
+            image_path=helper_path,
+            command_line=f'"{helper_path}" --register',
+            parent_pid=p + 8,
+            company="Contoso Ltd",
+            start=at(1500),
+            end=at(50_000),
+        )
     )
     t = 0.0
 

@@ -1,4 +1,4 @@
-"""``culprit diff GOOD BAD`` as users run it: files and bundles, text/json/html, damaged input, no tracebacks."""
+"""``culprit diff GOOD BAD`` as users run it: files, bundles, text/json/html, damaged input, no tracebacks."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ OTHER = {"pid_base": 5000, "temp": "MSI8F3A", "eu": "EU5A1C", "user": "bob"}
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "culprit", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "culprit", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture()
@@ -35,7 +37,9 @@ def test_text_output_ranks_the_foreign_dll_first(pair, capsys) -> None:
     first = next(i for i, line in enumerate(lines) if line.startswith(" 1. "))
     assert lines[first] == " 1. [0.95] module-only-in-bad  MSI8F3A.tmp  (pid 1008/5008)"
     assert lines[first + 2] == "    good run: not loaded"
-    assert lines[first + 3].startswith(r"    failing run: C:\Program Files\Fabrikam\fbhook.dll (Fabrikam Security Ltd) +10 ms [#")
+    assert lines[first + 3].startswith(
+        r"    failing run: C:\Program Files\Fabrikam\fbhook.dll (Fabrikam Security Ltd) +10 ms [#"
+    )
     assert " 2. [0.85] early-exit  MSI8F3A.tmp  (pid 1008/5008)" in lines
 
 
@@ -68,8 +72,11 @@ def test_bundles_of_the_case(tmp_path: Path) -> None:
     d = json.loads(r.stdout)
     assert d["good"] == "good/procmon/edge_install.PML" and d["bad"] == "bad/procmon/edge_install.PML"
     top = d["differences"][0]
-    assert (top["kind"], top["process"], top["bad"]["events"]) == ("module-only-in-bad", "MicrosoftEdgeUpdate.exe",
-                                                                   [1792])
+    assert (top["kind"], top["process"], top["bad"]["events"]) == (
+        "module-only-in-bad",
+        "MicrosoftEdgeUpdate.exe",
+        [1792],
+    )
     assert d["differences"][1]["kind"] == "early-exit"
 
 
@@ -89,7 +96,11 @@ def test_unusable_inputs_exit_3(pair, tmp_path: Path) -> None:
     junk.write_bytes(b"PML_\x09\x00\x00\x00" + b"\xff" * 500)
     text = tmp_path / "notes.txt"
     text.write_text("hello\n", encoding="utf-8")
-    for args in ((str(pair[0]), str(junk)), (str(pair[0]), str(text)), (str(pair[0]), str(tmp_path / "none"))):
+    for args in (
+        (str(pair[0]), str(junk)),
+        (str(pair[0]), str(text)),
+        (str(pair[0]), str(tmp_path / "none")),
+    ):
         r = run_cli("diff", *args)
         assert r.returncode == 3, (args, r.stderr)
         assert "Traceback" not in r.stderr

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from culprit.diff.normalize import image_key, normalize_command_line, normalize_path, similarity
 
@@ -81,3 +83,24 @@ def test_hostile_lengths_stay_linear() -> None:
     # a 1 MB path of hex digits and separators: no catastrophic backtracking, a bounded answer
     path = "C:\\" + "\\".join(["ab12cd34ef"] * 100_000)
     assert normalize_path(path) == "*:\\" + "\\".join(["ab*"] * 100_000)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_normalizes_without_error(text: str) -> None:
+    key = normalize_path(text)
+    assert isinstance(key, str) and key == key.casefold()
+    assert isinstance(normalize_command_line(text), str)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=0x1000, max_value=0xFFFFF),
+    st.integers(min_value=0x1000, max_value=0xFFFFF),
+    st.sampled_from(["alice", "bob", "张伟", "ADMINI~1"]),
+    st.sampled_from(["C", "D", "E"]),
+)
+def test_temp_names_users_and_drives_never_split_a_key(a: int, b: int, user: str, drive: str) -> None:
+    one = rf"C:\Users\alice\AppData\Local\Temp\MSI{a:X}.tmp\EU{a:x}.tmp\setup.exe"
+    two = rf"{drive}:\Users\{user}\AppData\Local\Temp\MSI{b:X}.tmp\EU{b:x}.tmp\setup.exe"
+    assert normalize_path(one) == normalize_path(two)

@@ -846,8 +846,10 @@ def compare(good: Any, bad: Any) -> DiffResult:
     warnings += [f"{bref.artifact}: {w}" for w in getattr(bref.cap, "warnings", ())]
     warnings += d.warnings
     if not d.pairs and (len(gref.cap) or len(bref.cap)):
-        warnings.append("no process of one capture matches a process of the other (a damaged process table, or "
-                        "captures of different installs): nothing could be compared")
+        warnings.append(
+            "no process of one capture matches a process of the other (a damaged process table, or captures "
+            "of different installs): nothing could be compared"
+        )
     stats = {
         "good_events": len(gref.cap),
         "bad_events": len(bref.cap),
