@@ -12,6 +12,7 @@ six Procmon CSV exports in ``shared/corpus/procmon``; the masks are the document
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 # fmt: off
@@ -845,6 +846,7 @@ def result_name(status: int) -> str:
     return name if name is not None else f"0x{status:X}"
 
 
+@functools.lru_cache(maxsize=8192)
 def mask_names(mask: int, table: Iterable[tuple[int, str]], sep: str = ", ") -> str:
     """Names of the flags set in ``mask``, in table order; a multi-bit entry consumes its bits."""
     out: list[str] = []
@@ -855,6 +857,7 @@ def mask_names(mask: int, table: Iterable[tuple[int, str]], sep: str = ", ") -> 
     return sep.join(out)
 
 
+@functools.lru_cache(maxsize=8192)
 def mask_names_hex(mask: int, table: Iterable[tuple[int, str]], sep: str = ", ") -> str:
     """Like :func:`mask_names`, with the bits no name covers appended as ``0x..``."""
     out: list[str] = []
@@ -924,11 +927,13 @@ def _access(mask: int, generic: tuple[int, int, int, int], table: Iterable[tuple
     return mask_names(mask, table) or f"None 0x{mask:x}"
 
 
+@functools.lru_cache(maxsize=8192)
 def registry_access(mask: int) -> str:
     """A registry ACCESS_MASK as Procmon prints it (``Read``, ``Set Value, Create Sub Key``)."""
     return _access(mask, _REGISTRY_GENERIC, REGISTRY_ACCESS)
 
 
+@functools.lru_cache(maxsize=8192)
 def file_access(mask: int) -> str:
     """A file ACCESS_MASK as Procmon prints it (``Generic Read``, ``Read Attributes``)."""
     return _access(mask, _FILE_GENERIC, FILE_ACCESS)
@@ -1094,6 +1099,7 @@ ALIGNMENTS = {
 SYNC_TYPES = {0: "SyncTypeOther", 1: "SyncTypeCreateSection"}
 
 
+@functools.lru_cache(maxsize=8192)
 def ioctl_name(code: int) -> str:
     """An IOCTL/FSCTL code by name, or decoded into device/function/method as Procmon does."""
     name = IOCTL_NAMES.get(code)

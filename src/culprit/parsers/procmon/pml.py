@@ -51,6 +51,7 @@ from culprit.parsers.procmon.structs import (
 )
 
 CHUNK = 1 << 16  # events gathered per numpy pass
+BLOCK = 1 << 18  # bytes read at once for per-event decoding
 MAX_DEPTH = 1024  # sanity limits when walking an unindexed capture
 MAX_DETAIL = 1 << 20
 
@@ -80,6 +81,8 @@ class PmlCapture(Capture):
             self._mm: mmap.mmap | None = mmap.mmap(self._fp.fileno(), 0, access=mmap.ACCESS_READ)
             self.buffer = self._mm
             self._fd = self._fp.fileno()
+            self._blk = b""
+            self._blk_start = 0
             self._size = size
             self.header: Header = read_header(self._mm)
             self.pointer_size = self.header.pointer_size
@@ -319,7 +322,16 @@ class PmlCapture(Capture):
         """Bytes of the file (``pread``: per-event reads do not keep mapped pages resident)."""
         if size <= 0 or offset >= self._size:
             return b""
-        return os.pread(self._fd, min(size, self._size - offset), offset)
+        size = min(size, self._size - offset)
+        rel = offset - self._blk_start
+        if 0 <= rel and rel + size <= len(self._blk):
+            return self._blk[rel : rel + size]
+        if size > BLOCK:
+            return os.pread(self._fd, size, offset)
+        # one read serves the following events too (sequential decoding); memory: one block
+        self._blk = os.pread(self._fd, BLOCK, offset)
+        self._blk_start = offset
+        return self._blk[:size]
 
     def _release(self, start: int, end: int) -> None:
         """Drop the mapped pages of an already gathered range from our resident set (bounded RSS on huge files)."""
