@@ -80,7 +80,8 @@ _KIND_BODY = (
 # 2024-09-03 10:30:41, Info                  CBS    DriverUpdateInstallUpdates failed [HRESULT = 0x80070005 - ...]  # noqa: E501
 _KIND_B = re.compile(rb"\n" + _KIND_BODY)
 _KIND0_B = re.compile(_KIND_BODY)
-_CODE_B = re.compile(rb"0x[89a-dA-D][0-9a-fA-F]|, (?:Error|Warning) |\(F\)|HRESULT|ailed")
+# (flat literals scan faster; "x8..." hits not preceded by "0" are dropped in the loop)
+_CODE_B = re.compile(rb"x[89a-dA-D][0-9a-fA-F]|, Error |, Warning |\(F\)|HRESULT|Failed|failed|FAILED")
 _CTRL_B = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CTRL_BYTES = bytes([*range(0, 9), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
@@ -237,7 +238,10 @@ class _Scanner:
         last = -1  # line start of the previous hit
         owner = -1  # record start owning that line (-1: none, text before the first stamp)
         for m in _CODE_B.finditer(work):
-            s = rfind(b"\n", 0, m.start()) + 1
+            pos = m.start()
+            if work[pos] == 120 and (pos == 0 or work[pos - 1] != 48):  # "x.." must be "0x.."
+                continue
+            s = rfind(b"\n", 0, pos) + 1
             if s != last:
                 # a continuation line: walk back to its stamped line, never past the previous hit's line
                 owner = s if stamp(work, s) else _record_start(work, s, last, owner)
