@@ -188,3 +188,27 @@ def test_text_report_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.startswith("结论  krnlmgr.sys（TMS）拒绝 cpu.inf 驱动更新写入")
     assert "证据链" in out and "白名单" in out and "SetupAPI：修改已有服务 AmdK8 失败，错误 5" in out
+
+
+def _corpus_dirs() -> list[Path]:
+    from tests.conftest import SHARED
+
+    root = SHARED / "corpus"
+    return sorted(p for p in root.iterdir() if p.is_dir()) if root.exists() else []
+
+
+@pytest.mark.parametrize("folder", _corpus_dirs() or [None], ids=lambda p: p.name if p else "none")
+def test_analyze_every_corpus_folder(folder: Path | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Real logs from other machines: an answer or a clean 'nothing usable', never a traceback."""
+    if folder is None:
+        pytest.skip("../shared/corpus not available")
+    out = tmp_path / "a.json"
+    code = main(["analyze", str(folder), "--format", "json", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code in (0, 3), err
+    if code == 0:
+        d = json.loads(out.read_text(encoding="utf-8"))
+        assert d["schema"] == "culprit.analysis/1"
+        assert all(f["culprit"] is None or f["chain"] for f in d["findings"])
+        if not d["findings"]:
+            assert d["missing"], "no answer and no request for more evidence"

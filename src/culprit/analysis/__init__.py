@@ -197,11 +197,44 @@ def signatures(q: Inquiry) -> None:
         ))
 
 
+def fallback_missing(q: Inquiry) -> None:
+    """No explanation yet: ask for the artifacts that would give one, given what failed and what is here."""
+    if any(f.culprit for f in q.findings) or any(f.extra.get("rule") for f in q.findings):
+        return
+    kinds = {a.kind for a in q.facts.ws.artifacts if a.role == "bad" and a.kind}
+    has_cap = bool(kinds & {"procmon", "procmon-csv"})
+    sources = {f.source for f in q.failures}
+    want: list[tuple[str, dict[str, Any]]] = []
+    if not q.failures:
+        want += [(k, {}) for k in ("cbs", "setupapi", "msi", "windowsupdate-log", "evtx-setup", "evtx-application")
+                 if _kind_of(k) not in kinds]
+    if sources & {"cbs", "wu"}:
+        want += [(k, {}) for k in ("cbs", "setupapi") if _kind_of(k) not in kinds]
+    if sources & {"msi", "msi-ca", "edgeupdate"}:
+        want += [("good-machine", {})] if not q.facts.captures("good") else []
+    if sources & {"setupapi"} and not q.facts.infs:
+        want.append(("inf", {}))
+    if not has_cap:
+        boot = any(e.get("fields.failure") for e in q.facts.events("cbs:startup"))
+        want.append(("procmon", {"boot": boot}))
+    want += [(k, {}) for k in ("driverquery", "fltmc-filters") if _kind_of(k) not in kinds]
+    for k, params in want:
+        try:
+            q.missing.append(missing.request(k, q.lang, **params))
+        except Exception:  # an id the catalog does not know is a bug in this list, not the user's problem
+            continue
+
+
+def _kind_of(catalog_id: str) -> str:
+    return {"windowsupdate-log": "windowsupdate", "evtx-setup": "evtx", "evtx-application": "evtx",
+            "fltmc-filters": "fltmc"}.get(catalog_id, catalog_id)
+
+
 def rank(q: Inquiry) -> None:
     q.findings.sort(key=lambda f: -f.confidence)
 
 
-PASSES: tuple[Callable[[Inquiry], None], ...] = (find_failures, servicing_chain, injection_chain, good_vs_bad, denial_chain, signatures, rank)
+PASSES: tuple[Callable[[Inquiry], None], ...] = (find_failures, servicing_chain, injection_chain, good_vs_bad, denial_chain, signatures, fallback_missing, rank)
 
 
 def analyze(ws: Workspace, lang: str = "en") -> Analysis:
@@ -213,8 +246,6 @@ def analyze(ws: Workspace, lang: str = "en") -> Analysis:
             p(q)
         warnings = [*ws.all_warnings(), *(Warning_(a, m) for a, m in facts.warnings)]
         artifacts = tuple(a.info() for a in ws.artifacts)
-        if not q.failures and not q.findings:
-            q.missing.append(missing.request("procmon", lang, process="the installer"))
     finally:
         facts.close()
     bad = ", ".join(b.name for b in ws.bundles if any(a.role == "bad" for a in ws.artifacts if a.source in b.sources))
