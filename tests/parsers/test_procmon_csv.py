@@ -52,13 +52,13 @@ def test_time_of_day_rejects_garbage() -> None:
 
 def test_date_and_time_orders() -> None:
     assert parse_date_time("7/31/2020 7:37:18 AM") == (
-        datetime(2020, 7, 31),
+        datetime(2020, 7, 31),  # noqa: DTZ001 - local dates
         (7 * 3600 + 37 * 60 + 18) * 10**7,
-    )  # noqa: DTZ001
+    )
     assert parse_date_time("2022/6/16 10:42:51") == (
-        datetime(2022, 6, 16),
+        datetime(2022, 6, 16),  # noqa: DTZ001
         (10 * 3600 + 42 * 60 + 51) * 10**7,
-    )  # noqa: DTZ001
+    )
     assert parse_date_time("31/12/2021 23:59:59")[0] == datetime(2021, 12, 31)  # noqa: DTZ001
     assert parse_date_time("2022/13/40 10:00:00") is None
 
@@ -227,7 +227,7 @@ def test_corpus_csv_matches_pml_columns() -> None:
         for col in ("pid", "tid", "result", "event_class", "duration"):
             assert np.array_equal(c.column(col), p.column(col)), col
         assert np.array_equal(c.operation, p.operation)
-        assert [x.name for x in c.processes if x.pid == 3596][0] == "Explorer.EXE"
+        assert next(x.name for x in c.processes if x.pid == 3596) == "Explorer.EXE"
 
 
 @pytest.mark.corpus

@@ -63,9 +63,12 @@ def mismatch_class(op: str, csv_detail: str, ours: str) -> str | None:
         theirs = [p for p in split.split(csv_detail) if not p.startswith("2: ")]
         if mine[: len(theirs)] == theirs:
             return "directory-information-class-newer-procmon"
-    if op in ("RegQueryValue", "RegSetValue", "RegEnumValue") and "Data: " in csv_detail:
-        if csv_detail.split("Data: ", 1)[0] == ours.split("Data: ", 1)[0]:
-            return "registry-data-over-read"
+    if (
+        op in ("RegQueryValue", "RegSetValue", "RegEnumValue")
+        and "Data: " in csv_detail
+        and csv_detail.split("Data: ", 1)[0] == ours.split("Data: ", 1)[0]
+    ):
+        return "registry-data-over-read"
     if op == "FileSystemControl" and csv_detail.startswith("Control: FSCTL_OFFLOAD_READ"):
         return "offload-read-range"
     if op == "CreateFileMapping" and csv_detail.endswith("PageProtection: |PAGE_NOCACHE"):
@@ -134,7 +137,7 @@ def test_process_table_and_modules_32bit() -> None:
     with open_capture(corpus_path("procmon", "LogfileTests32bitUTC.pml")) as cap:
         assert cap.header.is64 is False and cap.header.pointer_size == 4
         assert cap.header.os_build == 7601
-        explorer = [p for p in cap.processes if p.name.lower() == "explorer.exe"][0]
+        explorer = next(p for p in cap.processes if p.name.lower() == "explorer.exe")
         assert explorer.pid == 1320
         assert explorer.is64 is False
         assert explorer.image_path.lower() == r"c:\windows\explorer.exe"
@@ -216,7 +219,7 @@ def test_registry_case_access_denied_through_agent_driver() -> None:
         stack = ev.fields["stack"]
         assert stack[:3] == ["ntoskrnl.exe+0x34673f", "krnlmgr.sys+0x49711", "krnlmgr.sys+0x16c8b"]
         assert stack[-4:-2] == ["reg.exe+0xa6c7", "reg.exe+0x5dfe"]
-        system = [p for p in cap.processes if p.pid == 4][0]
+        system = next(p for p in cap.processes if p.pid == 4)
         assert any(m.name == "krnlmgr.sys" for m in system.modules)
 
 

@@ -222,7 +222,7 @@ def test_round_trip_through_procmon_parser_and_ours(sample: Path) -> None:
         assert ops_seen == set(SUPPORTED)
         # processes and modules read back by procmon-parser too
         procs = {p.pid: p for p in theirs.processes()}
-        reg = [p for p in cap.processes if p.pid == 4100][0]
+        reg = next(p for p in cap.processes if p.pid == 4100)
         assert procs[4100].process_name == reg.name == "reg.exe"
         assert procs[4100].command_line == reg.command_line
         assert [(m.base_address, m.size, m.path, m.company) for m in procs[4100].modules] == [

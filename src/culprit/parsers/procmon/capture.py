@@ -335,7 +335,7 @@ class Capture:
     def operation(self) -> np.ndarray:
         """Operation names per event (a numpy object array built from ``operation_id``)."""
         if self._operation is None:
-            names = np.array(self.operation_names + [consts.UNKNOWN], dtype=object)
+            names = np.array([*self.operation_names, consts.UNKNOWN], dtype=object)
             self._operation = names[self.operation_id]
         return self._operation
 

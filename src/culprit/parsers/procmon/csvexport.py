@@ -72,7 +72,7 @@ COLUMNS = (
 _KNOWN = {c.casefold() for c in COLUMNS}
 MAX_FIELD = 16 << 20
 NO_RESULT = 0xFFFFFFFF  # result names we cannot map to an NTSTATUS
-_EPOCH = datetime(1601, 1, 1)
+_EPOCH = datetime(1601, 1, 1)  # noqa: DTZ001 - naive local dates count from here
 
 # 7:37:18.2093997 AM | 10:42:51.2347130 | 下午 3:41:07.2700000 | 3:41:07 PM
 _TOD = re.compile(

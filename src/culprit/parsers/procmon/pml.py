@@ -19,6 +19,7 @@ References: ``shared/docs/formats.md`` §7.1; eronnen/procmon-parser ``docs/PML 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
 import mmap
 import os
@@ -324,7 +325,7 @@ class PmlCapture(Capture):
             return b""
         size = min(size, self._size - offset)
         rel = offset - self._blk_start
-        if 0 <= rel and rel + size <= len(self._blk):
+        if rel >= 0 and rel + size <= len(self._blk):
             return self._blk[rel : rel + size]
         if size > BLOCK:
             return os.pread(self._fd, size, offset)
@@ -341,10 +342,8 @@ class PmlCapture(Capture):
             return
         page = mmap.PAGESIZE
         lo = start - start % page
-        try:
+        with contextlib.suppress(OSError, ValueError):
             advise(flag, lo, max(0, end - lo))
-        except (OSError, ValueError):
-            pass
 
     # --- per event --------------------------------------------------------------------------------------------
 
@@ -457,10 +456,8 @@ class PmlCapture(Capture):
         if mm is not None:
             self.buffer = b""
             # numpy views of the map may still exist in callers; let the GC close it then
-            try:
+            with contextlib.suppress(BufferError):
                 mm.close()
-            except BufferError:
-                pass
             self._mm = None
         fp = getattr(self, "_fp", None)
         if fp is not None:
