@@ -130,14 +130,14 @@ def role(lang: str, name: str | None) -> str:
     """A culprit role (``kernel-driver``...) in words; unknown roles are shown as they are."""
     if not name:
         return ""
-    return ROLES.get(name, {}).get(lang) or name
+    return ROLES.get(str(name), {}).get(lang) or str(name)
 
 
 def mechanism(lang: str, name: str | None) -> str:
     """A blocking mechanism (``registry-callback``...) in words; unknown ones as they are."""
     if not name:
         return ""
-    return MECHANISMS.get(name, {}).get(lang) or name
+    return MECHANISMS.get(str(name), {}).get(lang) or str(name)
 
 
 def pick(d: Mapping[str, Any] | None, key: str, lang: str) -> Any:

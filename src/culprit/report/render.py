@@ -88,3 +88,5 @@ def check(d: Any) -> None:
         rem = f.get("remediation", {})
         if not isinstance(rem, Mapping) or not isinstance(rem.get("allow", []), list):
             raise InputError("analysis JSON: a finding's 'remediation' must be an object with an 'allow' list")
+        if not all(isinstance(a, Mapping) for a in rem.get("allow", [])):
+            raise InputError("analysis JSON: allow-list entries must be objects")

@@ -34,6 +34,15 @@ from culprit.report.i18n import mechanism, pick, role, t
 EXCERPT = 160  # characters of a log line quoted under a chain step
 
 
+def strs(v: Any) -> list[str]:
+    """A list-of-strings field as strings (a lone string is a list of one; other types give none)."""
+    if isinstance(v, str):
+        return [v] if v else []
+    if isinstance(v, list):
+        return [str(x) for x in v if x is not None and x != ""]
+    return []
+
+
 def where(d: Mapping[str, Any]) -> str:
     """``artifact:line`` (or ``artifact #event``) of a step, failure or warning dict."""
     loc = str(d.get("artifact") or "")
@@ -123,11 +132,11 @@ def culprit_table(lang: str, f: Mapping[str, Any]) -> Table | None:
         return None
     rows: list[tuple[tuple[Inline, ...], ...]] = []
 
-    def row(label: str, *value: Inline) -> None:
+    def row(label: str, *value: Any) -> None:
         if any(v for v in value):
-            rows.append(((t(lang, label),), tuple(v for v in value if v)))
+            rows.append(((t(lang, label),), tuple(v if isinstance(v, Code) else str(v) for v in value if v)))
 
-    row("c.module", Code(str(c["module"])))
+    row("c.module", Code(str(c.get("module") or "?")))
     row("c.product", c.get("product") or "")
     row("c.vendor", c.get("vendor") or "")
     row("c.role", role(lang, c.get("role")))
@@ -137,7 +146,8 @@ def culprit_table(lang: str, f: Mapping[str, Any]) -> Table | None:
     row("c.loaded_into", Code(str(c["loaded_into"])) if c.get("loaded_into") else "")
     inj = f.get("injector")
     if isinstance(inj, Mapping) and inj.get("process"):
-        names = [str(inj["process"]), *(str(a.get("process")) for a in inj.get("also") or () if a.get("process"))]
+        also = inj.get("also") if isinstance(inj.get("also"), list) else []
+        names = [str(inj["process"]), *(str(a["process"]) for a in also if isinstance(a, Mapping) and a.get("process"))]
         row("c.injector", *(Code(n) for n in names))
     return Table((t(lang, "c.item"), t(lang, "c.value")), tuple(rows))
 
@@ -183,7 +193,7 @@ def analysis_section(lang: str, d: Mapping[str, Any]) -> Section:
         for u in unresolved:
             text = str(pick(u, "title", lang) or "")
             if u.get("suspects"):
-                text += ("；可疑组件：" if lang == "zh" else "; suspects: ") + ", ".join(map(str, u["suspects"]))
+                text += ("；可疑组件：" if lang == "zh" else "; suspects: ") + ", ".join(map(str, u["suspects"] if isinstance(u["suspects"], list) else [u["suspects"]]))
             items.append((text,))
         blocks.append(Para((t(lang, "h.unresolved") + ("：" if lang == "zh" else ":"),)))
         blocks.append(Bullets(tuple(items)))
@@ -221,14 +231,14 @@ def conclusion_section(lang: str, d: Mapping[str, Any]) -> Section:
         return Section(t(lang, "h.conclusion"), (Para((text,)),))
     f = findings[0]
     c = f["culprit"]
-    module = str(c["module"])
+    module = str(c.get("module") or "?")
     product = c.get("product")
     owner = (f"{product} 的" if lang == "zh" else f"{product}'s ") if product else ""
     roleword = role(lang, c.get("role"))
     if c.get("role") == "injected-module":
         roleword = "模块" if lang == "zh" else "module"
     mech = c.get("mechanism")
-    keys = [k for a in (f.get("remediation") or {}).get("allow") or () for k in a.get("registry_keys") or ()]
+    keys = [k for a in (f.get("remediation") or {}).get("allow") or () for k in strs(a.get("registry_keys"))]
     into = c.get("loaded_into")
     inj = (f.get("injector") or {}).get("process") if isinstance(f.get("injector"), Mapping) else None
     ms = c.get("load_to_exit_ms")
@@ -279,8 +289,8 @@ def allow_table(lang: str, allow: Sequence[Mapping[str, Any]]) -> Table:
             proc.append(t(lang, "a.note") + ("：" if lang == "zh" else ": ") + str(pick(a, "note", lang)))
         rows.append((
             tuple(proc),
-            tuple(Code(str(k)) for k in a.get("registry_keys") or ()),
-            tuple(Code(str(x)) for x in a.get("files") or ()),
+            tuple(Code(k) for k in strs(a.get("registry_keys"))),
+            tuple(Code(x) for x in strs(a.get("files"))),
             (t(lang, "a.yes"),) if a.get("no_injection") else (),
         ))
     head = (t(lang, "a.process"), t(lang, "a.keys"), t(lang, "a.files"), t(lang, "a.inject"))
@@ -318,7 +328,7 @@ def next_section(lang: str, d: Mapping[str, Any]) -> Section:
                                 f"1. {t(lang, 'h.allow')}: ask the {product} vendor to change its policy so "
                                 f"that these processes are allowed:",)))
             blocks.append(allow_table(lang, allow))
-            nkeys = sum(len(a.get("registry_keys") or ()) for a in allow)
+            nkeys = sum(len(strs(a.get("registry_keys"))) for a in allow)
             if nkeys > 1:
                 blocks.append(Para(("白名单需覆盖该驱动包安装的全部服务键和驱动文件，而不只是第一个被拒绝的键；"
                                     "只放行第一个键，失败只会转移到下一个键。" if zh else
