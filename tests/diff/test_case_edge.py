@@ -25,7 +25,8 @@ def test_top_difference_is_the_foreign_dll_in_the_edge_updater(pml) -> None:
     r, _g, b = pml
     top = r.differences[0]
     assert (top.kind, top.process, top.subject) == ("module-only-in-bad", "MicrosoftEdgeUpdate.exe", SCHK)
-    assert top.bad_events == (1792,) and top.good_events == ()
+    # evidence: the load, the Thread Create that pcit.exe's thread made, the exit; the good run's exit
+    assert top.bad_events == (1792, 1791, 1903) and top.good_events == (5982,)
     assert (top.good_pid, top.bad_pid) == (6280, 7140)
     assert b.event(1792).fields["path"] == SCHK
     d = top.details
@@ -122,7 +123,7 @@ def test_csv_exports_give_the_same_answer() -> None:
         "module-only-in-bad",
         "MicrosoftEdgeUpdate.exe",
         SCHK,
-        (1792,),
+        (1792, 1791, 1903),
     )
     assert top.details["company"] is None and top.details["product"] == "TMS"  # CSV has no module list
     assert top.reading.startswith(

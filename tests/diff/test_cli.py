@@ -49,7 +49,8 @@ def test_json_and_zh(pair, tmp_path: Path) -> None:
     d = json.loads(out.read_text(encoding="utf-8"))
     assert [x["kind"] for x in d["differences"][:2]] == ["module-only-in-bad", "early-exit"]
     assert d["differences"][0]["reading_zh"].startswith("仅在失败的运行中，`fbhook.dll`")
-    assert d["differences"][0]["good"] == {"process_index": 3, "pid": 1008, "events": []}
+    # the good run's counterpart is the custom action's normal exit
+    assert d["differences"][0]["good"] == {"process_index": 3, "pid": 1008, "events": [22]}
 
 
 def test_html_is_side_by_side_and_escapes_log_text(tmp_path: Path) -> None:
@@ -75,7 +76,7 @@ def test_bundles_of_the_case(tmp_path: Path) -> None:
     assert (top["kind"], top["process"], top["bad"]["events"]) == (
         "module-only-in-bad",
         "MicrosoftEdgeUpdate.exe",
-        [1792],
+        [1792, 1791, 1903],
     )
     assert d["differences"][1]["kind"] == "early-exit"
 

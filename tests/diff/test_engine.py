@@ -100,6 +100,13 @@ def test_foreign_dll_then_early_exit(tmp_path: Path) -> None:
     assert mod.subject == HOOK and mod.process == "MSI8F3A.tmp"
     assert b.event(mod.bad_events[0]).fields["operation"] == "Load Image"
     assert b.event(mod.bad_events[0]).fields["path"] == HOOK
+    # more evidence: the Thread Create agentmon.exe's thread made, the early Process Exit; the good run's exit
+    assert [b.event(i).fields["operation"] for i in mod.bad_events] == [
+        "Load Image",
+        "Thread Create",
+        "Process Exit",
+    ]
+    assert [g.event(i).fields["operation"] for i in mod.good_events] == ["Process Exit"]
     assert mod.details["company"] == HOOK_COMPANY
     assert mod.details["injected_by"] == "agentmon.exe"
     assert mod.details["load_offset_ms"] == pytest.approx(10.0, abs=0.01)

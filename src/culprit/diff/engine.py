@@ -51,7 +51,7 @@ W_FAILED = 0.35
 W_CHILD_MISSING = 0.50
 W_CHILD_ONLY_BAD = 0.40
 W_EXIT_DIFFERS = 0.55
-W_DIVERGENCE = 0.45
+W_DIVERGENCE = 0.30
 W_PROCESS_ONE_SIDE = 0.15
 W_MODULE_ONLY_GOOD = 0.12
 W_ACTIVITY = 0.20
@@ -372,17 +372,17 @@ class _Diff:
                     good_events=ge,
                 )
 
-    def injector(self, b: Proc, tid: int | None) -> str | None:
-        """The other process that created the thread ``tid`` in ``b`` (remote thread), if any."""
+    def injector(self, b: Proc, tid: int | None) -> tuple[str | None, int | None]:
+        """The other process that created the thread ``tid`` in ``b`` (remote thread) and that Thread Create."""
         if tid is None:
-            return None
-        for _ev, creator, new in b.thread_creates:
+            return None, None
+        for ev, creator, new in b.thread_creates:
             if new != tid or b.key in self.b.tree.tid_owner.get(creator, set()):
                 continue
             owners = self.b.tree.owner_of_thread(creator, exclude=b.key)
             if owners:
-                return owners[0].name
-        return None
+                return owners[0].name, ev
+        return None, None
 
     def modules(self) -> None:
         both: dict[str, dict[str, Any]] = {}
@@ -462,7 +462,7 @@ class _Diff:
     ) -> None:
         name = base_name(m.path)
         offset = self.b.seconds(b.start, m.load_time)
-        injector = self.injector(b, m.tid) if m.load_event is not None else None
+        injector, inj_event = self.injector(b, m.tid) if m.load_event is not None else (None, None)
         score = (W_MODULE_THIRD if tp else W_MODULE_MS) * sc
         elsewhere = name.casefold() in self.g.module_bases
         if elsewhere:
@@ -487,8 +487,8 @@ class _Diff:
             g,
             b,
             m.path,
-            [],
-            [m.load_event],
+            [(g.exit_event if g.exit_event is not None else g.last_event)] if exit_after is not None else [],
+            [m.load_event, inj_event, b.exit_event if exit_after is not None else None],
             R.module_only_in_bad(
                 name,
                 m.company or vendor,
@@ -735,7 +735,7 @@ class _Diff:
                 k = (d.good_process, d.bad_process)
                 touched[k] = max(touched.get(k, 0.0), d.score)
         ranked = sorted(touched.items(), key=lambda kv: -kv[1])[:MAX_DIVERGENCE_PAIRS]
-        reported = {(d.bad_process, i) for d in self.out for i in d.bad_events}
+        reported = {(d.bad_process, d.bad_events[0]) for d in self.out if d.bad_events}
         for (gk, bk), _ in ranked:
             g, b = self.g.tree.procs[gk], self.b.tree.procs[bk]
             if g.event_count == 0 or b.event_count == 0 or self.scope(g, b) < 1.0:
