@@ -373,7 +373,7 @@ class _Diff:
                 )
 
     def injector(self, b: Proc, tid: int | None) -> tuple[str | None, int | None]:
-        """The other process that created the thread ``tid`` in ``b`` (remote thread) and that Thread Create."""
+        """The process that created thread ``tid`` in ``b`` (a remote thread), and that Thread Create."""
         if tid is None:
             return None, None
         for ev, creator, new in b.thread_creates:
