@@ -344,3 +344,18 @@ def test_every_corpus_and_case_setupapi_log() -> None:
             lines = sum(1 for _ in s.path.open("rb"))
             assert len(evs) > 0, s.name
             assert ctx.warning_count < max(1, lines // 100), (s.name, ctx.warnings[:3])
+
+
+def test_control_bytes_found_whatever_the_read_size(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Control bytes are looked for on the raw bytes; a piece carried over still gets checked."""
+    sec = (
+        b">>>  [Device Install - X]\r\n>>>  Section start 2024/09/03 10:30:40.621\r\n"
+        b"     dvi: a\x01b\r\n<<<  [Exit status: SUCCESS]\r\n"
+    )
+    p = tmp_path / "setupapi.dev.log"
+    p.write_bytes(b"[Device Install Log]\r\n" + sec * 5)
+    for size in (64, 1000, 4 << 20):
+        monkeypatch.setattr(_servicing, "READ", size)
+        evs, ctx = parse(p)
+        assert sum(1 for e in evs if e.kind == "setupapi:section") == 5
+        assert [(w.message, w.line) for w in ctx.warnings] == [("binary data in line", n) for n in (4, 8, 12, 16, 20)]

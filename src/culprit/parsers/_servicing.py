@@ -157,6 +157,7 @@ def printable_ratio_bad(text: str) -> bool:
 READ = 4 << 20
 MAX_PIECE = 64 << 20  # a piece with no record start this big is cut anyway
 MAX_LINE = 1 << 20
+_CTRL_BYTES = bytes([*range(0, 9), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _BAD = re.compile(r"[\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -176,11 +177,14 @@ def pieces(source: Source, ctx: ParseContext, boundary: str) -> Iterator[tuple[i
     needle = "\n" + boundary
     carry = ""
     lineno = 1
+    ctrl = False  # control bytes read since the last piece (8-bit encodings; checked on bytes: fast)
     with source.open() as fp:
         fp.seek(enc.bom)
         while True:
             data = fp.read(READ)
             final = not data
+            if not ctrl and data and not enc.wide:
+                ctrl = len(data.translate(None, _CTRL_BYTES)) != len(data)
             text = dec.decode(data, final)
             buf = (carry + text).replace("\r\n", "\n") if carry else text.replace("\r\n", "\n")
             if final:
@@ -194,7 +198,9 @@ def pieces(source: Source, ctx: ParseContext, boundary: str) -> Iterator[tuple[i
                     cut = buf.rfind("\n") + 1 or len(buf)
             piece, carry = buf[:cut], buf[cut:]
             if piece:
-                piece = _clean(piece, lineno, ctx, enc.label)
+                suspect = enc.wide or ctrl or "\ufffd" in piece
+                ctrl = ctrl and bool(carry)  # the bytes may sit in the part carried to the next piece
+                piece = _clean(piece, lineno, ctx, enc.label, suspect)
                 yield lineno, piece
                 lineno += piece.count("\n")
             if final:
@@ -207,9 +213,12 @@ def _has_long_line(piece: str) -> bool:
     return any(piece.find("\n", pos, pos + half) < 0 for pos in range(0, len(piece) - half + 1, half))
 
 
-def _clean(piece: str, lineno: int, ctx: ParseContext, label: str) -> str:
-    """Report undecodable bytes and binary garbage per line; cut over-long lines."""
-    if _BAD.search(piece):
+def _clean(piece: str, lineno: int, ctx: ParseContext, label: str, suspect: bool = True) -> str:
+    """Report undecodable bytes and binary garbage per line; cut over-long lines.
+
+    ``suspect`` False says the piece is known to hold neither (skips a regex pass over it).
+    """
+    if suspect and _BAD.search(piece):
         prev, line = 0, lineno
         m = _BAD.search(piece)
         while m:
