@@ -358,4 +358,6 @@ def test_control_bytes_found_whatever_the_read_size(monkeypatch: pytest.MonkeyPa
         monkeypatch.setattr(_servicing, "READ", size)
         evs, ctx = parse(p)
         assert sum(1 for e in evs if e.kind == "setupapi:section") == 5
-        assert [(w.message, w.line) for w in ctx.warnings] == [("binary data in line", n) for n in (4, 8, 12, 16, 20)]
+        assert [(w.message, w.line) for w in ctx.warnings] == [
+            ("binary data in line", n) for n in (4, 8, 12, 16, 20)
+        ]
