@@ -110,6 +110,7 @@ _TRAILING_TIME = re.compile(r"\s(\d\d):(\d\d):(\d\d)\.(\d{3})$")
 # Verifying file against specific (valid) catalog failed! (0x800b0109)
 _PAREN_CODE = re.compile(r"\((0x[0-9a-fA-F]{8})\)")
 _EXIT_CODES: dict[str | None, int | None] = {None: None, "OK": 0, "ok": 0}
+_MISS = object()
 
 
 @register
@@ -221,21 +222,24 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
     time_val: list[str] = []
     rfind, count = chunk.rfind, chunk.count
     prev, line = 0, base
+    codes = _EXIT_CODES
     for m in _SUB_EXIT.finditer(chunk):
         pos = m.start()
-        ob = rfind("{", 0, pos)
         ls = rfind("\n", 0, pos) + 1
-        if ob < ls:
+        ob = rfind("{", ls, pos)
+        if ob < 0:
             continue  # "exit" outside a {...} subsection marker
         line += count("\n", prev, pos)
         prev = pos
-        if m.group(2):
+        c, t = m.groups()
+        if t:
             time_pos.append(pos)
-            time_val.append(m.group(2))
+            time_val.append(t)
+        ec = codes.get(c, _MISS)
         subsections.append(
             {
                 "name": chunk[ob + 1 : pos].rstrip(" -:"),
-                "exit_code": _exit_code(m.group(1)),
+                "exit_code": _exit_code(c) if ec is _MISS else ec,
                 "line": line,
                 "depth": (ob - ls - 10) // 5 if ob - ls > 10 else 0,  # "     dvi: " then 5 a level
             }
