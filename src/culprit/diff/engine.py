@@ -16,23 +16,21 @@ References: issue 7; ``docs/diff.md``.
 
 from __future__ import annotations
 
-import functools
 import time as _time
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 
-from culprit.analysis.facts import CaptureRef
 from culprit.analysis.proctree import Proc, ProcessTree
 from culprit.diff import readings as R
 from culprit.diff.align import Alignment, align, unmatched_roots
-from culprit.diff.model import KINDS, AlignedProcess, Difference, DiffResult, ProcSide
+from culprit.diff.divergence import diverge, sequence
+from culprit.diff.model import KINDS, AlignedProcess, Difference, DiffResult
 from culprit.diff.normalize import base_name, image_key, normalize_path
+from culprit.diff.runs import Mod, Run, as_ref, third_party
 from culprit.parsers.procmon import consts
-from culprit.parsers.procmon.capture import BENIGN_RESULTS, ERROR_RESULTS, ticks_to_datetime
+from culprit.parsers.procmon.capture import BENIGN_RESULTS, ERROR_RESULTS
 from culprit.parsers.procmon.structs import TICKS_PER_SECOND
 
 # Weights (see docs/diff.md). Background = a process the capture did not see start (ran before it).
@@ -61,166 +59,15 @@ W_IN_BOTH = 0.03
 MAX_BAD_DECODES = 200_000
 MAX_GOOD_DECODES = 600_000
 MAX_DIVERGENCE_PAIRS = 25
-MAX_SEQUENCE = 2_000
-WINDOW = 64
 MAX_RESULT_DIFFS = 200
 
-# The milestones a process's first divergence is looked for in: what it loads, starts, writes, and whatever
-# fails. Plain opens, queries and reads differ in number and order between runs (caches, timing): left out.
-_MILESTONES = frozenset(
-    {
-        "Load Image",
-        "Process Create",
-        "Process Start",
-        "Process Exit",
-        "Thread Create",
-        "RegSetValue",
-        "RegCreateKey",
-        "RegDeleteKey",
-        "RegDeleteValue",
-        "SetDispositionInformationFile",
-        "SetRenameInformationFile",
-    }
-)
 _BENIGN = np.array(sorted(BENIGN_RESULTS), dtype=np.uint32)
-
-
-@dataclass
-class _Mod:
-    path: str
-    company: str | None = None
-    description: str | None = None
-    version: str | None = None
-    load_event: int | None = None
-    load_time: datetime | None = None
-    tid: int | None = None
-
-
-@dataclass
-class _Run:
-    """One side of the diff: the capture, its process tree and indexes built once."""
-
-    ref: CaptureRef
-    tree: ProcessTree
-    order: np.ndarray = field(init=False)
-    bounds: np.ndarray = field(init=False)
-    keys: np.ndarray = field(init=False)
-    end: datetime | None = field(init=False)
-    module_bases: set[str] = field(init=False)
-    _mods: dict[int, dict[str, _Mod]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        cap = self.ref.cap
-        pidx = np.asarray(cap.process_index)
-        self.order = np.argsort(pidx, kind="stable")
-        self.keys, starts = (
-            np.unique(pidx[self.order], return_index=True)
-            if len(pidx)
-            else (np.zeros(0, np.uint32), np.zeros(0, np.int64))
-        )
-        self.bounds = np.append(starts, len(pidx)).astype(np.int64)
-        self.end = ticks_to_datetime(int(np.max(np.asarray(cap.time)))) if len(cap) else None
-        self._complete()
-        self.module_bases = set()
-        for p in self.tree.procs.values():
-            for m in self.modules(p).values():
-                self.module_bases.add(base_name(m.path).casefold())
-
-    @property
-    def cap(self) -> Any:
-        return self.ref.cap
-
-    def _complete(self) -> None:
-        """Fill what a CSV export's process table lacks (start time, command line) from Process Start."""
-        cap = self.ref.cap
-        for p in self.tree.procs.values():
-            first = p.start_event if p.start_event is not None else p.create_event
-            if first is None:
-                continue
-            if p.start is None:
-                p.start = cap.datetime(first)
-            if not p.command_line and p.start_event is not None:
-                cmd = cap.event(p.start_event).fields.get("command_line")
-                if isinstance(cmd, str):
-                    p.command_line = cmd
-
-    def events_of(self, key: int) -> np.ndarray:
-        """Event indexes of process ``key``, in capture order."""
-        pos = int(np.searchsorted(self.keys, key))
-        if pos >= len(self.keys) or int(self.keys[pos]) != key:
-            return np.zeros(0, dtype=np.int64)
-        return self.order[self.bounds[pos] : self.bounds[pos + 1]]
-
-    def modules(self, p: Proc) -> dict[str, _Mod]:
-        """Normalized module path → module, from Load Image events and the process's module list."""
-        if p.key in self._mods:
-            return self._mods[p.key]
-        out: dict[str, _Mod] = {}
-        for ld in p.loads:
-            k = normalize_path(ld.path)
-            if k and k not in out:
-                out[k] = _Mod(ld.path, ld.company, ld.description, ld.version, ld.index, ld.time, ld.tid)
-        for m in getattr(p.record, "modules", None) or ():
-            k = normalize_path(m.path)
-            if not k:
-                continue
-            if k in out:
-                o = out[k]
-                o.company = o.company or m.company or None
-                o.description = o.description or m.description or None
-                o.version = o.version or m.version or None
-            else:
-                out[k] = _Mod(m.path, m.company or None, m.description or None, m.version or None)
-        self._mods[p.key] = out
-        return out
-
-    def seconds(self, a: datetime | None, b: datetime | None) -> float | None:
-        if a is None or b is None:
-            return None
-        return (b - a).total_seconds()
-
-    def side(self, p: Proc) -> ProcSide:
-        return ProcSide(
-            index=p.key,
-            pid=p.pid,
-            name=p.name,
-            image_path=p.image_path,
-            command_line=p.command_line,
-            start=p.start,
-            end=p.end if p.exit_event is not None or p.end is not None else None,
-            exit_status=p.exit_status,
-            events=p.event_count,
-            start_event=p.start_event if p.start_event is not None else p.create_event,
-            exit_event=p.exit_event,
-            started_in_capture=p.start_event is not None or p.create_event is not None,
-        )
-
-
-def _as_ref(x: Any, role: str) -> CaptureRef:
-    if isinstance(x, CaptureRef):
-        return x
-    return CaptureRef(getattr(x, "artifact", role), role, x)
-
-
-@functools.lru_cache(maxsize=8192)
-def third_party(path: str, company: str | None) -> tuple[bool, str | None, str | None]:
-    """``(is third-party, product, vendor)`` of a module, from the knowledge base and its company."""
-    from culprit.kb import microsoft, products
-
-    try:
-        verdict = microsoft.recognize(path=path, company=company)
-        hits = [h for h in products.lookup(path) if h.confidence >= 0.8 and not h.microsoft]
-    except Exception:  # the knowledge base is a help; an odd path must not stop the diff
-        return (not (company or "").casefold().startswith("microsoft"), None, None)
-    if hits:
-        return (True, hits[0].product, hits[0].vendor)
-    return (not verdict.is_microsoft, None, None)
 
 
 class _Diff:
     """One comparison in progress (kept out of the public API)."""
 
-    def __init__(self, good: _Run, bad: _Run, al: Alignment) -> None:
+    def __init__(self, good: Run, bad: Run, al: Alignment) -> None:
         self.g = good
         self.b = bad
         self.al = al
@@ -389,7 +236,7 @@ class _Diff:
         for g, b in self.pairs:
             gm, bm = self.g.modules(g), self.b.modules(b)
             sc = self.scope(g, b)
-            only: list[tuple[_Mod, bool, str | None, str | None]] = []
+            only: list[tuple[Mod, bool, str | None, str | None]] = []
             for k, m in bm.items():
                 tp, product, vendor = third_party(m.path, m.company)
                 if k in gm:
@@ -453,7 +300,7 @@ class _Diff:
         self,
         g: Proc,
         b: Proc,
-        m: _Mod,
+        m: Mod,
         tp: bool,
         product: str | None,
         vendor: str | None,
@@ -685,49 +532,6 @@ class _Diff:
 
     # --- first divergence -------------------------------------------------------------------------
 
-    def sequence(self, run: _Run, p: Proc) -> tuple[list[tuple[tuple[str, ...], int, str, str]], bool]:
-        """Milestones of process ``p`` as ``(key, event index, label, label_zh)``, and whether complete."""
-        cap = run.cap
-        ops = cap.operation
-        tids = cap.tid
-        res = cap.result
-        out: list[tuple[tuple[str, ...], int, str, str]] = []
-        idxs = run.events_of(p.key)
-        complete = True
-        for i in idxs.tolist():
-            op = str(ops[i])
-            st = int(res[i])
-            failed = (st & 0xC0000000) == 0xC0000000 and st not in BENIGN_RESULTS
-            if op not in _MILESTONES and not failed:
-                continue
-            if len(out) >= MAX_SEQUENCE:
-                complete = False
-                break
-            if op == "Thread Create":
-                owners = run.tree.tid_owner.get(int(tids[i]), set())
-                if owners and p.key not in owners:
-                    who = run.tree.owner_of_thread(int(tids[i]), exclude=p.key)
-                    name = who[0].name if who else "?"
-                    out.append(
-                        (
-                            ("Thread Create", "remote"),
-                            i,
-                            f"Thread Create from another process (`{name}`)",
-                            f"来自其他进程（`{name}`）的 Thread Create",
-                        )
-                    )
-                else:
-                    out.append((("Thread Create",), i, "Thread Create", "Thread Create"))
-                continue
-            if op in ("Process Start", "Process Exit"):
-                out.append(((op,), i, op, op))
-                continue
-            path = cap.path_of(i)
-            ok = consts.result_name(st) if failed else "ok"
-            label = f"{op} `{path}`" + ("" if st == 0 else f" → {consts.result_name(st)}")
-            out.append(((op, normalize_path(path), ok), i, label, label))
-        return out, complete
-
     def divergences(self) -> None:
         touched: dict[tuple[int, int], float] = {}
         for d in self.out:
@@ -740,9 +544,9 @@ class _Diff:
             g, b = self.g.tree.procs[gk], self.b.tree.procs[bk]
             if g.event_count == 0 or b.event_count == 0 or self.scope(g, b) < 1.0:
                 continue  # long-running background processes differ with what the user did: not telling
-            G, _gc = self.sequence(self.g, g)
-            B, bc = self.sequence(self.b, b)
-            hit = _diverge(G, B, bc)
+            G, _gc = sequence(self.g, g)
+            B, bc = sequence(self.b, b)
+            hit = diverge(G, B, bc)
             if hit is None:
                 continue
             bi, gj, stopped = hit
@@ -775,32 +579,6 @@ class _Diff:
             )
 
 
-def _diverge(G: list, B: list, bad_complete: bool) -> tuple[int | None, int | None, bool] | None:
-    """Walk both sequences, tolerating reordering within :data:`WINDOW`; where do they first part?
-
-    Returns ``(bad position, good position, bad stopped)`` or None when they agree as far as both go.
-    """
-    i = j = 0
-    while i < len(B) and j < len(G):
-        if B[i][0] == G[j][0]:
-            i += 1
-            j += 1
-            continue
-        p = next((k for k in range(j + 1, min(len(G), j + WINDOW)) if G[k][0] == B[i][0]), None)
-        q = next((k for k in range(i + 1, min(len(B), i + WINDOW)) if B[k][0] == G[j][0]), None)
-        if p is None:
-            return i, j, False
-        if q is None:
-            return i, j, False
-        if p - j <= q - i:
-            j = p
-        else:
-            i = q
-    if i >= len(B) and j < len(G) and bad_complete and len(G) - j > 1:
-        return (len(B) - 1 if B else None), j, True
-    return None
-
-
 def compare(good: Any, bad: Any) -> DiffResult:
     """Diff a capture of the install on a good machine against one from the failing machine.
 
@@ -813,9 +591,9 @@ def compare(good: Any, bad: Any) -> DiffResult:
         The ranked differences, the process alignment and any warnings (see :class:`DiffResult`).
     """
     t0 = _time.perf_counter()
-    gref, bref = _as_ref(good, "good"), _as_ref(bad, "bad")
-    grun = _Run(gref, ProcessTree(gref))
-    brun = _Run(bref, ProcessTree(bref))
+    gref, bref = as_ref(good, "good"), as_ref(bad, "bad")
+    grun = Run(gref, ProcessTree(gref))
+    brun = Run(bref, ProcessTree(bref))
     t_tree = _time.perf_counter()
     al = align(grun.tree, brun.tree)
     d = _Diff(grun, brun, al)
