@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -204,9 +204,9 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
     tm = _TITLE.match(chunk)
     title = tm.group(1) if tm else chunk[6 : chunk.find("\n")].rstrip("]")
     instance = tm.group(2) if tm else None
-    start = _stamp_after(chunk, ("\n>>>  Section start ",), ": Section start")
-    end = _stamp_after(chunk, ("\n<<<  Section end ",), ": Section end")
-    xi = chunk.find("\n<<<  [Exit ")
+    start = _stamp_after(chunk, "\n>>>  Section start ", ": Section start", chunk.find)
+    end = _stamp_after(chunk, "\n<<<  Section end ", ": Section end", chunk.rfind)  # footers: search back
+    xi = chunk.rfind("\n<<<  [Exit ")
     xm = _EXIT.match(chunk, xi + 1) if xi >= 0 else None
     status, code = _exit(xm)
     sm = start is not None
@@ -385,7 +385,7 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
     )
     for item in out:
         yield item if isinstance(item, Event) else _finish(item, ctx)
-    b = chunk.find("\n[Boot Session: ")
+    b = chunk.find("\n[Boot Session: ", max(xi, 0))
     if b >= 0:  # boot markers between this section's footer and the next section
         yield from _boots(chunk, base, ctx, b)
 
@@ -444,13 +444,15 @@ def _set_code(fields: dict[str, Any], value: int) -> None:
         fields["hresult"] = value
 
 
-def _stamp_after(chunk: str, heads: tuple[str, ...], old: str) -> datetime | None:
-    """The ``YYYY/MM/DD HH:MM:SS.mmm`` after a section header/footer marker (both header forms)."""
-    for h in heads:
-        i = chunk.find(h)
-        if i >= 0:
-            return local_stamp(chunk[i + len(h) : i + len(h) + 23])
-    i = chunk.find(old)
+def _stamp_after(chunk: str, head: str, old: str, find: Callable[[str], int]) -> datetime | None:
+    """The ``YYYY/MM/DD HH:MM:SS.mmm`` of a section header/footer marker (both header forms).
+
+    ``find`` is ``chunk.find`` for headers and ``chunk.rfind`` for footers (found from the end).
+    """
+    i = find(head)
+    if i >= 0:
+        return local_stamp(chunk[i + len(head) : i + len(head) + 23])
+    i = find(old)
     if i >= 23:
         return local_stamp(chunk[i - 23 : i])
     return None
