@@ -98,11 +98,12 @@ class _Diff:
         /,
         **details: Any,
     ) -> None:
+        who = b or g
         self.out.append(
             Difference(
                 kind=kind,
                 score=round(min(0.99, max(0.0, score)), 4),
-                process=(b or g).name if (b or g) else "",
+                process=who.name if who else "",
                 subject=subject,
                 good_events=tuple(int(i) for i in gev if i is not None),
                 bad_events=tuple(int(i) for i in bev if i is not None),
@@ -613,7 +614,7 @@ def compare(good: Any, bad: Any) -> DiffResult:
     )
     procs = tuple(
         AlignedProcess(
-            image_key((bp or gp).image_path, (bp or gp).name),
+            _key(gp, bp),
             grun.side(gp) if gp else None,
             brun.side(bp) if bp else None,
             how,
@@ -650,6 +651,11 @@ def compare(good: Any, bad: Any) -> DiffResult:
         bref,
         common=tuple(d.common),
     )
+
+
+def _key(g: Proc | None, b: Proc | None) -> str:
+    p = b or g
+    return image_key(p.image_path, p.name) if p else ""
 
 
 def _span(cap: Any) -> float | None:
