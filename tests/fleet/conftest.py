@@ -37,8 +37,13 @@ def link_tree(src: Path, dst: Path) -> None:
 def manifest(folder: Path, host: str, os_build: str, locale: str = "zh-CN", offset: int = 480) -> None:
     """A collector-style manifest.json (culprit.manifest/1, docs/collector.md)."""
     folder.mkdir(parents=True, exist_ok=True)
-    doc = {"schema": "culprit.manifest/1", "host": host, "os_build": os_build, "locale": locale,
-           "timezone_offset_minutes": offset}
+    doc = {
+        "schema": "culprit.manifest/1",
+        "host": host,
+        "os_build": os_build,
+        "locale": locale,
+        "timezone_offset_minutes": offset,
+    }
     (folder / "manifest.json").write_text(json.dumps(doc), encoding="utf-8")
 
 
@@ -58,8 +63,12 @@ def small_kb_bundle(root: Path, name: str, host: str) -> Path:
     """Only CBS + SetupAPI + INF + ACL text files of the KB case: the failure without a culprit."""
     bad = case_path(KB, "bad")
     b = root / name
-    for rel in ("Windows/Logs/CBS/CBS.log", "Windows/inf/setupapi.dev.log", "Windows/inf/cpu.inf",
-                "system/AmdK8_acl.txt"):
+    for rel in (
+        "Windows/Logs/CBS/CBS.log",
+        "Windows/inf/setupapi.dev.log",
+        "Windows/inf/cpu.inf",
+        "system/AmdK8_acl.txt",
+    ):
         (b / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(bad / rel, b / rel)
     manifest(b, host, "7601.24384")
@@ -117,8 +126,14 @@ class Fleet:
 
     @property
     def total(self) -> int:
-        return (len(self.kb_hosts) + len(self.kb_bad_only) + len(self.small_hosts) + len(self.clean_hosts)
-                + len(self.edge) + len(self.corrupt))
+        return (
+            len(self.kb_hosts)
+            + len(self.kb_bad_only)
+            + len(self.small_hosts)
+            + len(self.clean_hosts)
+            + len(self.edge)
+            + len(self.corrupt)
+        )
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -58,16 +57,34 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     def start(name: str, args: list[str]) -> None:
         fp = (logs / f"{name}.log").open("wb")
         files.append(fp)
-        procs.append(subprocess.Popen([*_dask_cli(), *args], stdout=fp, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.PIPE, cwd=logs))
+        procs.append(
+            subprocess.Popen(
+                [*_dask_cli(), *args], stdout=fp, stderr=subprocess.STDOUT, stdin=subprocess.PIPE, cwd=logs
+            )
+        )
 
     try:
         start("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"])
         _wait_port(port, procs)
         for i in range(2):
-            start(f"worker{i}", ["worker", addr, "--nworkers", "1", "--nthreads", "1", "--no-dashboard",
-                                 "--host", "127.0.0.1", "--local-directory", str(logs / f"w{i}"),
-                                 "--name", f"w{i}"])
+            start(
+                f"worker{i}",
+                [
+                    "worker",
+                    addr,
+                    "--nworkers",
+                    "1",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--host",
+                    "127.0.0.1",
+                    "--local-directory",
+                    str(logs / f"w{i}"),
+                    "--name",
+                    f"w{i}",
+                ],
+            )
         yield addr
     finally:
         for p in reversed(procs):
@@ -83,8 +100,13 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _culprit(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "culprit", *args], capture_output=True, text=True,
-                          timeout=300, stdin=subprocess.PIPE)
+    return subprocess.run(
+        [sys.executable, "-m", "culprit", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.PIPE,
+    )
 
 
 def test_fleet_on_a_real_dask_cluster(scheduler: str, fleet: Fleet, tmp_path: Path) -> None:
@@ -92,7 +114,9 @@ def test_fleet_on_a_real_dask_cluster(scheduler: str, fleet: Fleet, tmp_path: Pa
     run = _culprit("fleet", str(fleet.root), "--scheduler", scheduler, "--workers", "2", "-o", str(out))
     assert run.returncode == 0, run.stderr
     assert "\r" not in run.stderr  # no progress line when not on a terminal
-    assert f"{fleet.total} bundles ({fleet.total} analyzed, 0 reused, 2 unreadable) on 2 worker(s)" in run.stdout
+    assert (
+        f"{fleet.total} bundles ({fleet.total} analyzed, 0 reused, 2 unreadable) on 2 worker(s)" in run.stdout
+    )
 
     rows = pq.read_table(out / "endpoints.parquet").to_pylist()
     assert len(rows) == fleet.total
@@ -101,15 +125,30 @@ def test_fleet_on_a_real_dask_cluster(scheduler: str, fleet: Fleet, tmp_path: Pa
     assert len({r["worker"] for r in rows}) == 2
 
     sigs = Counter(r["signature"] for r in rows)
-    kb = [by_bundle[f"kb-{h}"] for h in fleet.kb_hosts] + [by_bundle[f"kbonly-{h}"] for h in fleet.kb_bad_only]
+    kb = [by_bundle[f"kb-{h}"] for h in fleet.kb_hosts] + [
+        by_bundle[f"kbonly-{h}"] for h in fleet.kb_bad_only
+    ]
     assert len({r["signature"] for r in kb}) == 1, "the KB case clusters together with and without its repro"
     assert sigs[kb[0]["signature"]] == len(fleet.kb_hosts) + len(fleet.kb_bad_only)
     for h in fleet.kb_hosts:
         r = by_bundle[f"kb-{h}"]
-        assert (r["host"], r["os_build"], r["locale"], r["identity_from"]) == (h, "7601.24384", "zh-CN", "manifest")
-        assert (r["failure"], r["failure_code"], r["failure_symbol"]) == ("KB4474419", "0x80070005", "E_ACCESSDENIED")
+        assert (r["host"], r["os_build"], r["locale"], r["identity_from"]) == (
+            h,
+            "7601.24384",
+            "zh-CN",
+            "manifest",
+        )
+        assert (r["failure"], r["failure_code"], r["failure_symbol"]) == (
+            "KB4474419",
+            "0x80070005",
+            "E_ACCESSDENIED",
+        )
         assert (r["finding"], r["culprit"], r["culprit_role"], r["product"]) == (
-            "registry-write-denied", "krnlmgr.sys", "kernel-driver", "TMS")
+            "registry-write-denied",
+            "krnlmgr.sys",
+            "kernel-driver",
+            "TMS",
+        )
         assert r["confidence"] == pytest.approx(0.95)
         assert r["outcome"] == "explained" and r["error"] is None and r["reused"] is False
     assert {by_bundle[f"kbonly-{h}"]["confidence"] for h in fleet.kb_bad_only} == {0.5}
@@ -117,10 +156,18 @@ def test_fleet_on_a_real_dask_cluster(scheduler: str, fleet: Fleet, tmp_path: Pa
     edge = [by_bundle[b] for b in fleet.edge]
     assert len({r["signature"] for r in edge}) == 1 and sigs[edge[0]["signature"]] == len(fleet.edge)
     for r in edge:  # no manifest: the failing machine's MSI log and capture say who it is, not the good one
-        assert (r["host"], r["os_build"], r["locale"], r["identity_from"]) == ("BANK-WS-0457", "17763", "zh-CN",
-                                                                               "logs")
+        assert (r["host"], r["os_build"], r["locale"], r["identity_from"]) == (
+            "BANK-WS-0457",
+            "17763",
+            "zh-CN",
+            "logs",
+        )
         assert (r["failure"], r["failure_code"], r["finding"], r["culprit"]) == (
-            "Microsoft Edge", "1603", "injected-module", "schk.dll")
+            "Microsoft Edge",
+            "1603",
+            "injected-module",
+            "schk.dll",
+        )
         assert r["confidence"] == pytest.approx(0.99)
 
     small = [by_bundle[f"small-{h}"] for h in fleet.small_hosts]
@@ -142,11 +189,21 @@ def test_fleet_on_a_real_dask_cluster(scheduler: str, fleet: Fleet, tmp_path: Pa
     assert doc["schema"] == "culprit.fleet/1" and doc["endpoints"] == fleet.total
     assert doc["counts"] == {"explained": 10, "unexplained": 6, "no-failure": 6, "unreadable": 2}
     assert [(c["outcome"], c["count"]) for c in doc["clusters"]] == [
-        ("explained", 7), ("explained", 3), ("unexplained", 6), ("no-failure", 6), ("unreadable", 2)]
+        ("explained", 7),
+        ("explained", 3),
+        ("unexplained", 6),
+        ("no-failure", 6),
+        ("unreadable", 2),
+    ]
     top = doc["clusters"][0]
     assert top["culprit"] == "krnlmgr.sys" and top["confidence"] == [0.5, 0.95]
-    assert [e["host"] for e in top["examples"]] == ["BANK-WS-1101", "BANK-WS-1102", "BANK-WS-1103",
-                                                    "BANK-WS-1104", "BANK-WS-1105"]
+    assert [e["host"] for e in top["examples"]] == [
+        "BANK-WS-1101",
+        "BANK-WS-1102",
+        "BANK-WS-1103",
+        "BANK-WS-1104",
+        "BANK-WS-1105",
+    ]
     assert top["os_builds"] == {"7601.24384": 7}
     (rule,) = top["allow"]
     assert rule["process"] == "C:\\Windows\\servicing\\TrustedInstaller.exe"
@@ -155,7 +212,8 @@ def test_fleet_on_a_real_dask_cluster(scheduler: str, fleet: Fleet, tmp_path: Pa
     edge_allow = doc["clusters"][1]["allow"]
     assert all(r["no_injection"] for r in edge_allow)
     assert "C:\\Program Files (x86)\\Microsoft\\Temp\\EU*.tmp\\MicrosoftEdgeUpdate.exe" in [
-        r.get("pattern") for r in edge_allow]
+        r.get("pattern") for r in edge_allow
+    ]
 
     md = (out / "summary.md").read_text(encoding="utf-8")
     assert "| 1 | 7 | 29.2% | KB4474419 | 0x80070005 | registry-write-denied | krnlmgr.sys (TMS) |" in md
@@ -176,12 +234,23 @@ def test_fleet_on_a_real_dask_cluster(scheduler: str, fleet: Fleet, tmp_path: Pa
     assert all(r["reused"] for r in rows2)
 
     # a bundle whose content changed is analyzed again; a moved copy of a finished one is not
-    shutil.copyfile(fleet.root / f"clean-{fleet.clean_hosts[0]}" / "manifest.json",
-                    fleet.root / f"clean-{fleet.clean_hosts[1]}" / "extra.json")
+    shutil.copyfile(
+        fleet.root / f"clean-{fleet.clean_hosts[0]}" / "manifest.json",
+        fleet.root / f"clean-{fleet.clean_hosts[1]}" / "extra.json",
+    )
     listing = tmp_path / "bundles.txt"
-    listing.write_text("# patch day\n" + "\n".join(
-        [str(fleet.root / f"clean-{fleet.clean_hosts[1]}"), str(fleet.root / f"small-{fleet.small_hosts[0]}"),
-         str(tmp_path / "gone")]) + "\n", encoding="utf-8")
+    listing.write_text(
+        "# patch day\n"
+        + "\n".join(
+            [
+                str(fleet.root / f"clean-{fleet.clean_hosts[1]}"),
+                str(fleet.root / f"small-{fleet.small_hosts[0]}"),
+                str(tmp_path / "gone"),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     third = _culprit("fleet", str(listing), "--scheduler", scheduler, "-o", str(out))
     assert third.returncode == 0, third.stderr
     assert "3 bundles (1 analyzed, 1 reused, 1 unreadable)" in third.stdout

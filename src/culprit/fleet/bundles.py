@@ -25,7 +25,17 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_BUNDLE_MARKERS = {"manifest.json", "windows", "system", "procmon", "programdata", "users", "bad", "repro", "good"}
+_BUNDLE_MARKERS = {
+    "manifest.json",
+    "windows",
+    "system",
+    "procmon",
+    "programdata",
+    "users",
+    "bad",
+    "repro",
+    "good",
+}
 _ARCHIVE_SUFFIXES = (".zip", ".cab")
 _LIST_MAX_BYTES = 64 * 1024**2
 _CHUNK = 1 << 20
@@ -52,7 +62,7 @@ def expand(paths: list[str]) -> Expansion:
     seen: set[str] = set()
 
     def add(p: Path) -> None:
-        key = str(p.absolute())
+        key = os.path.abspath(p)
         if key not in seen:
             seen.add(key)
             out.bundles.append(key)
@@ -77,9 +87,9 @@ def expand(paths: list[str]) -> Expansion:
                 q = Path(entry) if Path(entry).is_absolute() else p.parent / entry
                 if q.exists():
                     add(q)
-                elif str(q.absolute()) not in seen:
-                    seen.add(str(q.absolute()))
-                    out.missing.append(str(q.absolute()))
+                elif os.path.abspath(q) not in seen:
+                    seen.add(os.path.abspath(q))
+                    out.missing.append(os.path.abspath(q))
         elif glob.has_magic(raw):
             matches = sorted(glob.glob(raw))
             if not matches:
@@ -87,7 +97,7 @@ def expand(paths: list[str]) -> Expansion:
             for m in matches:
                 add(Path(m))
         else:
-            key = str(p.absolute())
+            key = os.path.abspath(p)
             if key not in seen:
                 seen.add(key)
                 out.missing.append(key)
@@ -137,7 +147,9 @@ def _read_list(p: Path) -> list[str] | None:
         return None
     # A list file names bundles; a log does not. Most of the first entries must exist.
     sample = entries[:50]
-    exist = sum(1 for e in sample if len(e) < 4096 and (Path(e) if Path(e).is_absolute() else p.parent / e).exists())
+    exist = sum(
+        1 for e in sample if len(e) < 4096 and (Path(e) if Path(e).is_absolute() else p.parent / e).exists()
+    )
     return entries if exist * 2 > len(sample) else None
 
 
@@ -159,7 +171,9 @@ def bundle_sha256(path: str | os.PathLike[str]) -> str:
             if not stat.S_ISREG(st.st_mode):
                 continue
             rel = Path(fp).relative_to(p).as_posix()
-            lines.append(rel.encode("utf-8", "surrogateescape") + b"\0" + _file_sha256(Path(fp)).encode() + b"\n")
+            lines.append(
+                rel.encode("utf-8", "surrogateescape") + b"\0" + _file_sha256(Path(fp)).encode() + b"\n"
+            )
     h = hashlib.sha256()
     for line in sorted(lines):
         h.update(line)

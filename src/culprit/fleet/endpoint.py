@@ -68,7 +68,9 @@ def empty_row(path: str) -> dict[str, Any]:
     }
 
 
-def error_row(path: str, error: str, kind: str, sha256: str | None = None, seconds: float = 0.0) -> dict[str, Any]:
+def error_row(
+    path: str, error: str, kind: str, sha256: str | None = None, seconds: float = 0.0
+) -> dict[str, Any]:
     """The row of a bundle that could not be read (clustered under ``unreadable``)."""
     row = empty_row(path)
     row.update(
@@ -108,10 +110,13 @@ def analyze_bundle(path: str, known: Collection[str] = ()) -> dict[str, Any]:
     except CulpritError as e:
         return error_row(path, str(e), type(e).__name__, sha, time.perf_counter() - t0)
     except (MemoryError, RecursionError) as e:
-        return error_row(path, f"{type(e).__name__} while analyzing", type(e).__name__, sha, time.perf_counter() - t0)
+        return error_row(
+            path, f"{type(e).__name__} while analyzing", type(e).__name__, sha, time.perf_counter() - t0
+        )
     except Exception as e:  # a bug in culprit must cost one row, not the run
-        return error_row(path, f"internal error: {type(e).__name__}: {e}", "InternalError", sha,
-                         time.perf_counter() - t0)
+        return error_row(
+            path, f"internal error: {type(e).__name__}: {e}", "InternalError", sha, time.perf_counter() - t0
+        )
     row["sha256"] = sha
     row["seconds"] = round(time.perf_counter() - t0, 3)
     row["worker"] = _worker()
@@ -151,18 +156,31 @@ def _analyze(path: str) -> dict[str, Any]:
         c = f.get("culprit") or {}
         rem = f.get("remediation") or {}
         row.update(
-            finding=f["kind"], title=f.get("title"), title_zh=f.get("title_zh"), confidence=f.get("confidence"),
-            culprit=c.get("module"), culprit_role=c.get("role"), product=c.get("product"), vendor=c.get("vendor"),
+            finding=f["kind"],
+            title=f.get("title"),
+            title_zh=f.get("title_zh"),
+            confidence=f.get("confidence"),
+            culprit=c.get("module"),
+            culprit_role=c.get("role"),
+            product=c.get("product"),
+            vendor=c.get("vendor"),
             allow=json.dumps(rem.get("allow") or [], ensure_ascii=False),
-            workaround=rem.get("workaround"), workaround_zh=rem.get("workaround_zh"),
-            fix=rem.get("fix"), fix_zh=rem.get("fix_zh"),
+            workaround=rem.get("workaround"),
+            workaround_zh=rem.get("workaround_zh"),
+            fix=rem.get("fix"),
+            fix_zh=rem.get("fix_zh"),
         )
     elif unresolved:
         u = unresolved[0]
         rem = u.get("remediation") or {}
-        row.update(finding=u.get("kind"), title=u.get("title"), title_zh=u.get("title_zh"),
-                   allow=json.dumps(rem.get("allow") or [], ensure_ascii=False),
-                   workaround=rem.get("workaround"), workaround_zh=rem.get("workaround_zh"))
+        row.update(
+            finding=u.get("kind"),
+            title=u.get("title"),
+            title_zh=u.get("title_zh"),
+            allow=json.dumps(rem.get("allow") or [], ensure_ascii=False),
+            workaround=rem.get("workaround"),
+            workaround_zh=rem.get("workaround_zh"),
+        )
     return row
 
 
@@ -179,7 +197,6 @@ def _assign_good(ws: Any) -> None:
         for a, good in zip(ws.artifacts, flags, strict=True):
             if good:
                 a.role = "good"
-
 
 
 def _worker() -> str | None:

@@ -26,14 +26,20 @@ from culprit.pipeline import Workspace
 
 # 2024-09-03 10:15:22, Info                  CBS    Loaded Servicing Stack v6.1.7601.24384 with Core: ...
 _SERVICING_STACK = re.compile(r"Loaded Servicing Stack v\d+\.\d+\.(\d{4,5})\.")
-# 2024-09-03	08:42:10:412	 3d8	 4d0	Misc	===========  Logging initialized (build: 7.6.7601.24436, tz: +0800)
+# 2024-09-03	08:42:10:412	 3d8	 4d0	Misc	===========  Logging initialized (build: 7.6.7601.24436, tz: +0800)  # noqa: E501
 _WU_BANNER = re.compile(r"Logging initialized \(build: \d+\.\d+\.(\d{4,5})\.")
 
 _CODE_PAGE_LOCALES = {
-    "cp936": "zh-CN", "gbk": "zh-CN", "gb18030": "zh-CN", "gb2312": "zh-CN",
-    "cp950": "zh-TW", "big5": "zh-TW",
-    "cp932": "ja-JP", "shift_jis": "ja-JP",
-    "cp949": "ko-KR", "euc_kr": "ko-KR",
+    "cp936": "zh-CN",
+    "gbk": "zh-CN",
+    "gb18030": "zh-CN",
+    "gb2312": "zh-CN",
+    "cp950": "zh-TW",
+    "big5": "zh-TW",
+    "cp932": "ja-JP",
+    "shift_jis": "ja-JP",
+    "cp949": "ko-KR",
+    "euc_kr": "ko-KR",
 }
 _SCAN_EVENTS = 400  # an EVTX record's Computer is the same in all of them
 

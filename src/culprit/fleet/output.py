@@ -14,6 +14,7 @@ are ordered by endpoint count, problems before clean endpoints and unreadable bu
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -31,15 +32,41 @@ EXAMPLES = 5
 
 # (column, arrow type name) in file order; every row dict of culprit.fleet.endpoint has these keys.
 COLUMNS: tuple[tuple[str, str], ...] = (
-    ("host", "string"), ("os_build", "string"), ("locale", "string"), ("identity_from", "string"),
-    ("outcome", "string"), ("failure", "string"), ("failure_code", "string"), ("failure_symbol", "string"),
-    ("signature", "string"), ("signature_text", "string"), ("finding", "string"), ("title", "string"),
-    ("title_zh", "string"), ("culprit", "string"), ("culprit_role", "string"), ("product", "string"),
-    ("vendor", "string"), ("confidence", "float64"), ("allow", "string"), ("workaround", "string"),
-    ("workaround_zh", "string"), ("fix", "string"), ("fix_zh", "string"), ("missing", "string"),
-    ("warnings", "int32"), ("artifacts", "int32"), ("error", "string"), ("error_kind", "string"),
-    ("bundle", "string"), ("path", "string"), ("sha256", "string"), ("seconds", "float64"),
-    ("worker", "string"), ("reused", "bool"), ("version", "string"),
+    ("host", "string"),
+    ("os_build", "string"),
+    ("locale", "string"),
+    ("identity_from", "string"),
+    ("outcome", "string"),
+    ("failure", "string"),
+    ("failure_code", "string"),
+    ("failure_symbol", "string"),
+    ("signature", "string"),
+    ("signature_text", "string"),
+    ("finding", "string"),
+    ("title", "string"),
+    ("title_zh", "string"),
+    ("culprit", "string"),
+    ("culprit_role", "string"),
+    ("product", "string"),
+    ("vendor", "string"),
+    ("confidence", "float64"),
+    ("allow", "string"),
+    ("workaround", "string"),
+    ("workaround_zh", "string"),
+    ("fix", "string"),
+    ("fix_zh", "string"),
+    ("missing", "string"),
+    ("warnings", "int32"),
+    ("artifacts", "int32"),
+    ("error", "string"),
+    ("error_kind", "string"),
+    ("bundle", "string"),
+    ("path", "string"),
+    ("sha256", "string"),
+    ("seconds", "float64"),
+    ("worker", "string"),
+    ("reused", "bool"),
+    ("version", "string"),
 )
 
 
@@ -150,15 +177,36 @@ def clusters(rows: Iterable[Mapping[str, Any]]) -> list[Cluster]:
 def _cluster(sig: str, rows: list[Mapping[str, Any]]) -> Cluster:
     best = max(enumerate(rows), key=lambda ir: (ir[1].get("confidence") or 0.0, -ir[0]))[1]
     c = Cluster(sig, str(best.get("signature_text") or ""), str(best.get("outcome") or UNREADABLE), len(rows))
-    for k in ("failure", "failure_code", "failure_symbol", "finding", "culprit", "product", "vendor", "title",
-              "title_zh", "workaround", "workaround_zh", "fix", "fix_zh"):
+    for k in (
+        "failure",
+        "failure_code",
+        "failure_symbol",
+        "finding",
+        "culprit",
+        "product",
+        "vendor",
+        "title",
+        "title_zh",
+        "workaround",
+        "workaround_zh",
+        "fix",
+        "fix_zh",
+    ):
         setattr(c, k, best.get(k))
     confs = [float(r["confidence"]) for r in rows if r.get("confidence") is not None]
     c.confidence = (min(confs), max(confs)) if confs else None
     ordered = sorted(rows, key=lambda r: (str(r.get("host") or r.get("bundle") or ""), str(r.get("path"))))
-    c.examples = [{"host": r.get("host"), "bundle": r.get("bundle"), "os_build": r.get("os_build"),
-                   "locale": r.get("locale"), "path": r.get("path"), "error": r.get("error")}
-                  for r in ordered[:EXAMPLES]]
+    c.examples = [
+        {
+            "host": r.get("host"),
+            "bundle": r.get("bundle"),
+            "os_build": r.get("os_build"),
+            "locale": r.get("locale"),
+            "path": r.get("path"),
+            "error": r.get("error"),
+        }
+        for r in ordered[:EXAMPLES]
+    ]
     c.os_builds = dict(Counter(str(r.get("os_build") or "?") for r in rows).most_common())
     c.locales = dict(Counter(str(r.get("locale") or "?") for r in rows).most_common())
     allows = dict.fromkeys(str(r["allow"]) for r in [best, *rows] if r.get("allow"))
@@ -169,13 +217,21 @@ def _cluster(sig: str, rows: list[Mapping[str, Any]]) -> Cluster:
 
 
 def merge_allow(lists: Iterable[list[Mapping[str, Any]]]) -> list[dict[str, Any]]:
-    """One allow rule per process (pattern when known, else path; case-insensitive), keys and files unioned."""
+    """One allow rule per process (its pattern, else its path; case-insensitive); keys and files unioned."""
     merged: dict[str, dict[str, Any]] = {}
     for rules in lists:
         for rule in rules:
             ident = str(rule.get("pattern") or rule.get("process") or "").lower()
-            m = merged.setdefault(ident, {"process": rule.get("process"), "pattern": rule.get("pattern"),
-                                          "registry_keys": [], "files": [], "no_injection": False})
+            m = merged.setdefault(
+                ident,
+                {
+                    "process": rule.get("process"),
+                    "pattern": rule.get("pattern"),
+                    "registry_keys": [],
+                    "files": [],
+                    "no_injection": False,
+                },
+            )
             for k in ("registry_keys", "files"):
                 seen = {x.lower() for x in m[k]}
                 for x in rule.get(k) or ():
@@ -189,8 +245,9 @@ def merge_allow(lists: Iterable[list[Mapping[str, Any]]]) -> list[dict[str, Any]
 # --- files -----------------------------------------------------------------------------------------
 
 
-def write_all(rows: Sequence[Mapping[str, Any]], outdir: str | os.PathLike[str],
-              meta: Mapping[str, Any] | None = None) -> list[Cluster]:
+def write_all(
+    rows: Sequence[Mapping[str, Any]], outdir: str | os.PathLike[str], meta: Mapping[str, Any] | None = None
+) -> list[Cluster]:
     """Write ``endpoints.parquet``, ``clusters.json`` and the four summaries into ``outdir``."""
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
@@ -198,15 +255,23 @@ def write_all(rows: Sequence[Mapping[str, Any]], outdir: str | os.PathLike[str],
     meta = dict(meta or {})
     meta.setdefault("generated_utc", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     write_parquet(rows, out / "endpoints.parquet")
-    doc = {"schema": FLEET_SCHEMA, **meta, "endpoints": len(rows),
-           "counts": outcome_counts(rows), "clusters": [c.to_dict() for c in cl]}
+    doc = {
+        "schema": FLEET_SCHEMA,
+        **meta,
+        "endpoints": len(rows),
+        "counts": outcome_counts(rows),
+        "clusters": [c.to_dict() for c in cl],
+    }
     with _atomic(out / "clusters.json") as tmp, open(tmp, "w", encoding="utf-8") as f:
         json.dump(doc, f, ensure_ascii=False, indent=2)
         f.write("\n")
     for lang, suffix in (("en", ""), ("zh", ".zh")):
         with _atomic(out / f"summary{suffix}.md") as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
             f.write(render_markdown(rows, cl, meta, lang))
-        with _atomic(out / f"summary{suffix}.html") as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        with (
+            _atomic(out / f"summary{suffix}.html") as tmp,
+            open(tmp, "w", encoding="utf-8", newline="\n") as f,
+        ):
             f.write(render_html(rows, cl, meta, lang))
     return cl
 
@@ -232,10 +297,8 @@ class _atomic:
         if exc_type is None:
             os.replace(self.tmp, self.path)
         else:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(self.tmp)
-            except OSError:
-                pass
 
 
 # --- summary texts ----------------------------------------------------------------------------------
@@ -320,8 +383,11 @@ def _counts_line(rows: Sequence[Mapping[str, Any]], cl: list[Cluster], lang: str
     bits = [f"{_t(k, lang)} {n}" if lang == "zh" else f"{n} {_t(k, lang)}" for k, n in counts.items() if n]
     if reused:
         bits.append(f"{_t('reused', lang)} {reused}" if lang == "zh" else f"{reused} {_t('reused', lang)}")
-    head = (f"共 {len(rows)} {_t('endpoints', lang)}，{problems} {_t('problems', lang)}" if lang == "zh"
-            else f"{_n(len(rows), 'endpoints', lang)}, {_n(problems, 'problems', lang)}")
+    head = (
+        f"共 {len(rows)} {_t('endpoints', lang)}，{problems} {_t('problems', lang)}"
+        if lang == "zh"
+        else f"{_n(len(rows), 'endpoints', lang)}, {_n(problems, 'problems', lang)}"
+    )
     return head + (sep + sep.join(bits) if bits else "") + ("。" if lang == "zh" else ".")
 
 
@@ -344,24 +410,31 @@ def _md_code(s: str) -> str:
     return f"`` {s} ``" if "`" in s else f"`{s}`"
 
 
-def render_markdown(rows: Sequence[Mapping[str, Any]], cl: list[Cluster], meta: Mapping[str, Any],
-                    lang: str = "en") -> str:
+def render_markdown(
+    rows: Sequence[Mapping[str, Any]], cl: list[Cluster], meta: Mapping[str, Any], lang: str = "en"
+) -> str:
     """The summary as Markdown (``lang`` ``en`` or ``zh``)."""
     total = len(rows)
     out = [f"# {_t('title', lang)}", ""]
     out.append(f"{_t('generated', lang)}: {meta.get('generated_utc', '')}. {_counts_line(rows, cl, lang)}")
     out += ["", f"## {_t('clusters', lang)}", ""]
-    out.append(f"| # | {_t('count', lang)} | {_t('share', lang)} | {_t('failure', lang)} | {_t('code', lang)} | "
-               f"{_t('finding', lang)} | {_t('culprit', lang)} | {_t('signature', lang)} |")
+    out.append(
+        f"| # | {_t('count', lang)} | {_t('share', lang)} | {_t('failure', lang)} | {_t('code', lang)} | "
+        f"{_t('finding', lang)} | {_t('culprit', lang)} | {_t('signature', lang)} |"
+    )
     out.append("|---:|---:|---:|---|---|---|---|---|")
     for i, c in enumerate(cl, 1):
         if c.outcome in (NO_FAILURE, UNREADABLE):
             fail, code, finding, who = _t(c.outcome, lang), "", "", ""
         else:
             fail, code, finding = c.failure or "", c.failure_code or "", c.finding or ""
-            who = c.culprit + (f" ({c.product})" if c.product else "") if c.culprit else _t("unexplained", lang)
-        out.append(f"| {i} | {c.count} | {_pct(c.count, total)} | {_md_cell(fail)} | {_md_cell(code)} | "
-                   f"{_md_cell(finding)} | {_md_cell(who)} | `{c.signature}` |")
+            who = (
+                c.culprit + (f" ({c.product})" if c.product else "") if c.culprit else _t("unexplained", lang)
+            )
+        out.append(
+            f"| {i} | {c.count} | {_pct(c.count, total)} | {_md_cell(fail)} | {_md_cell(code)} | "
+            f"{_md_cell(finding)} | {_md_cell(who)} | `{c.signature}` |"
+        )
     for i, c in enumerate(cl, 1):
         out += ["", f"## {i}. {_label(c, lang)} — {_n(c.count, 'endpoints', lang)}", ""]
         title = _title(c, lang)
@@ -383,7 +456,9 @@ def render_markdown(rows: Sequence[Mapping[str, Any]], cl: list[Cluster], meta: 
         if not c.allow:
             out.append(f"- {_t('no_allow', lang)}")
         for rule in c.allow:
-            out.append(f"- {_t('process', lang)} {_md_code(str(rule.get('pattern') or rule.get('process') or ''))}")
+            out.append(
+                f"- {_t('process', lang)} {_md_code(str(rule.get('pattern') or rule.get('process') or ''))}"
+            )
             if rule.get("pattern") and rule.get("process"):
                 out.append(f"  - {_t('example', lang)}: {_md_code(str(rule['process']))}")
             if rule.get("no_injection"):
@@ -399,69 +474,105 @@ def render_markdown(rows: Sequence[Mapping[str, Any]], cl: list[Cluster], meta: 
             out += ["", f"**{_t('fix', lang)}**: {fix}"]
     bad = [r for r in rows if r.get("outcome") == UNREADABLE]
     if bad:
-        out += ["", f"## {_t('unreadable_list', lang)}", "", f"| {_t('bundle', lang)} | {_t('error', lang)} |",
-                "|---|---|"]
+        out += [
+            "",
+            f"## {_t('unreadable_list', lang)}",
+            "",
+            f"| {_t('bundle', lang)} | {_t('error', lang)} |",
+            "|---|---|",
+        ]
         out += [f"| {_md_cell(r.get('path'))} | {_md_cell(r.get('error'))} |" for r in bad]
     return "\n".join(out) + "\n"
 
 
-_CSS = """body{font-family:system-ui,-apple-system,"Segoe UI","Microsoft YaHei",sans-serif;margin:2em;max-width:72em;
+_CSS = """body{font-family:system-ui,-apple-system,"Segoe UI","Microsoft YaHei",sans-serif;margin:2em;
+max-width:72em;
 color:#1b1f24}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:.3em .6em;
 text-align:left;vertical-align:top}th{background:#f6f8fa}td.n{text-align:right}code{font-size:.9em;
 background:#f6f8fa;padding:0 .2em;word-break:break-all}section{border-top:1px solid #d0d7de;margin-top:1.5em}
 .muted{color:#57606a}"""
 
 
-def render_html(rows: Sequence[Mapping[str, Any]], cl: list[Cluster], meta: Mapping[str, Any],
-                lang: str = "en") -> str:
+def render_html(
+    rows: Sequence[Mapping[str, Any]], cl: list[Cluster], meta: Mapping[str, Any], lang: str = "en"
+) -> str:
     """The summary as one self-contained HTML page (no scripts, no external resources)."""
     e = html.escape
     total = len(rows)
-    h = ["<!DOCTYPE html>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
-         f"<title>{e(_t('title', lang))}</title><style>{_CSS}</style></head><body>",
-         f"<h1>{e(_t('title', lang))}</h1>",
-         f'<p class="muted">{e(_t("generated", lang))}: {e(str(meta.get("generated_utc", "")))}. '
-         f"{e(_counts_line(rows, cl, lang))}</p>",
-         f"<h2>{e(_t('clusters', lang))}</h2><table><thead><tr><th>#</th>"
-         + "".join(f"<th>{e(_t(k, lang))}</th>" for k in ("count", "share", "failure", "code", "finding", "culprit",
-                                                         "signature"))
-         + "</tr></thead><tbody>"]
+    h = [
+        "<!DOCTYPE html>",
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
+        f"<title>{e(_t('title', lang))}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{e(_t('title', lang))}</h1>",
+        f'<p class="muted">{e(_t("generated", lang))}: {e(str(meta.get("generated_utc", "")))}. '
+        f"{e(_counts_line(rows, cl, lang))}</p>",
+        f"<h2>{e(_t('clusters', lang))}</h2><table><thead><tr><th>#</th>"
+        + "".join(
+            f"<th>{e(_t(k, lang))}</th>"
+            for k in ("count", "share", "failure", "code", "finding", "culprit", "signature")
+        )
+        + "</tr></thead><tbody>",
+    ]
     for i, c in enumerate(cl, 1):
         if c.outcome in (NO_FAILURE, UNREADABLE):
             cells = [_t(c.outcome, lang), "", "", ""]
         else:
-            who = c.culprit + (f" ({c.product})" if c.product else "") if c.culprit else _t("unexplained", lang)
+            who = (
+                c.culprit + (f" ({c.product})" if c.product else "") if c.culprit else _t("unexplained", lang)
+            )
             cells = [c.failure or "", c.failure_code or "", c.finding or "", who]
-        h.append(f'<tr><td class="n"><a href="#c{i}">{i}</a></td><td class="n">{c.count}</td>'
-                 f'<td class="n">{_pct(c.count, total)}</td>' + "".join(f"<td>{e(x)}</td>" for x in cells)
-                 + f"<td><code>{e(c.signature)}</code></td></tr>")
+        h.append(
+            f'<tr><td class="n"><a href="#c{i}">{i}</a></td><td class="n">{c.count}</td>'
+            f'<td class="n">{_pct(c.count, total)}</td>'
+            + "".join(f"<td>{e(x)}</td>" for x in cells)
+            + f"<td><code>{e(c.signature)}</code></td></tr>"
+        )
     h.append("</tbody></table>")
     for i, c in enumerate(cl, 1):
-        h.append(f'<section id="c{i}"><h2>{i}. {e(_label(c, lang))} — {e(_n(c.count, "endpoints", lang))}</h2>')
+        h.append(
+            f'<section id="c{i}"><h2>{i}. {e(_label(c, lang))} — {e(_n(c.count, "endpoints", lang))}</h2>'
+        )
         title = _title(c, lang)
         if title:
             h.append(f"<p>{e(title)}</p>")
         h.append("<ul>")
         if c.confidence:
             lo, hi = c.confidence
-            h.append(f"<li>{e(_t('confidence', lang))}: {lo:.2f}" + (f"–{hi:.2f}" if hi != lo else "") + "</li>")
-        h.append(f"<li>{e(_t('signature', lang))}: <code>{e(c.signature)}</code> <code>{e(c.text)}</code></li>")
-        h.append(f"<li>{e(_t('examples', lang))}: " + ", ".join(e(_endpoint(x)) for x in c.examples) + "</li>")
-        h.append(f"<li>{e(_t('os_builds', lang))}: " + ", ".join(f"{e(k)} ×{n}" for k, n in c.os_builds.items())
-                 + "</li>")
-        h.append(f"<li>{e(_t('locales', lang))}: " + ", ".join(f"{e(k)} ×{n}" for k, n in c.locales.items())
-                 + "</li>")
+            h.append(
+                f"<li>{e(_t('confidence', lang))}: {lo:.2f}" + (f"–{hi:.2f}" if hi != lo else "") + "</li>"
+            )
+        h.append(
+            f"<li>{e(_t('signature', lang))}: <code>{e(c.signature)}</code> <code>{e(c.text)}</code></li>"
+        )
+        h.append(
+            f"<li>{e(_t('examples', lang))}: " + ", ".join(e(_endpoint(x)) for x in c.examples) + "</li>"
+        )
+        h.append(
+            f"<li>{e(_t('os_builds', lang))}: "
+            + ", ".join(f"{e(k)} ×{n}" for k, n in c.os_builds.items())
+            + "</li>"
+        )
+        h.append(
+            f"<li>{e(_t('locales', lang))}: "
+            + ", ".join(f"{e(k)} ×{n}" for k, n in c.locales.items())
+            + "</li>"
+        )
         if c.outcome == UNREADABLE:
-            h.append(f"<li>{e(_t('errors', lang))}: " + ", ".join(f"{e(k)} ×{n}" for k, n in c.errors.items())
-                     + "</li>")
+            h.append(
+                f"<li>{e(_t('errors', lang))}: "
+                + ", ".join(f"{e(k)} ×{n}" for k, n in c.errors.items())
+                + "</li>"
+            )
         h.append("</ul>")
         if c.outcome in ("explained", "unexplained"):
             h.append(f"<h3>{e(_t('allow', lang))}</h3>")
             if not c.allow:
                 h.append(f"<p>{e(_t('no_allow', lang))}</p>")
             else:
-                h.append(f"<table><thead><tr><th>{e(_t('process', lang))}</th><th>{e(_t('keys', lang))}</th>"
-                         f"<th>{e(_t('files', lang))}</th></tr></thead><tbody>")
+                h.append(
+                    f"<table><thead><tr><th>{e(_t('process', lang))}</th><th>{e(_t('keys', lang))}</th>"
+                    f"<th>{e(_t('files', lang))}</th></tr></thead><tbody>"
+                )
                 for rule in c.allow:
                     proc = f"<code>{e(str(rule.get('pattern') or rule.get('process') or ''))}</code>"
                     if rule.get("pattern") and rule.get("process"):
@@ -480,10 +591,15 @@ def render_html(rows: Sequence[Mapping[str, Any]], cl: list[Cluster], meta: Mapp
         h.append("</section>")
     bad = [r for r in rows if r.get("outcome") == UNREADABLE]
     if bad:
-        h.append(f"<section><h2>{e(_t('unreadable_list', lang))}</h2><table><thead><tr>"
-                 f"<th>{e(_t('bundle', lang))}</th><th>{e(_t('error', lang))}</th></tr></thead><tbody>")
-        h += [f"<tr><td><code>{e(str(r.get('path') or ''))}</code></td><td>{e(str(r.get('error') or ''))}</td></tr>"
-              for r in bad]
+        h.append(
+            f"<section><h2>{e(_t('unreadable_list', lang))}</h2><table><thead><tr>"
+            f"<th>{e(_t('bundle', lang))}</th><th>{e(_t('error', lang))}</th></tr></thead><tbody>"
+        )
+        h += [
+            f"<tr><td><code>{e(str(r.get('path') or ''))}</code></td>"
+            f"<td>{e(str(r.get('error') or ''))}</td></tr>"
+            for r in bad
+        ]
         h.append("</tbody></table></section>")
     h.append("</body></html>")
     return "\n".join(h) + "\n"

@@ -111,6 +111,7 @@ class Journal:
     def writer(self, truncate: bool = False) -> Iterator[Callable[[dict[str, Any]], None]]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("w" if truncate else "a", encoding="utf-8") as fp:
+
             def append(row: dict[str, Any]) -> None:
                 fp.write(json.dumps(row, ensure_ascii=False) + "\n")
                 fp.flush()
@@ -151,7 +152,9 @@ def run(
         raise UsageError(f"cannot create output folder {outdir}: {e.strerror or e}") from None
     exp = expand(list(paths))
     if not exp.bundles and not exp.missing:
-        raise InputError("no bundles found in " + ", ".join(paths) + ("; " + "; ".join(exp.notes) if exp.notes else ""))
+        raise InputError(
+            "no bundles found in " + ", ".join(paths) + ("; " + "; ".join(exp.notes) if exp.notes else "")
+        )
     journal = Journal(out / JOURNAL)
     cache = journal.load() if resume else {}
     rows: dict[str, dict[str, Any]] = {}
@@ -165,8 +168,16 @@ def run(
         if row.get("error"):
             stats["errors"] += 1
         if progress is not None:
-            progress(Progress(len(rows), total, stats["analyzed"], stats["reused"], stats["errors"],
-                              time.perf_counter() - t0))
+            progress(
+                Progress(
+                    len(rows),
+                    total,
+                    stats["analyzed"],
+                    stats["reused"],
+                    stats["errors"],
+                    time.perf_counter() - t0,
+                )
+            )
 
     n_workers = 0
     address = scheduler or ""
@@ -194,11 +205,27 @@ def run(
         progress(Progress(len(rows), total, 0, 0, stats["errors"], time.perf_counter() - t0))
     seconds = time.perf_counter() - t0
     ordered = [rows[p] for p in exp.bundles] + [rows[p] for p in exp.missing]
-    meta = {"culprit_version": __version__, "scheduler": scheduler or "LocalCluster", "workers": n_workers,
-            "seconds": round(seconds, 2), "analyzed": stats["analyzed"], "reused": stats["reused"]}
+    meta = {
+        "culprit_version": __version__,
+        "scheduler": scheduler or "LocalCluster",
+        "workers": n_workers,
+        "seconds": round(seconds, 2),
+        "analyzed": stats["analyzed"],
+        "reused": stats["reused"],
+    }
     clusters = write_all(ordered, out, meta)
-    return FleetResult(ordered, clusters, stats["analyzed"], stats["reused"],
-                       sum(1 for r in ordered if r.get("error")), seconds, n_workers, address, exp.notes, out)
+    return FleetResult(
+        ordered,
+        clusters,
+        stats["analyzed"],
+        stats["reused"],
+        sum(1 for r in ordered if r.get("error")),
+        seconds,
+        n_workers,
+        address,
+        exp.notes,
+        out,
+    )
 
 
 def _connect(scheduler: str | None, workers: int | None, n_bundles: int) -> tuple[Any, Any]:
@@ -217,11 +244,14 @@ def _connect(scheduler: str | None, workers: int | None, n_bundles: int) -> tupl
         except (TimeoutError, OSError):
             have = len(client.scheduler_info().get("workers", {}))
             client.close()
-            raise CulpritError(f"{scheduler}: {have} Dask worker(s) after {_WORKER_WAIT} s, {need} needed") from None
+            raise CulpritError(
+                f"{scheduler}: {have} Dask worker(s) after {_WORKER_WAIT} s, {need} needed"
+            ) from None
         return client, None
     n = workers or max(1, min(os.cpu_count() or 1, n_bundles))
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    cluster = LocalCluster(
+        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    )
     try:
         client = Client(cluster, set_as_default=False)
     except BaseException:
@@ -238,7 +268,9 @@ def _close(client: Any, cluster: Any) -> None:
             cluster.close()
 
 
-def _stream(client: Any, bundles: list[str], cache: dict[str, dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+def _stream(
+    client: Any, bundles: list[str], cache: dict[str, dict[str, Any]]
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """(path, row) for every bundle as its task finishes; a task that fails is an error row."""
     from distributed import as_completed
 
@@ -256,8 +288,10 @@ def _stream(client: Any, bundles: list[str], cache: dict[str, dict[str, Any]]) -
                 row = fut.result()
             except Exception as e:  # the worker died, the task was lost or cancelled
                 if fut.status == "cancelled" or type(e).__name__ == "CancelledError":
-                    raise CulpritError(f"lost the Dask scheduler after {len(bundles) - len(by_key) - 1} of "
-                                       f"{len(bundles)} bundles; rerun the same command to resume") from None
+                    raise CulpritError(
+                        f"lost the Dask scheduler after {len(bundles) - len(by_key) - 1} of "
+                        f"{len(bundles)} bundles; rerun the same command to resume"
+                    ) from None
                 row = error_row(path, f"worker failed: {type(e).__name__}: {e}", "WorkerError")
             fut.release()
             yield path, row
