@@ -24,8 +24,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CJK_FONTS = ["/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-             "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"]
+CJK_FONTS = [
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+]
 
 
 def analysis() -> dict:
@@ -110,7 +112,9 @@ def facts(data: bytes) -> tuple[bool, str]:
     with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
         f.write(data)
         f.flush()
-        text = subprocess.run(["pdftotext", "-enc", "UTF-8", f.name, "-"], capture_output=True, text=True).stdout
+        text = subprocess.run(
+            ["pdftotext", "-enc", "UTF-8", f.name, "-"], capture_output=True, text=True
+        ).stdout
         fonts = subprocess.run(["pdffonts", f.name], capture_output=True, text=True).stdout
     embedded = [ln for ln in fonts.splitlines()[2:] if ("CJK" in ln or "Song" in ln or "Hei" in ln)]
     emb = "yes" if any(" yes " in ln for ln in embedded) else ("no" if embedded else "none")
@@ -125,7 +129,10 @@ def main() -> int:
 
     doc = summary.build(analysis(), "zh", "CAS-BENCH")
     peers: dict[str, Callable] = {"weasyprint": weasy, "reportlab": reportlab_peer, "fpdf2": fpdf_peer}
-    print(f"{'library':12} {'median s':>9} {'x weasy':>8} {'KB':>6} {'zh text':>8} {'CJK font embedded':>18}  content")
+    print(
+        f"{'library':12} {'median s':>9} {'x weasy':>8} {'KB':>6} {'zh text':>8} "
+        f"{'CJK font embedded':>18}  content"
+    )
     base = None
     for name, fn in peers.items():
         try:
@@ -142,7 +149,10 @@ def main() -> int:
         base = base or med
         ok, emb = facts(data)
         what = "html+css+svg, tables" if name == "weasyprint" else "plain paragraphs only"
-        print(f"{name:12} {med:9.2f} {med / base:8.2f} {len(data) // 1024:6} {'yes' if ok else 'NO':>8} {emb:>18}  {what}")
+        print(
+            f"{name:12} {med:9.2f} {med / base:8.2f} {len(data) // 1024:6} {'yes' if ok else 'NO':>8} "
+            f"{emb:>18}  {what}"
+        )
     return 0
 
 

@@ -19,8 +19,9 @@ from tests.report.conftest import EXAMPLES
 
 
 def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "culprit", *args], capture_output=True, text=True, timeout=300,
-                          input=stdin)
+    return subprocess.run(
+        [sys.executable, "-m", "culprit", *args], capture_output=True, text=True, timeout=300, input=stdin
+    )
 
 
 @pytest.fixture()
@@ -40,15 +41,33 @@ def test_report_from_saved_json_matches_the_library(saved: Path, tmp_path: Path,
 
 
 def test_report_templates_and_stdin(saved: Path) -> None:
-    r = run_cli("report", "-", "--format", "html", "--template", "request", "--lang", "en",
-                "--upload-link", "https://wb.example.com/u/CAS-9?sig=ab", stdin=saved.read_text(encoding="utf-8"))
+    r = run_cli(
+        "report",
+        "-",
+        "--format",
+        "html",
+        "--template",
+        "request",
+        "--lang",
+        "en",
+        "--upload-link",
+        "https://wb.example.com/u/CAS-9?sig=ab",
+        stdin=saved.read_text(encoding="utf-8"),
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("<!DOCTYPE html>")
     assert "https://wb.example.com/u/CAS-9?sig=ab" in r.stdout.replace("&amp;", "&")
 
 
 def test_upload_link_with_credentials_is_refused(saved: Path) -> None:
-    r = run_cli("report", str(saved), "--template", "request", "--upload-link", "https://bank:Passw0rd@portal.example.com/")
+    r = run_cli(
+        "report",
+        str(saved),
+        "--template",
+        "request",
+        "--upload-link",
+        "https://bank:Passw0rd@portal.example.com/",
+    )
     assert r.returncode == 2
     assert "password" in r.stderr and "Traceback" not in r.stderr
     r = run_cli("report", str(saved), "--template", "request", "--upload-link", "ftp://portal.example.com/")
@@ -86,15 +105,33 @@ def test_analyze_writes_the_case_summary(tmp_path: Path) -> None:
     if not bundle.exists():
         pytest.skip(f"example bundle not available: {bundle}")
     out = tmp_path / "s.html"
-    rc = main(["analyze", str(bundle / "bad"), str(bundle / "repro"), "--format", "html", "--lang", "zh",
-               "-o", str(out)])
+    rc = main(
+        [
+            "analyze",
+            str(bundle / "bad"),
+            str(bundle / "repro"),
+            "--format",
+            "html",
+            "--lang",
+            "zh",
+            "-o",
+            str(out),
+        ]
+    )
     assert rc == 0
     page = out.read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in page and "问题总结" in page and "<svg" in page and "krnlmgr.sys" in page
 
 
 def test_minimal_analysis_renders_every_template() -> None:
-    d = {"schema": SCHEMA, "bundle": {"path": "bad"}, "failures": [], "findings": [], "missing": [], "warnings": []}
+    d = {
+        "schema": SCHEMA,
+        "bundle": {"path": "bad"},
+        "failures": [],
+        "findings": [],
+        "missing": [],
+        "warnings": [],
+    }
     for lang in ("en", "zh"):
         for template in ("summary", "scope", "request"):
             for fmt in ("md", "html"):
@@ -105,28 +142,66 @@ def test_minimal_analysis_renders_every_template() -> None:
 
 
 _scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=40))
-_json = st.recursive(_scalar, lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(st.text(max_size=8), c,
-                                                                                             max_size=4)), max_leaves=12)
-_step = st.dictionaries(st.sampled_from(["summary", "summary_zh", "artifact", "line", "event", "text", "time",
-                                         "mark", "csv"]), _json, max_size=6)
-_finding = st.fixed_dictionaries({
-    "title": _json, "confidence": _json, "chain": st.lists(_step, max_size=4),
-    "culprit": st.one_of(st.none(), st.dictionaries(st.sampled_from(["module", "product", "role", "mechanism",
-                                                                     "vendor", "loaded_into", "path"]), _json)),
-    "remediation": st.fixed_dictionaries({"allow": st.lists(st.dictionaries(
-        st.sampled_from(["process", "pattern", "registry_keys", "files", "no_injection", "note"]), _json),
-        max_size=2), "workaround": _json}),
-})
+_json = st.recursive(
+    _scalar,
+    lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(st.text(max_size=8), c, max_size=4)),
+    max_leaves=12,
+)
+_step = st.dictionaries(
+    st.sampled_from(["summary", "summary_zh", "artifact", "line", "event", "text", "time", "mark", "csv"]),
+    _json,
+    max_size=6,
+)
+_finding = st.fixed_dictionaries(
+    {
+        "title": _json,
+        "confidence": _json,
+        "chain": st.lists(_step, max_size=4),
+        "culprit": st.one_of(
+            st.none(),
+            st.dictionaries(
+                st.sampled_from(["module", "product", "role", "mechanism", "vendor", "loaded_into", "path"]),
+                _json,
+            ),
+        ),
+        "remediation": st.fixed_dictionaries(
+            {
+                "allow": st.lists(
+                    st.dictionaries(
+                        st.sampled_from(
+                            ["process", "pattern", "registry_keys", "files", "no_injection", "note"]
+                        ),
+                        _json,
+                    ),
+                    max_size=2,
+                ),
+                "workaround": _json,
+            }
+        ),
+    }
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(findings=st.lists(_finding, max_size=2), failures=st.lists(st.dictionaries(
-    st.sampled_from(["target", "code", "symbol", "artifact", "line", "action"]), _json), max_size=2),
-    lang=st.sampled_from(["en", "zh"]), template=st.sampled_from(["summary", "scope", "request"]))
+@given(
+    findings=st.lists(_finding, max_size=2),
+    failures=st.lists(
+        st.dictionaries(st.sampled_from(["target", "code", "symbol", "artifact", "line", "action"]), _json),
+        max_size=2,
+    ),
+    lang=st.sampled_from(["en", "zh"]),
+    template=st.sampled_from(["summary", "scope", "request"]),
+)
 def test_odd_but_well_formed_json_renders_or_is_refused(findings, failures, lang, template) -> None:
     """Any value types in the fields: a rendering or an InputError, never another exception."""
-    d = {"schema": SCHEMA, "bundle": {"path": "bad", "good": "good"}, "failures": failures, "findings": findings,
-         "missing": [], "warnings": []}
+    d = {
+        "schema": SCHEMA,
+        "bundle": {"path": "bad", "good": "good"},
+        "failures": failures,
+        "findings": findings,
+        "missing": [],
+        "warnings": [],
+    }
     try:
         out = render(d, "html", lang, template)
     except InputError:

@@ -64,7 +64,9 @@ def test_script_in_a_real_log_line_stays_text(tmp_path: Path) -> None:
         assert "script" not in tags_of(out).tags
         md_html = md_to_html(render(d, "md", lang))
         assert "script" not in tags_of(md_html).tags
-        assert "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in md_html or "&lt;script&gt;" in md_html
+        assert (
+            "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in md_html or "&lt;script&gt;" in md_html
+        )
 
 
 def test_every_field_from_the_analysis_is_escaped(seed_analysis) -> None:
@@ -100,7 +102,10 @@ def test_every_field_from_the_analysis_is_escaped(seed_analysis) -> None:
 
 def test_markdown_escaping() -> None:
     assert markdown.md_text("a <b> *c* [x](javascript:1) | d") == r"a \<b\> \*c\* [x\](javascript:1) \| d"
-    assert markdown.md_text(r"HKLM\SYSTEM\Services\AmdK8_Service_Inst") == r"HKLM\SYSTEM\Services\AmdK8_Service_Inst"
+    assert (
+        markdown.md_text(r"HKLM\SYSTEM\Services\AmdK8_Service_Inst")
+        == r"HKLM\SYSTEM\Services\AmdK8_Service_Inst"
+    )
     assert markdown.md_text(r"C:\*.tmp") == r"C:\\\*.tmp"
     assert markdown.md_text("_x_ two\nlines") == r"\_x\_ two lines"
     assert markdown.md_code("a`b``c") == "```a`b``c```"

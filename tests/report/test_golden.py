@@ -30,8 +30,12 @@ def check_golden(name: str, text: str) -> None:
         pytest.fail(f"golden {path} missing: run with CULPRIT_UPDATE_GOLDEN=1 to create it")
     want = path.read_text(encoding="utf-8")
     if text != want:
-        diff = "".join(difflib.unified_diff(want.splitlines(True), text.splitlines(True), str(path), "rendered", n=2))
-        pytest.fail(f"rendering differs from {path.name} (CULPRIT_UPDATE_GOLDEN=1 regenerates):\n{diff[:6000]}")
+        diff = "".join(
+            difflib.unified_diff(want.splitlines(True), text.splitlines(True), str(path), "rendered", n=2)
+        )
+        pytest.fail(
+            f"rendering differs from {path.name} (CULPRIT_UPDATE_GOLDEN=1 regenerates):\n{diff[:6000]}"
+        )
 
 
 @pytest.mark.parametrize("fmt", ["md", "html"])
@@ -48,8 +52,14 @@ def test_summary_golden(seed_analysis, case: str, lang: str, fmt: str) -> None:
 @pytest.mark.parametrize("template", ["scope", "request"])
 def test_email_golden(seed_analysis, template: str, lang: str, fmt: str) -> None:
     """Emails from the first round: the failing machine's logs only, so evidence is still missing."""
-    out = render(seed_analysis("kb4474419-bad-only", lang), fmt, lang, template, case=CASE_NO["kb4474419"],
-                 upload_link=LINK)
+    out = render(
+        seed_analysis("kb4474419-bad-only", lang),
+        fmt,
+        lang,
+        template,
+        case=CASE_NO["kb4474419"],
+        upload_link=LINK,
+    )
     check_golden(f"kb4474419-bad-only.{template}.{lang}.{fmt}", out)
 
 

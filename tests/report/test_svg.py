@@ -26,12 +26,16 @@ def test_classify_procmon_records_and_summaries() -> None:
     assert svg.classify({"text": "Process Create C:\\a.exe SUCCESS PID: 1", "summary": "x"}) == "start"
     assert svg.classify({"text": "Process Exit  SUCCESS Exit Status: 0", "summary": "x starts y"}) == "exit"
     assert svg.classify({"text": "Load Image C:\\TMS\\schk.dll SUCCESS", "summary": "loads"}) == "load"
-    assert svg.classify({"text": "RegSetValue HKLM\\X ACCESS DENIED", "summary": "Procmon: reg.exe"}) == "denied"
+    assert (
+        svg.classify({"text": "RegSetValue HKLM\\X ACCESS DENIED", "summary": "Procmon: reg.exe"}) == "denied"
+    )
     assert svg.classify({"text": "!!!  dvi: Error 5: 拒绝访问。", "summary": "SetupAPI: failed"}) == "denied"
     assert svg.classify({"text": "", "summary": "Windows Update reports KB1 failed 0x80070005"}) == "fail"
     assert svg.classify({"text": "", "summary": "installation status 1603"}) == "fail"
     assert svg.classify({"text": "", "summary": "krnlmgr.sys is a TMS driver"}) == "info"
-    assert svg.classify({"text": "Process Create", "summary": "x", "mark": "denied"}) == "denied"  # explicit wins
+    assert (
+        svg.classify({"text": "Process Create", "summary": "x", "mark": "denied"}) == "denied"
+    )  # explicit wins
 
 
 def test_edge_timeline_has_both_runs_side_by_side(seed_analysis) -> None:
@@ -76,14 +80,30 @@ def test_kb_timeline_shows_the_denied_operation(seed_analysis) -> None:
 def test_timed_steps_use_a_time_axis_and_pair_lifetimes() -> None:
     d = {
         "bundle": {"path": "bad"},
-        "findings": [{"chain": [
-            {"summary": "msiexec.exe (PID 1) starts setup.exe (PID 2)", "artifact": "bad/p.PML",
-             "text": "Process Create C:\\setup.exe SUCCESS PID: 2", "time": "2024-01-01T00:00:00Z"},
-            {"summary": "that thread loads C:\\x.dll", "artifact": "bad/p.PML", "text": "Load Image C:\\x.dll",
-             "time": "2024-01-01T00:00:01Z"},
-            {"summary": "setup.exe exits with 5", "artifact": "bad/p.PML", "text": "Process Exit  SUCCESS Exit Status: 5",
-             "time": "2024-01-01T00:00:09Z"},
-        ]}],
+        "findings": [
+            {
+                "chain": [
+                    {
+                        "summary": "msiexec.exe (PID 1) starts setup.exe (PID 2)",
+                        "artifact": "bad/p.PML",
+                        "text": "Process Create C:\\setup.exe SUCCESS PID: 2",
+                        "time": "2024-01-01T00:00:00Z",
+                    },
+                    {
+                        "summary": "that thread loads C:\\x.dll",
+                        "artifact": "bad/p.PML",
+                        "text": "Load Image C:\\x.dll",
+                        "time": "2024-01-01T00:00:01Z",
+                    },
+                    {
+                        "summary": "setup.exe exits with 5",
+                        "artifact": "bad/p.PML",
+                        "text": "Process Exit  SUCCESS Exit Status: 5",
+                        "time": "2024-01-01T00:00:09Z",
+                    },
+                ]
+            }
+        ],
     }
     picture = svg.timeline(d, "en")
     root = ET.fromstring(picture)
@@ -107,7 +127,10 @@ def test_no_chain_no_picture() -> None:
 
 def test_text_is_escaped() -> None:
     evil = "</text><script>alert(1)</script>&"
-    d = {"bundle": {"path": evil}, "findings": [{"chain": [{"summary": evil, "artifact": evil, "text": evil}]}]}
+    d = {
+        "bundle": {"path": evil},
+        "findings": [{"chain": [{"summary": evil, "artifact": evil, "text": evil}]}],
+    }
     picture = svg.timeline(d)
     root = ET.fromstring(picture)
     assert not [e for e in root.iter() if e.tag.endswith("script")]

@@ -13,12 +13,21 @@ from culprit.report.render import FORMATS, TEMPLATES, render
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="case summary or case email (md, html, pdf) from a saved analysis JSON")
-    p.add_argument("analysis", metavar="ANALYSIS.json", help="output of `culprit analyze --format json` (- for stdin)")
-    p.add_argument("--format", "-f", choices=FORMATS, default="md", help="output format (default: %(default)s)")
+    p.add_argument(
+        "analysis", metavar="ANALYSIS.json", help="output of `culprit analyze --format json` (- for stdin)"
+    )
+    p.add_argument(
+        "--format", "-f", choices=FORMATS, default="md", help="output format (default: %(default)s)"
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     add_lang(p)
-    p.add_argument("--template", "-t", choices=TEMPLATES, default="summary",
-                   help="summary: case summary; scope: scope-definition email; request: evidence-request email")
+    p.add_argument(
+        "--template",
+        "-t",
+        choices=TEMPLATES,
+        default="summary",
+        help="summary: case summary; scope: scope-definition email; request: evidence-request email",
+    )
     p.add_argument("--case", metavar="CAS-...", help="case number shown in the title or subject")
     p.add_argument("--upload-link", metavar="URL", help="the case's upload link, for the request email")
     return p

@@ -136,12 +136,22 @@ def tidy(doc: Document) -> Document:
         if isinstance(b, Bullets):
             return Bullets(tuple(parts(i) for i in b.items), b.ordered)
         if isinstance(b, Table):
-            return Table(b.header, tuple(tuple(tuple(parts(x) if isinstance(x, tuple) else parts((x,))[0] for x in c)
-                                               for c in row) for row in b.rows))
+            return Table(
+                b.header,
+                tuple(
+                    tuple(tuple(parts(x) if isinstance(x, tuple) else parts((x,))[0] for x in c) for c in row)
+                    for row in b.rows
+                ),
+            )
         if isinstance(b, Chain):
             return Chain(tuple(replace(s, summary=zh_tidy(s.summary)) for s in b.steps))
         return b
 
     sections = tuple(replace(s, blocks=tuple(block(b) for b in s.blocks)) for s in doc.sections)
-    return replace(doc, title=zh_tidy(doc.title), sections=sections, greeting=zh_tidy(doc.greeting),
-                   closing=tuple(zh_tidy(x) for x in doc.closing))
+    return replace(
+        doc,
+        title=zh_tidy(doc.title),
+        sections=sections,
+        greeting=zh_tidy(doc.greeting),
+        closing=tuple(zh_tidy(x) for x in doc.closing),
+    )

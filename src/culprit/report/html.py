@@ -36,13 +36,20 @@ def stylesheet() -> str:
 def render(doc: Document) -> str:
     """The document as an HTML page (UTF-8 text)."""
     lang = doc.lang
-    footer = ("由 culprit 根据日志自动生成，请核对后发送。" if lang == "zh"
-              else "Written by culprit from the logs; review before sending.")
-    out = _env().get_template("doc.html.j2").render(
-        doc=doc,
-        css=stylesheet().strip(),
-        subject_label="主题：" if lang == "zh" else "Subject: ",
-        where_label=t(lang, "ch.where"),
-        footer=footer,
+    footer = (
+        "由 culprit 根据日志自动生成，请核对后发送。"
+        if lang == "zh"
+        else "Written by culprit from the logs; review before sending."
+    )
+    out = (
+        _env()
+        .get_template("doc.html.j2")
+        .render(
+            doc=doc,
+            css=stylesheet().strip(),
+            subject_label="主题：" if lang == "zh" else "Subject: ",
+            where_label=t(lang, "ch.where"),
+            footer=footer,
+        )
     )
     return out.rstrip("\n") + "\n"

@@ -111,11 +111,15 @@ ROLES: dict[str, dict[str, str]] = {
 }
 
 MECHANISMS: dict[str, dict[str, str]] = {
-    "registry-callback": {"en": "kernel registry callback (denies registry writes)",
-                          "zh": "内核注册表回调（拦截注册表写入）"},
+    "registry-callback": {
+        "en": "kernel registry callback (denies registry writes)",
+        "zh": "内核注册表回调（拦截注册表写入）",
+    },
     "dll-injection": {"en": "DLL injection into new processes", "zh": "向新启动的进程注入 DLL"},
-    "filesystem-filter": {"en": "file-system minifilter (denies file operations)",
-                          "zh": "文件系统微过滤驱动（拦截文件操作）"},
+    "filesystem-filter": {
+        "en": "file-system minifilter (denies file operations)",
+        "zh": "文件系统微过滤驱动（拦截文件操作）",
+    },
 }
 
 

@@ -89,7 +89,9 @@ def md_block(b: Block) -> str:
     if isinstance(b, Para):
         return md_inline(b.parts)
     if isinstance(b, Bullets):
-        return "\n".join(f"{f'{i}.' if b.ordered else '-'} {md_inline(item)}" for i, item in enumerate(b.items, 1))
+        return "\n".join(
+            f"{f'{i}.' if b.ordered else '-'} {md_inline(item)}" for i, item in enumerate(b.items, 1)
+        )
     if isinstance(b, Table):
         return md_table(b.header, b.rows)
     if isinstance(b, Chain):
@@ -124,10 +126,16 @@ def _env() -> jinja2.Environment:
 def render(doc: Document) -> str:
     """The document as Markdown text (ends with one newline)."""
     lang = doc.lang
-    out = _env().get_template("doc.md.j2").render(
-        doc=doc,
-        subject_label="主题：" if lang == "zh" else "Subject: ",
-        meta_table=Table((t(lang, "c.item"), t(lang, "c.value")), tuple(((k,), (v,)) for k, v in doc.meta)),
+    out = (
+        _env()
+        .get_template("doc.md.j2")
+        .render(
+            doc=doc,
+            subject_label="主题：" if lang == "zh" else "Subject: ",
+            meta_table=Table(
+                (t(lang, "c.item"), t(lang, "c.value")), tuple(((k,), (v,)) for k, v in doc.meta)
+            ),
+        )
     )
     out = "\n".join(line.rstrip() for line in out.splitlines())
     out = re.sub(r"\n{3,}", "\n\n", out).strip("\n")

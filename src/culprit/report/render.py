@@ -17,8 +17,13 @@ FORMATS = ("md", "html", "pdf")
 TEMPLATES = ("summary", "scope", "request")
 
 
-def document(d: Mapping[str, Any], lang: str = "en", template: str = "summary", case: str | None = None,
-             upload_link: str | None = None) -> Document:
+def document(
+    d: Mapping[str, Any],
+    lang: str = "en",
+    template: str = "summary",
+    case: str | None = None,
+    upload_link: str | None = None,
+) -> Document:
     """Build the document for one template (``summary``, ``scope`` or ``request``)."""
     if lang not in ("en", "zh"):
         raise UsageError(f"unknown language {lang!r} (use en or zh)")
@@ -31,8 +36,14 @@ def document(d: Mapping[str, Any], lang: str = "en", template: str = "summary", 
     raise UsageError(f"unknown template {template!r} (use {', '.join(TEMPLATES)})")
 
 
-def render(d: Mapping[str, Any], fmt: str, lang: str = "en", template: str = "summary", case: str | None = None,
-           upload_link: str | None = None) -> str | bytes:
+def render(
+    d: Mapping[str, Any],
+    fmt: str,
+    lang: str = "en",
+    template: str = "summary",
+    case: str | None = None,
+    upload_link: str | None = None,
+) -> str | bytes:
     """Render an analysis (its JSON form) as a case document.
 
     Args:
@@ -81,12 +92,16 @@ def check(d: Any) -> None:
     if not isinstance(d.get("bundle", {}), Mapping):
         raise InputError("analysis JSON: 'bundle' must be an object")
     for f in d.get("findings", []):
-        if not isinstance(f.get("chain", []), list) or not all(isinstance(s, Mapping) for s in f.get("chain", [])):
+        if not isinstance(f.get("chain", []), list) or not all(
+            isinstance(s, Mapping) for s in f.get("chain", [])
+        ):
             raise InputError("analysis JSON: a finding's 'chain' must be a list of objects")
         if f.get("culprit") is not None and not isinstance(f["culprit"], Mapping):
             raise InputError("analysis JSON: a finding's 'culprit' must be an object")
         rem = f.get("remediation", {})
         if not isinstance(rem, Mapping) or not isinstance(rem.get("allow", []), list):
-            raise InputError("analysis JSON: a finding's 'remediation' must be an object with an 'allow' list")
+            raise InputError(
+                "analysis JSON: a finding's 'remediation' must be an object with an 'allow' list"
+            )
         if not all(isinstance(a, Mapping) for a in rem.get("allow", [])):
             raise InputError("analysis JSON: allow-list entries must be objects")

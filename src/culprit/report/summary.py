@@ -93,9 +93,10 @@ def failure_line(lang: str, f: Mapping[str, Any]) -> tuple[Inline, ...]:
     sym = f.get("symbol")
     what = target_words(lang, str(f.get("target") or "?"))
     if f.get("action"):
-        what += f"（自定义操作 {f['action']}）" if lang == "zh" else f" (custom action {f['action']})"
+        what += f" 的自定义操作 {f['action']}" if lang == "zh" else f" (custom action {f['action']})"
     if lang == "zh":
-        head = f"{what} 失败" + (f"，错误码 {code}" if code else "") + (f"（{sym}）" if sym else "")
+        verb = "执行失败" if f.get("action") else "安装失败"
+        head = f"{what} {verb}" + (f"，错误码 {code}" if code else "") + (f"（{sym}）" if sym else "")
         return (head + "，见 ", Code(where(f)))
     head = f"{what} failed" + (f" with {code}" if code else "") + (f" ({sym})" if sym else "")
     return (cap(head) + ", see ", Code(where(f)))
@@ -111,17 +112,33 @@ def problem_section(lang: str, d: Mapping[str, Any]) -> Section:
         if lang == "zh":
             lead = f"故障机（证据 {bundle.get('path') or '?'}）上 {first} 安装失败。日志中记录的失败如下："
         else:
-            lead = (f"On the failing machine (evidence {bundle.get('path') or '?'}) the installation of "
-                    f"{first} fails. The logs record these failures:")
+            lead = (
+                f"On the failing machine (evidence {bundle.get('path') or '?'}) the installation of "
+                f"{first} fails. The logs record these failures:"
+            )
         blocks.append(Para((lead,)))
         blocks.append(Bullets(tuple(failure_line(lang, f) for f in failures)))
     else:
-        blocks.append(Para(("在提供的日志中没有找到安装失败的记录。" if lang == "zh"
-                            else "No failed installation is recorded in the logs provided.",)))
+        blocks.append(
+            Para(
+                (
+                    "在提供的日志中没有找到安装失败的记录。"
+                    if lang == "zh"
+                    else "No failed installation is recorded in the logs provided.",
+                )
+            )
+        )
     if bundle.get("good"):
-        blocks.append(Para((f"作为对照，另有一台同一安装成功的正常机（证据 {bundle['good']}）。" if lang == "zh"
-                            else f"For comparison, evidence from a machine where the same installation "
-                                 f"succeeds was analysed too ({bundle['good']}).",)))
+        blocks.append(
+            Para(
+                (
+                    f"作为对照，另有一台同一安装成功的正常机（证据 {bundle['good']}）。"
+                    if lang == "zh"
+                    else f"For comparison, evidence from a machine where the same installation "
+                    f"succeeds was analysed too ({bundle['good']}).",
+                )
+            )
+        )
     return Section(t(lang, "h.problem"), tuple(blocks))
 
 
@@ -147,7 +164,10 @@ def culprit_table(lang: str, f: Mapping[str, Any]) -> Table | None:
     inj = f.get("injector")
     if isinstance(inj, Mapping) and inj.get("process"):
         also = inj.get("also") if isinstance(inj.get("also"), list) else []
-        names = [str(inj["process"]), *(str(a["process"]) for a in also if isinstance(a, Mapping) and a.get("process"))]
+        names = [
+            str(inj["process"]),
+            *(str(a["process"]) for a in also if isinstance(a, Mapping) and a.get("process")),
+        ]
         row("c.injector", *(Code(n) for n in names))
     return Table((t(lang, "c.item"), t(lang, "c.value")), tuple(rows))
 
@@ -168,9 +188,20 @@ def analysis_section(lang: str, d: Mapping[str, Any]) -> Section:
         f = findings[0]
         title = str(pick(f, "title", lang) or "")
         conf = f.get("confidence")
-        blocks.append(Para((title + (f"（{t(lang, 'm.confidence')} {conf}）" if lang == "zh" and conf is not None
-                                     else f" ({t(lang, 'm.confidence').lower()} {conf})" if conf is not None
-                                     else ""),)))
+        blocks.append(
+            Para(
+                (
+                    title
+                    + (
+                        f"（{t(lang, 'm.confidence')} {conf}）"
+                        if lang == "zh" and conf is not None
+                        else f" ({t(lang, 'm.confidence').lower()} {conf})"
+                        if conf is not None
+                        else ""
+                    ),
+                )
+            )
+        )
         tbl = culprit_table(lang, f)
         if tbl is not None and tbl.rows:
             blocks.append(tbl)
@@ -184,16 +215,25 @@ def analysis_section(lang: str, d: Mapping[str, Any]) -> Section:
             blocks.append(Para((str(pick(other, "title", lang) or ""),)))
             blocks.append(chain_block(lang, other))
     else:
-        blocks.append(Para(("现有证据还不足以认定是哪个组件阻止了安装，缺少的证据见“下一步动作”。" if lang == "zh"
-                            else "The evidence so far does not name the component that blocks the install; "
-                                 "what is missing is listed under Next actions.",)))
+        blocks.append(
+            Para(
+                (
+                    "现有证据还不足以认定是哪个组件阻止了安装，缺少的证据见“下一步动作”。"
+                    if lang == "zh"
+                    else "The evidence so far does not name the component that blocks the install; "
+                    "what is missing is listed under Next actions.",
+                )
+            )
+        )
     unresolved = d.get("unresolved") or []
     if unresolved:
         items: list[tuple[Inline, ...]] = []
         for u in unresolved:
             text = str(pick(u, "title", lang) or "")
             if u.get("suspects"):
-                text += ("；可疑组件：" if lang == "zh" else "; suspects: ") + ", ".join(map(str, u["suspects"] if isinstance(u["suspects"], list) else [u["suspects"]]))
+                text += ("；可疑组件：" if lang == "zh" else "; suspects: ") + ", ".join(
+                    map(str, u["suspects"] if isinstance(u["suspects"], list) else [u["suspects"]])
+                )
             items.append((text,))
         blocks.append(Para((t(lang, "h.unresolved") + ("：" if lang == "zh" else ":"),)))
         blocks.append(Bullets(tuple(items)))
@@ -209,14 +249,16 @@ def _failure_clause(lang: str, failures: Sequence[Mapping[str, Any]]) -> str:
         seen.add(str(fl.get("target")))
         what = target_words(lang, str(fl.get("target") or "?"))
         code = fl.get("code")
-        sym = f"（{fl['symbol']}）" if lang == "zh" and fl.get("symbol") else (
-            f" ({fl['symbol']})" if fl.get("symbol") else "")
+        sym = (
+            f"（{fl['symbol']}）"
+            if lang == "zh" and fl.get("symbol")
+            else (f" ({fl['symbol']})" if fl.get("symbol") else "")
+        )
         if lang == "zh":
-            parts.append(f"{what} 失败（{code}）" if not sym and code else f"{what} 失败，错误码 {code}{sym}"
-                         if code else f"{what} 失败")
+            parts.append(f"{what} 安装失败，错误码 {code}{sym}" if code else f"{what} 安装失败")
         else:
             parts.append(f"{what} fails with {code}{sym}" if code else f"{what} fails")
-    return ("；".join(parts) if lang == "zh" else "; ".join(parts))
+    return "；".join(parts) if lang == "zh" else "; ".join(parts)
 
 
 def conclusion_section(lang: str, d: Mapping[str, Any]) -> Section:
@@ -224,10 +266,13 @@ def conclusion_section(lang: str, d: Mapping[str, Any]) -> Section:
     findings = d.get("findings") or []
     failures = d.get("failures") or []
     if not findings or not findings[0].get("culprit"):
-        text = ("目前无法根据现有日志认定原因。请按“下一步动作”一次性收集所列证据，收到后即可完成分析。"
-                if lang == "zh" else
-                "The cause cannot be named from the logs received so far. Please collect the evidence listed "
-                "under Next actions in one go; with it the analysis can be completed.")
+        text = (
+            "目前无法根据现有日志认定原因。请按“下一步动作”一次性收集所列证据，收到后即可完成分析。"
+            if lang == "zh"
+            else "The cause cannot be named from the logs received so far. Please collect the evidence "
+            "listed "
+            "under Next actions in one go; with it the analysis can be completed."
+        )
         return Section(t(lang, "h.conclusion"), (Para((text,)),))
     f = findings[0]
     c = f["culprit"]
@@ -247,10 +292,12 @@ def conclusion_section(lang: str, d: Mapping[str, Any]) -> Section:
         who = f"{owner}{roleword} {module}"
         if mech == "registry-callback":
             how = "通过内核注册表回调拦截了安装过程对注册表的写入" + (
-                f"（涉及 {len(keys)} 个服务键，见下方白名单）" if keys else "")
+                f"（涉及 {len(keys)} 个服务键，见下方白名单）" if keys else ""
+            )
         elif mech == "dll-injection" or c.get("role") == "injected-module":
-            how = (f"被{inj or ''}注入到 {into or '安装进程'} 中"
-                   + (f"，该进程在模块加载后 {ms} 毫秒即退出" if ms is not None else "，该进程随即退出"))
+            how = f"被{inj or ''}注入到 {into or '安装进程'} 中" + (
+                f"，该进程在模块加载后 {ms} 毫秒即退出" if ms is not None else "，该进程随即退出"
+            )
         elif mech == "filesystem-filter" or c.get("role") == "filesystem-filter":
             how = "作为文件系统过滤驱动拦截了安装过程的文件操作"
         else:
@@ -263,10 +310,12 @@ def conclusion_section(lang: str, d: Mapping[str, Any]) -> Section:
         who = f"{owner}{roleword} {module}"
         if mech == "registry-callback":
             how = "blocks the installer's registry writes through a kernel registry callback" + (
-                f" ({len(keys)} service keys are involved, see the allow-list)" if keys else "")
+                f" ({len(keys)} service keys are involved, see the allow-list)" if keys else ""
+            )
         elif mech == "dll-injection" or c.get("role") == "injected-module":
-            how = (f"is injected{(' by ' + inj) if inj else ''} into {into or 'the installer process'}"
-                   + (f", which exits {ms} ms after the module loads" if ms is not None else ", which then exits"))
+            how = f"is injected{(' by ' + inj) if inj else ''} into {into or 'the installer process'}" + (
+                f", which exits {ms} ms after the module loads" if ms is not None else ", which then exits"
+            )
         elif mech == "filesystem-filter" or c.get("role") == "filesystem-filter":
             how = "filters the file system and denies the installer's file operations"
         else:
@@ -287,12 +336,14 @@ def allow_table(lang: str, allow: Sequence[Mapping[str, Any]]) -> Table:
             proc.append((t(lang, "a.pattern") + ("：" if lang == "zh" else ": "), Code(str(a["pattern"]))))
         if a.get("note"):
             proc.append(t(lang, "a.note") + ("：" if lang == "zh" else ": ") + str(pick(a, "note", lang)))
-        rows.append((
-            tuple(proc),
-            tuple(Code(k) for k in strs(a.get("registry_keys"))),
-            tuple(Code(x) for x in strs(a.get("files"))),
-            (t(lang, "a.yes"),) if a.get("no_injection") else (),
-        ))
+        rows.append(
+            (
+                tuple(proc),
+                tuple(Code(k) for k in strs(a.get("registry_keys"))),
+                tuple(Code(x) for x in strs(a.get("files"))),
+                (t(lang, "a.yes"),) if a.get("no_injection") else (),
+            )
+        )
     head = (t(lang, "a.process"), t(lang, "a.keys"), t(lang, "a.files"), t(lang, "a.inject"))
     # drop columns no row uses
     used = [0] + [i for i in (1, 2, 3) if any(r[i] for r in rows)]
@@ -306,8 +357,13 @@ def missing_blocks(lang: str, missing: Sequence[Mapping[str, Any]]) -> list[Any]
         why = str(pick(m, "why", lang) or "")
         how = str(pick(m, "how", lang) or "")
         sep = "：" if lang == "zh" else ": "
-        items.append((Code(str(m.get("artifact") or "?")), sep + end(why, lang),
-                      ("收集方法：" if lang == "zh" else " How: ") + how))
+        items.append(
+            (
+                Code(str(m.get("artifact") or "?")),
+                sep + end(why, lang),
+                ("收集方法：" if lang == "zh" else " How: ") + how,
+            )
+        )
     return [Bullets(tuple(items), ordered=True)]
 
 
@@ -324,23 +380,44 @@ def next_section(lang: str, d: Mapping[str, Any]) -> Section:
         product = c.get("product") or c.get("vendor") or ("终端安全软件" if zh else "the endpoint agent")
         allow = rem.get("allow") or []
         if allow:
-            blocks.append(Para((f"1. {t(lang, 'h.allow')}：请 {product} 厂商调整策略，为下列进程加白。" if zh else
-                                f"1. {t(lang, 'h.allow')}: ask the {product} vendor to change its policy so "
-                                f"that these processes are allowed:",)))
+            blocks.append(
+                Para(
+                    (
+                        f"1. {t(lang, 'h.allow')}：请 {product} 厂商调整策略，为下列进程加白。"
+                        if zh
+                        else f"1. {t(lang, 'h.allow')}: ask the {product} vendor to change its policy so "
+                        f"that these processes are allowed:",
+                    )
+                )
+            )
             blocks.append(allow_table(lang, allow))
             nkeys = sum(len(strs(a.get("registry_keys"))) for a in allow)
             if nkeys > 1:
-                blocks.append(Para(("白名单需覆盖该驱动包安装的全部服务键和驱动文件，而不只是第一个被拒绝的键；"
-                                    "只放行第一个键，失败只会转移到下一个键。" if zh else
-                                    "The allow-list covers every service key and driver file the package "
-                                    "installs, not only the first one denied: allowing only that one would "
-                                    "just move the failure to the next key.",)))
+                blocks.append(
+                    Para(
+                        (
+                            "白名单需覆盖该驱动包安装的全部服务键和驱动文件，而不只是第一个被拒绝的键；"
+                            "只放行第一个键，失败只会转移到下一个键。"
+                            if zh
+                            else "The allow-list covers every service key and driver file the package "
+                            "installs, not only the first one denied: allowing only that one would "
+                            "just move the failure to the next key.",
+                        )
+                    )
+                )
             if any(a.get("no_injection") for a in allow):
-                blocks.append(Para(("“禁止注入”指不向该进程注入任何 DLL；带通配符的匹配项用于覆盖安装程序每次"
-                                    "使用的随机临时目录。" if zh else
-                                    "\"Exclude from injection\" means no DLL is injected into that process; the "
-                                    "match patterns cover the random temporary folders the installer uses "
-                                    "each time.",)))
+                blocks.append(
+                    Para(
+                        (
+                            "“禁止注入”指不向该进程注入任何 DLL；带通配符的匹配项用于覆盖安装程序每次"
+                            "使用的随机临时目录。"
+                            if zh
+                            else '"Exclude from injection" means no DLL is injected into that process; the '
+                            "match patterns cover the random temporary folders the installer uses "
+                            "each time.",
+                        )
+                    )
+                )
         n = 2
         workaround = pick(rem, "workaround", lang)
         if workaround:
@@ -352,14 +429,28 @@ def next_section(lang: str, d: Mapping[str, Any]) -> Section:
             n += 1
         if failures:
             what = target_words(lang, str(failures[0].get("target") or "?"))
-            blocks.append(Para((f"{n}. 策略调整后在故障机上重新安装 {what}；如仍失败，请按同样方法重新收集日志并发回。"
-                                if zh else
-                                f"{n}. After the change, install {what} again on the failing machine; if it "
-                                f"still fails, collect the same logs again and send them.",)))
+            blocks.append(
+                Para(
+                    (
+                        f"{n}. 策略调整后在故障机上重新安装 {what}；如仍失败，"
+                        f"请按同样方法重新收集日志并发回。"
+                        if zh
+                        else f"{n}. After the change, install {what} again on the failing machine; if it "
+                        f"still fails, collect the same logs again and send them.",
+                    )
+                )
+            )
     missing = d.get("missing") or []
     if missing:
-        blocks.append(Para((f"{t(lang, 'h.missing')}（请一次性收集齐全，避免来回补充）：" if zh else
-                            f"{t(lang, 'h.missing')} (please collect all of it in one go):",)))
+        blocks.append(
+            Para(
+                (
+                    f"{t(lang, 'h.missing')}（请一次性收集齐全，避免来回补充）："
+                    if zh
+                    else f"{t(lang, 'h.missing')} (please collect all of it in one go):",
+                )
+            )
+        )
         blocks.extend(missing_blocks(lang, missing))
     if not blocks:
         blocks.append(Para(("无需进一步操作。" if zh else "No further action is needed.",)))
@@ -370,7 +461,9 @@ def warnings_section(lang: str, d: Mapping[str, Any], limit: int = 20) -> Sectio
     ws = d.get("warnings") or []
     if not ws:
         return None
-    items: list[tuple[Inline, ...]] = [(Code(where(w)), " " + str(w.get("message") or "")) for w in ws[:limit]]
+    items: list[tuple[Inline, ...]] = [
+        (Code(where(w)), " " + str(w.get("message") or "")) for w in ws[:limit]
+    ]
     if len(ws) > limit:
         items.append((f"……另有 {len(ws) - limit} 条" if lang == "zh" else f"... and {len(ws) - limit} more",))
     return Section(t(lang, "h.warnings"), (Bullets(tuple(items)),))
@@ -407,8 +500,12 @@ def build(d: Mapping[str, Any], lang: str = "en", case: str | None = None) -> Do
     Returns:
         The document; render it with :mod:`culprit.report.markdown` or :mod:`culprit.report.html`.
     """
-    sections = [problem_section(lang, d), analysis_section(lang, d), conclusion_section(lang, d),
-                next_section(lang, d)]
+    sections = [
+        problem_section(lang, d),
+        analysis_section(lang, d),
+        conclusion_section(lang, d),
+        next_section(lang, d),
+    ]
     w = warnings_section(lang, d)
     if w is not None:
         sections.append(w)

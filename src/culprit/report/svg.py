@@ -27,8 +27,16 @@ from typing import Any
 from culprit.report.i18n import t
 
 MARKS = ("start", "load", "denied", "exit", "fail", "info")
-COLORS = {"start": "#2e7d32", "load": "#1565c0", "denied": "#c62828", "exit": "#546e7a", "fail": "#c62828",
-          "info": "#9e9e9e", "exit-bad": "#c62828", "exit-ok": "#2e7d32"}
+COLORS = {
+    "start": "#2e7d32",
+    "load": "#1565c0",
+    "denied": "#c62828",
+    "exit": "#546e7a",
+    "fail": "#c62828",
+    "info": "#9e9e9e",
+    "exit-bad": "#c62828",
+    "exit-ok": "#2e7d32",
+}
 FONT = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif"
 WIDTH = 960
 LABEL_W = 118
@@ -66,7 +74,9 @@ def classify(step: Mapping[str, Any]) -> str:
     low = summary.lower()
     op = _OP.match(text)
     if op:
-        return {"Process Create": "start", "Process Exit": "exit", "Load Image": "load"}.get(op.group(1), "info")
+        return {"Process Create": "start", "Process Exit": "exit", "Load Image": "load"}.get(
+            op.group(1), "info"
+        )
     if "ACCESS DENIED" in text or "拒绝访问" in text or "access denied" in low or "denies" in low:
         return "denied"
     if re.search(r"\bstarts\b", low):
@@ -84,7 +94,7 @@ def _lane(artifact: str, runs: Sequence[str]) -> str:
     a = artifact.replace("\\", "/")
     for r in runs:
         if a.startswith(r + "/"):
-            a = a[len(r) + 1:]
+            a = a[len(r) + 1 :]
             break
     return a.rsplit("/", 1)[-1]
 
@@ -141,7 +151,9 @@ def _lifetimes(marks: Sequence[Mark]) -> list[tuple[Mark, Mark]]:
             open_.append(m)
         elif m.kind == "exit":
             for s in reversed(open_):
-                if s.lane == m.lane and (s.proc is None or m.proc is None or s.proc.lower() == m.proc.lower()):
+                if s.lane == m.lane and (
+                    s.proc is None or m.proc is None or s.proc.lower() == m.proc.lower()
+                ):
                     pairs.append((s, m))
                     open_.remove(s)
                     break
@@ -153,22 +165,32 @@ def _shape(m: Mark, x: float, y: float) -> str:
     if m.kind == "exit" and m.ok is not None:
         c = COLORS["exit-ok" if m.ok else "exit-bad"]
     if m.kind == "start":
-        return f'<path d="M{x - 5:.1f},{y - 6:.1f} L{x + 6:.1f},{y:.1f} L{x - 5:.1f},{y + 6:.1f} Z" fill="{c}"/>'
+        return (
+            f'<path d="M{x - 5:.1f},{y - 6:.1f} L{x + 6:.1f},{y:.1f} L{x - 5:.1f},{y + 6:.1f} Z" fill="{c}"/>'
+        )
     if m.kind == "load":
         return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5.5" fill="{c}"/>'
     if m.kind == "denied":
-        return (f'<rect x="{x - 6:.1f}" y="{y - 6:.1f}" width="12" height="12" fill="{c}"/>'
-                f'<path d="M{x - 3.5:.1f},{y - 3.5:.1f} L{x + 3.5:.1f},{y + 3.5:.1f} M{x + 3.5:.1f},{y - 3.5:.1f} '
-                f'L{x - 3.5:.1f},{y + 3.5:.1f}" stroke="#fff" stroke-width="1.6"/>')
+        return (
+            f'<rect x="{x - 6:.1f}" y="{y - 6:.1f}" width="12" height="12" fill="{c}"/>'
+            f'<path d="M{x - 3.5:.1f},{y - 3.5:.1f} L{x + 3.5:.1f},{y + 3.5:.1f} '
+            f"M{x + 3.5:.1f},{y - 3.5:.1f} "
+            f'L{x - 3.5:.1f},{y + 3.5:.1f}" stroke="#fff" stroke-width="1.6"/>'
+        )
     if m.kind == "exit":
         return f'<rect x="{x - 2:.1f}" y="{y - 8:.1f}" width="4" height="16" fill="{c}"/>'
     if m.kind == "fail":
-        return (f'<path d="M{x:.1f},{y - 7:.1f} L{x + 7:.1f},{y:.1f} L{x:.1f},{y + 7:.1f} L{x - 7:.1f},{y:.1f} Z" '
-                f'fill="{c}"/>')
+        return (
+            f'<path d="M{x:.1f},{y - 7:.1f} L{x + 7:.1f},{y:.1f} L{x:.1f},{y + 7:.1f} '
+            f'L{x - 7:.1f},{y:.1f} Z" '
+            f'fill="{c}"/>'
+        )
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{c}"/>'
 
 
-def _panel(marks: list[Mark], timed: bool, x0: float, width: float, title: str, lang: str) -> tuple[str, float]:
+def _panel(
+    marks: list[Mark], timed: bool, x0: float, width: float, title: str, lang: str
+) -> tuple[str, float]:
     """One run's lanes; returns the SVG fragment and its height."""
     lanes: list[str] = []
     for m in marks:
@@ -195,35 +217,51 @@ def _panel(marks: list[Mark], timed: bool, x0: float, width: float, title: str, 
     def px(v: float) -> float:
         return plot_x0 + 8 + (v - lo) / span * (plot_w - 16)
 
-    out = [f'<g class="panel"><text x="{x0 + 4:.1f}" y="{TOP - 16}" font-size="13" font-weight="bold">'
-           f'{escape(title)}</text>']
+    out = [
+        f'<g class="panel"><text x="{x0 + 4:.1f}" y="{TOP - 16}" font-size="13" font-weight="bold">'
+        f"{escape(title)}</text>"
+    ]
     for i, ln in enumerate(lanes):
         ly = lane_y[ln]
         band_h = LANE_H + BAR_H * bars[ln]
         if i % 2 == 0:
-            out.append(f'<rect x="{x0:.1f}" y="{ly - 14:.1f}" width="{width - 8:.1f}" height="{band_h}" '
-                       f'fill="#f5f7fa"/>')
+            out.append(
+                f'<rect x="{x0:.1f}" y="{ly - 14:.1f}" width="{width - 8:.1f}" height="{band_h}" '
+                f'fill="#f5f7fa"/>'
+            )
         label = ln if len(ln) <= 20 else ln[:19] + "…"
-        out.append(f'<text x="{x0 + 4:.1f}" y="{ly + 4:.1f}" font-size="10" fill="#37474f">'
-                   f'<title>{escape(ln)}</title>{escape(label)}</text>')
-        out.append(f'<line x1="{plot_x0:.1f}" y1="{ly:.1f}" x2="{plot_x0 + plot_w:.1f}" y2="{ly:.1f}" '
-                   f'stroke="#cfd8dc" stroke-width="1"/>')
+        out.append(
+            f'<text x="{x0 + 4:.1f}" y="{ly + 4:.1f}" font-size="10" fill="#37474f">'
+            f"<title>{escape(ln)}</title>{escape(label)}</text>"
+        )
+        out.append(
+            f'<line x1="{plot_x0:.1f}" y1="{ly:.1f}" x2="{plot_x0 + plot_w:.1f}" y2="{ly:.1f}" '
+            f'stroke="#cfd8dc" stroke-width="1"/>'
+        )
     for s, e in pairs:
         by = lane_y[s.lane] + 10 + BAR_H * bar_row[s.n]
         xa, xb = px(s.x), px(e.x)
         c = COLORS["exit-bad"] if e.ok is False else COLORS["exit-ok"] if e.ok else COLORS["exit"]
-        out.append(f'<rect x="{xa:.1f}" y="{by - 3:.1f}" width="{max(2.0, xb - xa):.1f}" height="5" rx="2" '
-                   f'fill="{c}" fill-opacity="0.35"/>')
+        out.append(
+            f'<rect x="{xa:.1f}" y="{by - 3:.1f}" width="{max(2.0, xb - xa):.1f}" height="5" rx="2" '
+            f'fill="{c}" fill-opacity="0.35"/>'
+        )
         if s.proc:
-            out.append(f'<text x="{xa:.1f}" y="{by + 10:.1f}" font-size="8" fill="#455a64">{escape(s.proc)}</text>')
+            out.append(
+                f'<text x="{xa:.1f}" y="{by + 10:.1f}" font-size="8" fill="#455a64">{escape(s.proc)}</text>'
+            )
     for m in marks:
         x, ly = px(m.x), lane_y[m.lane]
-        out.append(f'<g class="mark {m.kind}"><title>{m.n}. {escape(m.summary)}</title>{_shape(m, x, ly)}'
-                   f'<text x="{x:.1f}" y="{ly - 9:.1f}" font-size="8" text-anchor="middle" fill="#263238">'
-                   f'{m.n}</text></g>')
+        out.append(
+            f'<g class="mark {m.kind}"><title>{m.n}. {escape(m.summary)}</title>{_shape(m, x, ly)}'
+            f'<text x="{x:.1f}" y="{ly - 9:.1f}" font-size="8" text-anchor="middle" fill="#263238">'
+            f"{m.n}</text></g>"
+        )
     axis = t(lang, "fig.time" if timed else "fig.order")
-    out.append(f'<text x="{plot_x0 + plot_w:.1f}" y="{height - 10:.1f}" font-size="9" text-anchor="end" '
-               f'fill="#78909c">{escape(axis)}</text></g>')
+    out.append(
+        f'<text x="{plot_x0 + plot_w:.1f}" y="{height - 10:.1f}" font-size="9" text-anchor="end" '
+        f'fill="#78909c">{escape(axis)}</text></g>'
+    )
     return "".join(out), height
 
 
@@ -233,13 +271,17 @@ def _legend(y: float, lang: str) -> str:
     for kind in (*MARKS, "life"):
         label = t(lang, f"lg.{kind}")
         if kind == "life":
-            out.append(f'<rect x="{x:.1f}" y="{y - 3:.1f}" width="18" height="5" rx="2" fill="{COLORS["exit-ok"]}" '
-                       f'fill-opacity="0.35"/>')
+            out.append(
+                f'<rect x="{x:.1f}" y="{y - 3:.1f}" width="18" height="5" rx="2" fill="{COLORS["exit-ok"]}" '
+                f'fill-opacity="0.35"/>'
+            )
             w = 22.0
         else:
             out.append(_shape(Mark(0, "", kind, ""), x + 6, y))
             w = 16.0
-        out.append(f'<text x="{x + w:.1f}" y="{y + 4:.1f}" font-size="10" fill="#37474f">{escape(label)}</text>')
+        out.append(
+            f'<text x="{x + w:.1f}" y="{y + 4:.1f}" font-size="10" fill="#37474f">{escape(label)}</text>'
+        )
         x += w + 8 + 7 * len(label) * (1.6 if lang == "zh" else 0.85)
     return "".join(out)
 
@@ -268,14 +310,20 @@ def timeline(d: Mapping[str, Any], lang: str = "en") -> str:
     if gmarks:
         bw = max(420.0, min(680.0, WIDTH * len(bmarks) / max(1, len(bmarks) + len(gmarks))))
         frag_b, hb = _panel(bmarks, btimed, 0, bw, f"{t(lang, 'fig.bad')} ({', '.join(bad)})", lang)
-        frag_g, hg = _panel(gmarks, gtimed, bw + 8, WIDTH - bw - 8, f"{t(lang, 'fig.goodrun')} ({', '.join(good)})",
-                            lang)
-        body = frag_b + f'<line x1="{bw + 2:.1f}" y1="8" x2="{bw + 2:.1f}" y2="{max(hb, hg):.1f}" stroke="#b0bec5"/>'
+        frag_g, hg = _panel(
+            gmarks, gtimed, bw + 8, WIDTH - bw - 8, f"{t(lang, 'fig.goodrun')} ({', '.join(good)})", lang
+        )
+        body = (
+            frag_b
+            + f'<line x1="{bw + 2:.1f}" y1="8" x2="{bw + 2:.1f}" y2="{max(hb, hg):.1f}" stroke="#b0bec5"/>'
+        )
         body += frag_g
         h = max(hb, hg)
     else:
         body, h = _panel(bmarks, btimed, 0, WIDTH, f"{t(lang, 'fig.bad')} ({', '.join(bad)})", lang)
     legend = _legend(h + 8, lang)
     total = h + 24
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {total:.0f}" width="{WIDTH}" '
-            f'height="{total:.0f}" font-family="{FONT}" role="img">{body}{legend}</svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {total:.0f}" width="{WIDTH}" '
+        f'height="{total:.0f}" font-family="{FONT}" role="img">{body}{legend}</svg>'
+    )
