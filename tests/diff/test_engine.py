@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ from culprit.analysis.facts import CaptureRef
 from culprit.diff import compare
 from culprit.model import Step
 from culprit.parsers.procmon import open_capture
-from tests.diff._captures import HOOK, HOOK_COMPANY, install_run
+from tests.diff._captures import HOOK, HOOK_COMPANY, T0, install_run
 
 
 def _diff(tmp_path: Path, good: dict, bad: dict):
@@ -171,3 +171,54 @@ def test_empty_captures_compare_to_nothing(tmp_path: Path) -> None:
     PmlWriter().write(tmp_path / "b.pml")
     r = compare(open_capture(tmp_path / "a.pml"), open_capture(tmp_path / "b.pml"))
     assert r.differences == () and r.processes == ()
+
+
+def test_damaged_bytes_end_in_warnings_not_exceptions(tmp_path: Path) -> None:
+    import random
+
+    g = install_run(tmp_path / "good.pml")
+    data = install_run(
+        tmp_path / "bad.pml", **OTHER_MACHINE, denied=True, hook_only=True, early_exit=True
+    ).read_bytes()
+    damaged_seen = 0
+    for seed in range(40):
+        rnd = random.Random(seed)
+        x = bytearray(data)
+        for _ in range(rnd.randint(1, 40)):
+            x[rnd.randrange(0x3A8, len(x))] = rnd.randrange(256)
+        path = tmp_path / f"damaged{seed}.pml"
+        path.write_bytes(bytes(x))
+        with open_capture(g) as gc, open_capture(path) as bc:
+            r = compare(gc, bc)  # must not raise
+            damaged_seen += any("damaged event" in w for w in r.warnings)
+            assert all(isinstance(d.reading, str) and d.reading_zh for d in r.differences)
+    assert damaged_seen  # some seeds hit an event time or detail, and say so
+
+
+def test_event_times_beyond_year_9999_are_ignored(tmp_path: Path) -> None:
+    from culprit.parsers.procmon.writer import PmlWriter
+
+    def run(path: Path, load_time: int | None) -> Path:
+        w = PmlWriter()
+        p = w.add_process(700, "setup.exe", image_path=r"C:\Temp\setup.exe", command_line="setup.exe /q")
+        w.add_event(p, "Process Start", tid=704, time=T0, parent_pid=1, command_line="setup.exe /q")
+        w.add_event(
+            p,
+            "Load Image",
+            r"C:\Windows\System32\version.dll",
+            tid=704,
+            time=load_time,
+            image_base=0x10000,
+            image_size=0x1000,
+        )
+        w.add_event(p, "Process Exit", tid=704, time=T0 + timedelta(milliseconds=5), exit_status=0)
+        return w.write(path)
+
+    g = run(tmp_path / "good.pml", None)
+    b = run(tmp_path / "bad.pml", 0x7FFFFFFFFFFFFF00)  # a damaged FILETIME far beyond year 9999
+    with open_capture(g) as gc, open_capture(b) as bc:
+        r = compare(gc, bc)
+    assert r.differences == ()
+    assert [w for w in r.warnings if "damaged" in w] == [
+        "bad.pml: 1 damaged event(s) read as empty (first: event 1: OverflowError: date value out of range)"
+    ]

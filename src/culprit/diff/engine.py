@@ -504,7 +504,7 @@ class _Diff:
                     continue
                 score *= self.scope(g, b)
                 bt = bcap.datetime(first)
-                if b.key in self.early and b.end is not None and bt <= b.end:
+                if b.key in self.early and b.end is not None and bt is not None and bt <= b.end:
                     score += 0.1
                 bad_name = consts.result_name(st)
                 good_name = consts.result_name(other_st) if other_st is not None else None
@@ -556,7 +556,7 @@ class _Diff:
             at = bev[1] if bev else (B[-1][1] if B else None)
             if not stopped and (bk, at) in reported:
                 continue  # the divergence is a difference already listed (a denied write, a foreign DLL)
-            offset = self.b.seconds(b.start, self.b.cap.datetime(at)) if at is not None else None
+            offset = self.b.seconds(b.start, self.b.cap.datetime(at) if at is not None else None)
             bad_step = bev[2] if bev and not stopped else None
             good_step = gev[2] if gev else None
             if bad_step is None and good_step is None:
@@ -624,6 +624,13 @@ def compare(good: Any, bad: Any) -> DiffResult:
     warnings = [f"{gref.artifact}: {w}" for w in getattr(gref.cap, "warnings", ())]
     warnings += [f"{bref.artifact}: {w}" for w in getattr(bref.cap, "warnings", ())]
     warnings += d.warnings
+    for ref in (gref, bref):
+        damaged = getattr(ref.cap, "damaged", {})
+        if damaged:
+            i, why = next(iter(damaged.items()))
+            warnings.append(
+                f"{ref.artifact}: {len(damaged)} damaged event(s) read as empty (first: event {i}: {why})"
+            )
     if not d.pairs and (len(gref.cap) or len(bref.cap)):
         warnings.append(
             "no process of one capture matches a process of the other (a damaged process table, or captures "

@@ -20,6 +20,7 @@ from culprit.analysis.facts import CaptureRef
 from culprit.analysis.proctree import Proc, ProcessTree
 from culprit.diff.model import ProcSide
 from culprit.diff.normalize import base_name, normalize_path
+from culprit.model import Event, Origin
 from culprit.parsers.procmon.capture import ticks_to_datetime
 
 
@@ -59,7 +60,7 @@ class Run:
             else (np.zeros(0, np.uint32), np.zeros(0, np.int64))
         )
         self.bounds = np.append(starts, len(pidx)).astype(np.int64)
-        self.end = ticks_to_datetime(int(np.max(np.asarray(cap.time)))) if len(cap) else None
+        self.end = capture_end(cap)
         self._complete()
         self.module_bases = set()
         for p in self.tree.procs.values():
@@ -136,10 +137,70 @@ class Run:
         )
 
 
+# FILETIME of 9999-12-31: later "times" are damage, and would overflow a datetime.
+MAX_TICKS = 2_650_467_743_990_000_000
+
+
+class GuardedCapture:
+    """A capture whose per-event reads never raise: a damaged event reads as empty, and is counted.
+
+    Everything else (columns, ``processes``, ``artifact``...) is the wrapped capture's own.
+    """
+
+    def __init__(self, cap: Any) -> None:
+        self._cap = cap
+        self.damaged: dict[int, str] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cap, name)
+
+    def __len__(self) -> int:
+        return len(self._cap)
+
+    def _note(self, i: int, e: Exception) -> None:
+        if len(self.damaged) < 1000:
+            self.damaged.setdefault(int(i), f"{type(e).__name__}: {e}")
+
+    def event(self, i: int) -> Event:
+        try:
+            return self._cap.event(i)
+        except IndexError:
+            raise
+        except Exception as e:  # a damaged record: an empty event, never a traceback
+            self._note(i, e)
+            return Event("procmon:event", Origin(str(getattr(self._cap, "artifact", "")), record=int(i)))
+
+    def datetime(self, i: int) -> datetime | None:
+        try:
+            return self._cap.datetime(i)
+        except (OverflowError, ValueError, OSError) as e:
+            self._note(i, e)
+            return None
+
+    def path_of(self, i: int) -> str:
+        try:
+            return str(self._cap.path_of(i))
+        except Exception as e:  # damaged detail block
+            self._note(i, e)
+            return ""
+
+    def close(self) -> None:
+        self._cap.close()
+
+
 def as_ref(x: Any, role: str) -> CaptureRef:
+    """A :class:`CaptureRef` around a guarded capture (from a CaptureRef or a bare capture)."""
     if isinstance(x, CaptureRef):
-        return x
-    return CaptureRef(getattr(x, "artifact", role), role, x)
+        cap = x.cap if isinstance(x.cap, GuardedCapture) else GuardedCapture(x.cap)
+        return CaptureRef(x.artifact, x.role, cap, x.csv_artifact)
+    return CaptureRef(str(getattr(x, "artifact", role)), role, GuardedCapture(x))
+
+
+def capture_end(cap: Any) -> datetime | None:
+    """The time of the capture's last event (damaged times beyond year 9999 ignored)."""
+    t = np.asarray(cap.time)
+    t = t[(t > 0) & (t < MAX_TICKS)]
+    return ticks_to_datetime(int(t.max())) if len(t) else None
 
 
 @functools.lru_cache(maxsize=8192)
