@@ -275,7 +275,7 @@ class _Scanner:
                 end = s + MAX_RECORD
             kept += 1
             kept_lines += count(b"\n", s, end) if end != nl + 1 else 1
-            ev = event(work[s:end], line, base_off + s if self.exact_offsets else None)
+            ev = event(work, s, end, line, base_off + s if self.exact_offsets else None)
             if ev is not None:
                 yield ev
         if work and not work.endswith(b"\n") and done == size:
@@ -377,8 +377,9 @@ class _Builder:
         self.bodies: dict[bytes, _Body | None] = {}
         self.stamps: dict[bytes, tuple[datetime | None, datetime | None, str, int | None]] = {}
 
-    def event(self, raw: bytes, lineno: int, offset: int | None) -> Event | None:
-        stamp_b, body_b = raw[:19], raw[19:]
+    def event(self, work: bytes, s: int, end: int, lineno: int, offset: int | None) -> Event | None:
+        """The event of the record ``work[s:end]`` (None, with a warning, if it is malformed)."""
+        stamp_b, body_b = work[s : s + 19], work[s + 19 : end]
         got = self.bodies.get(body_b, _MISSING)
         if got is _MISSING:
             hit = self._body(body_b, lineno)
