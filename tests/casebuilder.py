@@ -142,8 +142,69 @@ def lcu_storage_copy_denied_csagent() -> dict[str, PmlWriter]:
     return {"bad/procmon/Bootlog.pml": w}
 
 
+# --- msi-1402-print-monitor-hlprotect-zh ------------------------------------------------------------------------
+
+def msi_1402_print_monitor_hlprotect_zh() -> dict[str, PmlWriter]:
+    """Capture on SH-PRN-WS-118 (Windows 11 23H2 zh-CN, UTC+8) of ``msiexec /i FabrikamPrintAgent-5.2.1.30-x64.msi
+    /qn``: the server msiexec.exe is denied creating the print monitor key; hlprotect.sys's registry
+    callback is on the stack."""
+    build = "10.0.22621.5039"
+    t0 = datetime(2025, 3, 18, 6, 20, 11, 440000, tzinfo=UTC)
+    w = PmlWriter(computer="SH-PRN-WS-118", os_version=(10, 0, 22631))
+    hl = Module(THIRD, 0x136000, r"C:\Windows\system32\drivers\hlprotect.sys", "4.6.2.0", "HarfangLab",
+                "HarfangLab Protect")
+    w.add_process(4, "System", image_path="System", modules=_kernel(hl, build), start=t0 - timedelta(hours=2))
+    agent = w.add_process(3344, "hurukai.exe", image_path=r"C:\Program Files\HarfangLab\hurukai.exe",
+                          command_line=r'"C:\Program Files\HarfangLab\hurukai.exe"', parent_pid=1012,
+                          company="HarfangLab", version="4.6.2", description="HarfangLab Hurukai agent",
+                          start=t0 - timedelta(hours=2))
+    client = w.add_process(6956, "msiexec.exe", image_path=r"C:\WINDOWS\system32\msiexec.exe",
+                           command_line=r'msiexec  /i C:\Deploy\FabrikamPrintAgent-5.2.1.30-x64.msi /qn',
+                           parent_pid=5120, company=MS, version="5.0.22621.3672", description="Windows® installer",
+                           user="SH-PRN-WS-118\\运维", integrity="High", start=t0, modules=_user(build))
+    server = w.add_process(4596, "msiexec.exe", image_path=r"C:\WINDOWS\system32\msiexec.exe",
+                           command_line=r"C:\WINDOWS\system32\msiexec.exe /V", parent_pid=1012, company=MS,
+                           version="5.0.22621.3672", description="Windows® installer",
+                           start=t0 - timedelta(seconds=40), modules=_user(build))
+    t = t0
+
+    def ev(proc: int, op: str, path: str = "", at: float | None = None, **kw: object) -> int:
+        nonlocal t
+        t = t0 + timedelta(seconds=at) if at is not None else t + timedelta(milliseconds=3)
+        return w.add_event(proc, op, path, time=t, **kw)
+
+    sw = r"HKLM\SOFTWARE\Fabrikam\Print Agent"
+    mon = r"HKLM\System\CurrentControlSet\Control\Print\Monitors"
+    ev(client, "CreateFile", r"C:\Deploy\FabrikamPrintAgent-5.2.1.30-x64.msi", desired_access=GENERIC_READ,
+       disposition="Open", tid=7012)
+    ev(client, "CloseFile", r"C:\Deploy\FabrikamPrintAgent-5.2.1.30-x64.msi", tid=7012)
+    ev(server, "CreateFile", r"C:\Windows\system32\fbpmon.dll", at=0.955,
+       desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE, disposition="OverwriteIf", tid=4824,
+       open_result="Created", stack=_fs_stack(0x41A2C))
+    ev(server, "WriteFile", r"C:\Windows\system32\fbpmon.dll", offset=0, length=412672, tid=4824)
+    ev(server, "CloseFile", r"C:\Windows\system32\fbpmon.dll", tid=4824)
+    ev(server, "RegCreateKey", sw, at=1.109, desired_access=KEY_WRITE_CREATE, disposition="REG_CREATED_NEW_KEY",
+       tid=4824)
+    ev(server, "RegSetValue", sw + r"\InstallDir", type="REG_SZ", data="C:\\Program Files\\Fabrikam\\Print Agent\\",
+       tid=4824)
+    ev(server, "RegSetValue", sw + r"\Version", type="REG_SZ", data="5.2.1.30", tid=4824)
+    ev(server, "RegCloseKey", sw, tid=4824)
+    ev(server, "RegOpenKey", mon, desired_access=KEY_READ, tid=4824)
+    ev(server, "RegCreateKey", mon + r"\Fabrikam Port Monitor", at=1.152, desired_access=KEY_WRITE_CREATE,
+       result="ACCESS DENIED", tid=4824, stack=_reg_stack(0x1C3F0))
+    ev(server, "RegCloseKey", mon, tid=4824)
+    ev(agent, "RegQueryValue", r"HKLM\System\CurrentControlSet\Services\hlprotect\Parameters\PolicyVersion",
+       type="REG_DWORD", data=118, tid=3420)
+    ev(server, "RegOpenKey", sw, at=2.221, desired_access=KEY_WRITE_CREATE, tid=4824)
+    ev(server, "RegDeleteValue", sw + r"\Version", tid=4824)
+    ev(server, "RegDeleteValue", sw + r"\InstallDir", tid=4824)
+    ev(server, "RegCloseKey", sw, tid=4824)
+    return {"bad/procmon/print_agent_install.pml": w}
+
+
 BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "lcu-storage-copy-denied-csagent": lcu_storage_copy_denied_csagent,
+    "msi-1402-print-monitor-hlprotect-zh": msi_1402_print_monitor_hlprotect_zh,
 }
 
 

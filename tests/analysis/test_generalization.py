@@ -30,6 +30,16 @@ GAPS: dict[tuple[str, str], str] = {
         "binaries), so fbstorres.dll (dirid 11) is missing from the files; and _writers/AllowRule give TiWorker.exe "
         "its versioned WinSxS path without a pattern for the servicing-stack folder"
     ),
+    ("msi-1402-print-monitor-hlprotect-zh", "confidence"): (
+        "denials._logged_objects compares the MSI Note 1402 key as written (HKEY_LOCAL_MACHINE\\SYSTEM\\...) with "
+        "Procmon's HKLM\\System\\... path without normalising the root, so the installer's own log does not "
+        "corroborate the denial and the score stays 0.7 instead of >= 0.9"
+    ),
+    ("msi-1402-print-monitor-hlprotect-zh", "chain"): (
+        "denials.build_finding cites only the MSI status line, the Procmon events and driverquery: not the "
+        "Note 1402 ... 3: 5 line (68), the first 'Return value 3' (InstallFinalize, line 74) nor the Get-Acl "
+        "of the parent key that grants SYSTEM full control (line 2)"
+    ),
 }
 
 
@@ -107,6 +117,15 @@ def test_finding(case: str) -> None:
     for k in ("module", "product", "vendor", "role"):
         assert f["culprit"][k] == ef["culprit"][k], k
     assert f["title_zh"] and f["remediation"]["workaround"]
+
+
+@pytest.mark.parametrize("case", _params("confidence", lambda e: "confidence_min" in (e["findings"] or [{}])[0]))
+def test_confidence(case: str) -> None:
+    """Decisive evidence (the installer's own log names the object the stack shows denied) is not 'likely'."""
+    got, ef = result(case), expected(case)["findings"][0]
+    f = got["findings"][0]
+    assert f["confidence"] >= ef["confidence_min"], (f["confidence"], f.get("extra", f.get("reasons")))
+    assert not f["title"].startswith("Likely")
 
 
 @pytest.mark.parametrize("case", _params("allow", _culprit))
