@@ -15,7 +15,7 @@ facts, MIT); Windows DDK structures (FILE_*_INFORMATION, FILE_FS_*_INFORMATION, 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -36,8 +36,15 @@ class Decoded(NamedTuple):
     damaged: str | None = None  # what could not be read, if anything
 
 
+_U8 = struct.Struct("<B").unpack_from
+_U16 = struct.Struct("<H").unpack_from
+_U32 = struct.Struct("<I").unpack_from
+_U64 = struct.Struct("<Q").unpack_from
+_S64 = struct.Struct("<q").unpack_from
+
+
 class _R:
-    """A little-endian cursor over one block of bytes."""
+    """A little-endian cursor over one block of bytes (reads past the end raise ``struct.error``)."""
 
     __slots__ = ("b", "p")
 
@@ -45,25 +52,30 @@ class _R:
         self.b = b
         self.p = p
 
-    def _take(self, fmt: str, n: int) -> int:
-        v = struct.unpack_from(fmt, self.b, self.p)[0]
-        self.p += n
-        return v
-
     def u8(self) -> int:
-        return self._take("<B", 1)
+        p = self.p
+        self.p = p + 1
+        return _U8(self.b, p)[0]
 
     def u16(self) -> int:
-        return self._take("<H", 2)
+        p = self.p
+        self.p = p + 2
+        return _U16(self.b, p)[0]
 
     def u32(self) -> int:
-        return self._take("<I", 4)
+        p = self.p
+        self.p = p + 4
+        return _U32(self.b, p)[0]
 
     def u64(self) -> int:
-        return self._take("<Q", 8)
+        p = self.p
+        self.p = p + 8
+        return _U64(self.b, p)[0]
 
     def s64(self) -> int:
-        return self._take("<q", 8)
+        p = self.p
+        self.p = p + 8
+        return _S64(self.b, p)[0]
 
     def ptr(self, size: int) -> int:
         return self.u64() if size == 8 else self.u32()
@@ -72,19 +84,26 @@ class _R:
         self.p += n
 
     def bytes(self, n: int) -> bytes:
-        out = self.b[self.p : self.p + n]
-        self.p += n
-        return out
+        p = self.p
+        self.p = p + n
+        return self.b[p : p + n]
 
     def info(self) -> tuple[bool, int]:
-        v = self.u16()
-        return bool(v >> 15), v & 0x7FFF
+        p = self.p
+        self.p = p + 2
+        v = _U16(self.b, p)[0]
+        return v > 0x7FFF, v & 0x7FFF
 
     def string(self, info: tuple[bool, int]) -> str:
         ascii_, count = info
+        p = self.p
         if ascii_:
-            return _cut(self.bytes(count).decode("latin-1"))
-        return _cut(self.bytes(count * 2).decode("utf-16-le", "replace"))
+            self.p = p + count
+            text = self.b[p : p + count].decode("latin-1")
+        else:
+            self.p = p + 2 * count
+            text = self.b[p : p + 2 * count].decode("utf-16-le", "replace")
+        return text.partition("\x00")[0] if "\x00" in text else text
 
     def wstr(self, nbytes: int) -> str:
         return _cut(self.bytes(nbytes).decode("utf-16-le", "replace"))
@@ -779,7 +798,19 @@ _HEAD = struct.Struct("<4xIIH22xIH2xII")  # tid, class, operation, result, depth
 
 def decode(cap: PmlCapture, i: int) -> Decoded:
     """Decode event ``i``'s Path and Detail; a damaged block yields what was readable and says why."""
-    off = int(cap.offsets[i])
+    return decode_at(cap, i, int(cap.offsets[i]))
+
+
+def decode_all(cap: PmlCapture, chunk: int = 1 << 16) -> Iterator[Decoded]:
+    """Decode every event in capture order (offsets converted a chunk at a time)."""
+    n = len(cap)
+    for a in range(0, n, chunk):
+        for j, off in enumerate(cap.offsets[a : a + chunk].tolist()):
+            yield decode_at(cap, a + j, off)
+
+
+def decode_at(cap: PmlCapture, i: int, off: int) -> Decoded:
+    """:func:`decode` with the event's file offset already known."""
     buf = cap.read(off, WINDOW)
     if len(buf) < 0x34:
         return Decoded("", [], f"event {i:,}: header runs past the end of the file")
