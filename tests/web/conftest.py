@@ -27,15 +27,18 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("fastapi", reason="the web extra is not installed: pip install 'culprit[web]'")
-pytest.importorskip("httpx", reason="httpx (test extra) is not installed")
-
-from fastapi.testclient import TestClient
-
-from culprit.web import services
-from culprit.web.app import create_app
-from culprit.web.config import Settings
 from tests.conftest import case_path
+
+try:  # without the web extra every test module here skips itself with this reason
+    from fastapi.testclient import TestClient
+
+    from culprit.web import services
+    from culprit.web.app import create_app
+    from culprit.web.config import Settings
+
+    WEB_MISSING = ""
+except ImportError as e:  # pragma: no cover - depends on the install
+    WEB_MISSING = f"the web extra or httpx is not installed (pip install 'culprit[web,test]'): {e}"
 
 ROOT = Path(__file__).resolve().parents[2]
 CASE = "kb4474419-registry-denied"

@@ -8,6 +8,11 @@ import json
 
 import pytest
 
+from tests.web import conftest as _web
+
+if _web.WEB_MISSING:
+    pytest.skip(_web.WEB_MISSING, allow_module_level=True)
+
 from culprit.web import integrations
 from tests.web.conftest import Bench
 

@@ -15,6 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.web import conftest as _web
+
+if _web.WEB_MISSING:
+    pytest.skip(_web.WEB_MISSING, allow_module_level=True)
+
 from tests.web.conftest import PASSWORD, Live
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,6 +5,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from tests.web import conftest as _web
+
+if _web.WEB_MISSING:
+    pytest.skip(_web.WEB_MISSING, allow_module_level=True)
+
 from tests.conftest import case_path
 from tests.web.conftest import PASSWORD, Bench, zip_folder
 

@@ -14,6 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.web import conftest as _web
+
+if _web.WEB_MISSING:
+    pytest.skip(_web.WEB_MISSING, allow_module_level=True)
+
 from culprit.web.security import LinkSigner
 from tests.conftest import case_path
 from tests.web.conftest import CASE, PASSWORD, Bench, Live, zip_folder

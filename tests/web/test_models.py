@@ -1,0 +1,109 @@
+"""The Alembic migrations build exactly the schema the models describe, on SQLite and PostgreSQL;
+``culprit serve --add-user`` and its errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.web import conftest as _web
+
+if _web.WEB_MISSING:
+    pytest.skip(_web.WEB_MISSING, allow_module_level=True)
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from culprit.web import db as dbmod
+from culprit.web import services
+from culprit.web.models import STATUSES, TRANSITIONS, Base, Case
+from tests.web.conftest import PASSWORD, PgServer
+
+
+def _check(url: str) -> None:
+    engine = dbmod.make_engine(url)
+    try:
+        dbmod.migrate(engine)
+        dbmod.migrate(engine)  # idempotent
+        assert dbmod.current_revision(engine) == "0001"
+        with engine.connect() as conn:
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+            )
+        assert diff == []
+        names = set(inspect(engine).get_table_names())
+        assert {
+            "users",
+            "auth_sessions",
+            "cases",
+            "case_members",
+            "activity",
+            "upload_links",
+            "blobs",
+            "evidence",
+            "jobs",
+            "alembic_version",
+        } <= names
+    finally:
+        engine.dispose()
+
+
+def test_migrations_match_models_sqlite(tmp_path: Path) -> None:
+    _check(f"sqlite:///{tmp_path / 'w.db'}")
+
+
+def test_migrations_match_models_postgresql(pg_server: PgServer) -> None:
+    _check(pg_server.url(pg_server.create_db()))
+
+
+def test_lifecycle_table_is_closed() -> None:
+    assert set(TRANSITIONS) == set(STATUSES)
+    for src, targets in TRANSITIONS.items():
+        assert src not in targets and set(targets) <= set(STATUSES)
+    assert TRANSITIONS["archived"] == ()
+
+
+def test_case_numbers() -> None:
+    import re
+
+    seen = {services.new_number() for _ in range(2000)}
+    assert len(seen) == 2000
+    assert all(re.fullmatch(r"CAS-\d{5}-[0-9A-HJKMNP-TV-Z]{6}", n) for n in seen)
+    assert Case.__table__.c.number.unique
+
+
+def _culprit(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "culprit", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_serve_add_user_cli(tmp_path: Path) -> None:
+    env = {**os.environ, "CULPRIT_DATA_DIR": str(tmp_path / "d")}
+    env.pop("CULPRIT_DATABASE_URL", None)
+    r = _culprit(["serve", "--create-admin", "root", "--password-stdin"], env, PASSWORD + "\n")
+    assert r.returncode == 0 and r.stderr.strip() == "created admin root"
+    key = tmp_path / "d" / "secret.key"
+    assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_text()) >= 48
+    r = _culprit(["serve", "--add-user", "root", "--password-stdin"], env, PASSWORD + "\n")
+    assert r.returncode == 2 and r.stderr.strip() == "culprit: user 'root' exists"
+    r = _culprit(["serve", "--add-user", "pat", "--password-stdin"], env, "short\n")
+    assert r.returncode == 2 and "at least 8 characters" in r.stderr
+    r = _culprit(["serve", "--port", "70000"], env)
+    assert r.returncode == 2 and "not a TCP port" in r.stderr
+    assert "Traceback" not in r.stderr
+    engine = dbmod.make_engine(f"sqlite:///{tmp_path / 'd' / 'culprit.db'}")
+    with dbmod.make_sessionmaker(engine)() as db:
+        u = services.authenticate(db, "root", PASSWORD)
+        assert u is not None and u.role == "admin"
+    engine.dispose()
