@@ -27,13 +27,14 @@ from typing import Any
 from culprit import __version__
 from culprit.errors import CulpritError, InputError, UsageError
 from culprit.fleet.bundles import expand
-from culprit.fleet.endpoint import ROW_VERSION, analyze_bundle, error_row
+from culprit.fleet.endpoint import ROW_VERSION, analyze_batch, error_row
 from culprit.fleet.output import Cluster, write_all
 
 JOURNAL = "journal.jsonl"
 _RETRY_KINDS = {"WorkerError", "InternalError", "MemoryError", "RecursionError"}
 _CONNECT_TIMEOUT = 30
 _WORKER_WAIT = 120
+_MAX_BATCH = 16  # bundles per task when there are many: a few ms of scheduling per task, not per bundle
 
 
 @dataclass
@@ -268,34 +269,45 @@ def _close(client: Any, cluster: Any) -> None:
             cluster.close()
 
 
+def batch_size(n_bundles: int, n_workers: int) -> int:
+    """Bundles per task: 1 for small fleets (fine-grained balance), up to 16 once each worker gets 16+."""
+    return max(1, min(_MAX_BATCH, n_bundles // (max(n_workers, 1) * 16)))
+
+
 def _stream(
     client: Any, bundles: list[str], cache: dict[str, dict[str, Any]]
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(path, row) for every bundle as its task finishes; a task that fails is an error row."""
+    """(path, row) for every bundle as its task finishes; a task that fails gives error rows."""
     from distributed import as_completed
 
     known: Any = frozenset()
     if cache:
         known = client.scatter([frozenset(cache)], broadcast=True)[0]
+    n_workers = len(client.scheduler_info().get("workers", {}))
+    size = batch_size(len(bundles), n_workers)
+    chunks = [bundles[i : i + size] for i in range(0, len(bundles), size)]
     run_id = os.urandom(4).hex()
-    keys = [f"culprit-fleet-{run_id}-{i}" for i in range(len(bundles))]
-    futures = client.map(analyze_bundle, bundles, known=known, key=keys, pure=False)
-    by_key = {f.key: (f, p) for f, p in zip(futures, bundles, strict=True)}
+    keys = [f"culprit-fleet-{run_id}-{i}" for i in range(len(chunks))]
+    futures = client.map(analyze_batch, chunks, known=known, key=keys, pure=False)
+    by_key = {f.key: (f, c) for f, c in zip(futures, chunks, strict=True)}
+    done = 0
     try:
         for fut in as_completed(futures, loop=client.loop):
-            _f, path = by_key.pop(fut.key)
+            _f, chunk = by_key.pop(fut.key)
             try:
-                row = fut.result()
+                rows = fut.result()
             except Exception as e:  # the worker died, the task was lost or cancelled
                 if fut.status == "cancelled" or type(e).__name__ == "CancelledError":
                     raise CulpritError(
-                        f"lost the Dask scheduler after {len(bundles) - len(by_key) - 1} of "
-                        f"{len(bundles)} bundles; rerun the same command to resume"
+                        f"lost the Dask scheduler after {done} of {len(bundles)} bundles; "
+                        "rerun the same command to resume"
                     ) from None
-                row = error_row(path, f"worker failed: {type(e).__name__}: {e}", "WorkerError")
+                rows = [error_row(p, f"worker failed: {type(e).__name__}: {e}", "WorkerError") for p in chunk]
             fut.release()
-            yield path, row
+            for path, row in zip(chunk, rows, strict=True):
+                done += 1
+                yield path, row
     finally:
-        for f, _p in by_key.values():
+        for f, _c in by_key.values():
             with contextlib.suppress(Exception):
                 f.cancel()
