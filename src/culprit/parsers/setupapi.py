@@ -80,7 +80,6 @@ _ADDSERVICE_BRACE = re.compile(r"Add Service: ([^\s}]+)\}", re.I)
 _CMD = re.compile(r"\n *cmd: +([^\n]*)")
 # any INF name: cpu.inf, cpu.inf_amd64_neutral_7b4c..., oem12.inf
 _INF_DOT = re.compile(r"\.[iI][nN][fF](?![a-zA-Z0-9])")
-_TOKEN_END = re.compile(r"[\w\-.]+$")
 # InfName      - C:\...\cpu.inf | INF path: C:\...\x.inf | Driver Package = C:\...\x.inf
 _INF_PLACES = tuple(
     (lit, re.compile(lit + p, re.M))
@@ -541,7 +540,9 @@ def _section_inf(instance: str | None, chunk: str) -> str | None:
     # Any other reference: cpu.inf, C:\...\cpu.inf_amd64_neutral_7b4c...\, 'oem12.inf'
     m = _INF_DOT.search(chunk)
     if m:
-        tm = _TOKEN_END.search(chunk, max(0, m.start() - 200), m.start())
-        if tm:
-            return _SXS_PREFIX.sub("", tm.group(0).lower()) + ".inf"
+        j = k = m.start()
+        while k > 0 and j - k < 200 and (chunk[k - 1].isalnum() or chunk[k - 1] in "_-."):
+            k -= 1  # back to the start of the file name
+        if k < j:
+            return _SXS_PREFIX.sub("", chunk[k:j].lower()) + ".inf"
     return None
