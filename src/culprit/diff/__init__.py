@@ -6,7 +6,7 @@ Format: two Process Monitor captures (``*.PML``, or Procmon's CSV export) of the
 Public API (the analysis calls it when ``analyze --good`` is given; ``culprit diff GOOD BAD`` prints it)::
 
     from culprit.diff import compare
-    result = compare(good, bad)       # each a CaptureRef (culprit.analysis.facts) or an open Capture
+    result = compare(good, bad)       # (also culprit.diff.diff) each a CaptureRef (culprit.analysis.facts) or an open Capture
     result.differences                # ranked tuple of Difference, most telling first
     d = result.differences[0]
     d.kind                            # module-only-in-bad | early-exit | result-differs | child-missing |
@@ -38,4 +38,6 @@ from __future__ import annotations
 from culprit.diff.engine import compare
 from culprit.diff.model import KINDS, AlignedProcess, Difference, DiffResult, ProcSide
 
-__all__ = ["KINDS", "AlignedProcess", "DiffResult", "Difference", "ProcSide", "compare"]
+diff = compare  # the functional name (``culprit.diff.diff(good, bad)``), as the workbench looks it up
+
+__all__ = ["KINDS", "AlignedProcess", "DiffResult", "Difference", "ProcSide", "compare", "diff"]
