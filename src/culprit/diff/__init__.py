@@ -6,7 +6,8 @@ Format: two Process Monitor captures (``*.PML``, or Procmon's CSV export) of the
 Public API (the analysis calls it when ``analyze --good`` is given; ``culprit diff GOOD BAD`` prints it)::
 
     from culprit.diff import compare
-    result = compare(good, bad)       # (also culprit.diff.diff) each a CaptureRef (culprit.analysis.facts) or an open Capture
+    result = compare(good, bad)       # each a CaptureRef (culprit.analysis.facts) or an open Capture
+                                      # (culprit.diff.diff is the same function)
     result.differences                # ranked tuple of Difference, most telling first
     d = result.differences[0]
     d.kind                            # module-only-in-bad | early-exit | result-differs | child-missing |
