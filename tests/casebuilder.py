@@ -40,10 +40,22 @@ MS = "Microsoft Corporation"
 def _kernel(third: Module | None, build: str) -> list[Module]:
     mods = [
         Module(NTOS, 0x1046000, r"C:\Windows\system32\ntoskrnl.exe", build, MS, "NT Kernel & System"),
-        Module(FLTMGR, 0x7B000, r"C:\Windows\System32\drivers\FLTMGR.SYS", build, MS,
-               "Microsoft Filesystem Filter Manager"),
-        Module(FILEINFO, 0x1A000, r"C:\Windows\System32\drivers\fileinfo.sys", build, MS,
-               "FileInfo Filter Driver"),
+        Module(
+            FLTMGR,
+            0x7B000,
+            r"C:\Windows\System32\drivers\FLTMGR.SYS",
+            build,
+            MS,
+            "Microsoft Filesystem Filter Manager",
+        ),
+        Module(
+            FILEINFO,
+            0x1A000,
+            r"C:\Windows\System32\drivers\fileinfo.sys",
+            build,
+            MS,
+            "FileInfo Filter Driver",
+        ),
     ]
     if third is not None:
         mods.append(third)
@@ -55,8 +67,17 @@ def _user(build: str, wow64: bool = False) -> list[Module]:
     base = 0x77000000 if wow64 else 0x7FFC1A000000
     return [
         Module(base, 0x1F8000, sysdir + r"\ntdll.dll", build, MS, "NT Layer DLL"),
-        Module(base + 0x400000, 0xBF000, sysdir + r"\kernel32.dll", build, MS, "Windows NT BASE API Client DLL"),
-        Module(base + 0x800000, 0x2CE000, sysdir + r"\KernelBase.dll", build, MS, "Windows NT BASE API Client DLL"),
+        Module(
+            base + 0x400000, 0xBF000, sysdir + r"\kernel32.dll", build, MS, "Windows NT BASE API Client DLL"
+        ),
+        Module(
+            base + 0x800000,
+            0x2CE000,
+            sysdir + r"\KernelBase.dll",
+            build,
+            MS,
+            "Windows NT BASE API Client DLL",
+        ),
     ]
 
 
@@ -80,29 +101,62 @@ def _reg_stack(third_offset: int | None) -> list[int]:
 
 # --- lcu-storage-copy-denied-csagent ---------------------------------------------------------------------------
 
+
 def lcu_storage_copy_denied_csagent() -> dict[str, PmlWriter]:
     """Boot-logging capture on FIN-LT-2291 (Windows 10 22H2, UTC-4): TiWorker.exe is denied opening
     ``drivers\\fbstor.sys`` for writing; CrowdStrike's csagent.sys minifilter is on the stack."""
     build = "10.0.19041.3570"
     t0 = datetime(2023, 10, 11, 6, 13, 58, 900000, tzinfo=UTC)
     w = PmlWriter(computer="FIN-LT-2291", os_version=(10, 0, 19045))
-    cs = Module(THIRD, 0x36A000, r"C:\Windows\System32\drivers\CrowdStrike\csagent.sys", "7.4.17302.0",
-                "CrowdStrike, Inc.", "CrowdStrike Falcon")
-    w.add_process(4, "System", image_path="System", modules=_kernel(cs, build), start=t0 - timedelta(minutes=3))
-    svc = w.add_process(884, "svchost.exe", image_path=r"C:\Windows\system32\svchost.exe",
-                        command_line=r"C:\Windows\system32\svchost.exe -k DcomLaunch -p", parent_pid=676,
-                        company=MS, version=build, description="Host Process for Windows Services",
-                        start=t0 - timedelta(minutes=2))
-    falcon = w.add_process(3028, "CSFalconService.exe", image_path=r"C:\Program Files\CrowdStrike\CSFalconService.exe",
-                           command_line=r'"C:\Program Files\CrowdStrike\CSFalconService.exe"', parent_pid=676,
-                           company="CrowdStrike, Inc.", version="7.4.17302.0", description="CrowdStrike Falcon Sensor Service",
-                           start=t0 - timedelta(minutes=2))
-    ti_dir = (r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.19041.3562"
-              r"_none_7e0f6a3f2c4d9b11")
-    ti = w.add_process(3412, "TiWorker.exe", image_path=ti_dir + r"\TiWorker.exe",
-                       command_line=ti_dir + r"\TiWorker.exe -Embedding", parent_pid=884, company=MS,
-                       version="10.0.19041.3562", description="Windows Modules Installer Worker",
-                       start=t0, modules=_user(build))
+    cs = Module(
+        THIRD,
+        0x36A000,
+        r"C:\Windows\System32\drivers\CrowdStrike\csagent.sys",
+        "7.4.17302.0",
+        "CrowdStrike, Inc.",
+        "CrowdStrike Falcon",
+    )
+    w.add_process(
+        4, "System", image_path="System", modules=_kernel(cs, build), start=t0 - timedelta(minutes=3)
+    )
+    svc = w.add_process(
+        884,
+        "svchost.exe",
+        image_path=r"C:\Windows\system32\svchost.exe",
+        command_line=r"C:\Windows\system32\svchost.exe -k DcomLaunch -p",
+        parent_pid=676,
+        company=MS,
+        version=build,
+        description="Host Process for Windows Services",
+        start=t0 - timedelta(minutes=2),
+    )
+    falcon = w.add_process(
+        3028,
+        "CSFalconService.exe",
+        image_path=r"C:\Program Files\CrowdStrike\CSFalconService.exe",
+        command_line=r'"C:\Program Files\CrowdStrike\CSFalconService.exe"',
+        parent_pid=676,
+        company="CrowdStrike, Inc.",
+        version="7.4.17302.0",
+        description="CrowdStrike Falcon Sensor Service",
+        start=t0 - timedelta(minutes=2),
+    )
+    ti_dir = (
+        r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.19041.3562"
+        r"_none_7e0f6a3f2c4d9b11"
+    )
+    ti = w.add_process(
+        3412,
+        "TiWorker.exe",
+        image_path=ti_dir + r"\TiWorker.exe",
+        command_line=ti_dir + r"\TiWorker.exe -Embedding",
+        parent_pid=884,
+        company=MS,
+        version="10.0.19041.3562",
+        description="Windows Modules Installer Worker",
+        start=t0,
+        modules=_user(build),
+    )
     repo = r"C:\Windows\System32\DriverStore\FileRepository\fbstor.inf_amd64_3c1b2f0a9d8e7c65"
     t = t0
     step = timedelta(milliseconds=7)
@@ -112,37 +166,104 @@ def lcu_storage_copy_denied_csagent() -> dict[str, PmlWriter]:
         t += step
         return w.add_event(proc, op, path, time=t, **kw)
 
-    ev(svc, "Process Create", ti_dir + r"\TiWorker.exe", pid=3412, command_line=ti_dir + r"\TiWorker.exe -Embedding",
-       tid=1020)
-    ev(ti, "Process Start", parent_pid=884, command_line=ti_dir + r"\TiWorker.exe -Embedding",
-       current_directory="C:\\Windows\\system32\\", tid=3416)
+    ev(
+        svc,
+        "Process Create",
+        ti_dir + r"\TiWorker.exe",
+        pid=3412,
+        command_line=ti_dir + r"\TiWorker.exe -Embedding",
+        tid=1020,
+    )
+    ev(
+        ti,
+        "Process Start",
+        parent_pid=884,
+        command_line=ti_dir + r"\TiWorker.exe -Embedding",
+        current_directory="C:\\Windows\\system32\\",
+        tid=3416,
+    )
     ev(ti, "Thread Create", thread_id=3416, tid=1020)
     ev(ti, "Load Image", ti_dir + r"\TiWorker.exe", image_base=0x7FF6C1B70000, image_size=0x3A000, tid=3416)
-    ev(ti, "Load Image", r"C:\Windows\System32\ntdll.dll", image_base=0x7FFC1A000000, image_size=0x1F8000, tid=3416)
-    ev(ti, "Load Image", r"C:\Windows\System32\kernel32.dll", image_base=0x7FFC1A400000, image_size=0xBF000, tid=3416)
-    ev(ti, "Load Image", r"C:\Windows\System32\KernelBase.dll", image_base=0x7FFC1A800000, image_size=0x2CE000,
-       tid=3416)
-    ev(falcon, "RegQueryValue", r"HKLM\System\CurrentControlSet\Services\CSAgent\Sim\AG", result="SUCCESS",
-       type="REG_BINARY", data=b"\x00" * 16, tid=3100)
+    ev(
+        ti,
+        "Load Image",
+        r"C:\Windows\System32\ntdll.dll",
+        image_base=0x7FFC1A000000,
+        image_size=0x1F8000,
+        tid=3416,
+    )
+    ev(
+        ti,
+        "Load Image",
+        r"C:\Windows\System32\kernel32.dll",
+        image_base=0x7FFC1A400000,
+        image_size=0xBF000,
+        tid=3416,
+    )
+    ev(
+        ti,
+        "Load Image",
+        r"C:\Windows\System32\KernelBase.dll",
+        image_base=0x7FFC1A800000,
+        image_size=0x2CE000,
+        tid=3416,
+    )
+    ev(
+        falcon,
+        "RegQueryValue",
+        r"HKLM\System\CurrentControlSet\Services\CSAgent\Sim\AG",
+        result="SUCCESS",
+        type="REG_BINARY",
+        data=b"\x00" * 16,
+        tid=3100,
+    )
     ev(ti, "RegOpenKey", r"HKLM\System\CurrentControlSet\Services\fbstor", desired_access=KEY_READ, tid=3480)
     ev(ti, "RegCloseKey", r"HKLM\System\CurrentControlSet\Services\fbstor", tid=3480)
-    ev(ti, "CreateFile", repo + r"\fbstor.inf", desired_access=GENERIC_READ, disposition="Open", tid=3480,
-       stack=_fs_stack(None))
+    ev(
+        ti,
+        "CreateFile",
+        repo + r"\fbstor.inf",
+        desired_access=GENERIC_READ,
+        disposition="Open",
+        tid=3480,
+        stack=_fs_stack(None),
+    )
     ev(ti, "CloseFile", repo + r"\fbstor.inf", tid=3480)
     t += timedelta(seconds=1, milliseconds=950)
-    ev(ti, "CreateFile", repo + r"\fbstor.sys", desired_access=GENERIC_READ, disposition="Open", tid=3480,
-       stack=_fs_stack(None))
+    ev(
+        ti,
+        "CreateFile",
+        repo + r"\fbstor.sys",
+        desired_access=GENERIC_READ,
+        disposition="Open",
+        tid=3480,
+        stack=_fs_stack(None),
+    )
     ev(ti, "ReadFile", repo + r"\fbstor.sys", offset=0, length=65536, tid=3480)
-    ev(ti, "CreateFile", r"C:\Windows\System32\drivers\fbstor.sys",
-       desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE, disposition="OverwriteIf",
-       result="ACCESS DENIED", tid=3480, stack=_fs_stack(0x5D2E8))
+    ev(
+        ti,
+        "CreateFile",
+        r"C:\Windows\System32\drivers\fbstor.sys",
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="OverwriteIf",
+        result="ACCESS DENIED",
+        tid=3480,
+        stack=_fs_stack(0x5D2E8),
+    )
     ev(ti, "CloseFile", repo + r"\fbstor.sys", tid=3480)
-    ev(ti, "RegOpenKey", r"HKLM\System\CurrentControlSet\Services\fbstorflt", desired_access=KEY_READ, tid=3480)
+    ev(
+        ti,
+        "RegOpenKey",
+        r"HKLM\System\CurrentControlSet\Services\fbstorflt",
+        desired_access=KEY_READ,
+        tid=3480,
+    )
     ev(ti, "RegCloseKey", r"HKLM\System\CurrentControlSet\Services\fbstorflt", tid=3480)
     return {"bad/procmon/Bootlog.pml": w}
 
 
 # --- msi-1402-print-monitor-hlprotect-zh ------------------------------------------------------------------------
+
 
 def msi_1402_print_monitor_hlprotect_zh() -> dict[str, PmlWriter]:
     """Capture on SH-PRN-WS-118 (Windows 11 23H2 zh-CN, UTC+8) of ``msiexec /i FabrikamPrintAgent-5.2.1.30-x64.msi
@@ -151,21 +272,52 @@ def msi_1402_print_monitor_hlprotect_zh() -> dict[str, PmlWriter]:
     build = "10.0.22621.5039"
     t0 = datetime(2025, 3, 18, 6, 20, 11, 440000, tzinfo=UTC)
     w = PmlWriter(computer="SH-PRN-WS-118", os_version=(10, 0, 22631))
-    hl = Module(THIRD, 0x136000, r"C:\Windows\system32\drivers\hlprotect.sys", "4.6.2.0", "HarfangLab",
-                "HarfangLab Protect")
+    hl = Module(
+        THIRD,
+        0x136000,
+        r"C:\Windows\system32\drivers\hlprotect.sys",
+        "4.6.2.0",
+        "HarfangLab",
+        "HarfangLab Protect",
+    )
     w.add_process(4, "System", image_path="System", modules=_kernel(hl, build), start=t0 - timedelta(hours=2))
-    agent = w.add_process(3344, "hurukai.exe", image_path=r"C:\Program Files\HarfangLab\hurukai.exe",
-                          command_line=r'"C:\Program Files\HarfangLab\hurukai.exe"', parent_pid=1012,
-                          company="HarfangLab", version="4.6.2", description="HarfangLab Hurukai agent",
-                          start=t0 - timedelta(hours=2))
-    client = w.add_process(6956, "msiexec.exe", image_path=r"C:\WINDOWS\system32\msiexec.exe",
-                           command_line=r'msiexec  /i C:\Deploy\FabrikamPrintAgent-5.2.1.30-x64.msi /qn',
-                           parent_pid=5120, company=MS, version="5.0.22621.3672", description="Windows® installer",
-                           user="SH-PRN-WS-118\\运维", integrity="High", start=t0, modules=_user(build))
-    server = w.add_process(4596, "msiexec.exe", image_path=r"C:\WINDOWS\system32\msiexec.exe",
-                           command_line=r"C:\WINDOWS\system32\msiexec.exe /V", parent_pid=1012, company=MS,
-                           version="5.0.22621.3672", description="Windows® installer",
-                           start=t0 - timedelta(seconds=40), modules=_user(build))
+    agent = w.add_process(
+        3344,
+        "hurukai.exe",
+        image_path=r"C:\Program Files\HarfangLab\hurukai.exe",
+        command_line=r'"C:\Program Files\HarfangLab\hurukai.exe"',
+        parent_pid=1012,
+        company="HarfangLab",
+        version="4.6.2",
+        description="HarfangLab Hurukai agent",
+        start=t0 - timedelta(hours=2),
+    )
+    client = w.add_process(
+        6956,
+        "msiexec.exe",
+        image_path=r"C:\WINDOWS\system32\msiexec.exe",
+        command_line=r"msiexec  /i C:\Deploy\FabrikamPrintAgent-5.2.1.30-x64.msi /qn",
+        parent_pid=5120,
+        company=MS,
+        version="5.0.22621.3672",
+        description="Windows® installer",
+        user="SH-PRN-WS-118\\运维",
+        integrity="High",
+        start=t0,
+        modules=_user(build),
+    )
+    server = w.add_process(
+        4596,
+        "msiexec.exe",
+        image_path=r"C:\WINDOWS\system32\msiexec.exe",
+        command_line=r"C:\WINDOWS\system32\msiexec.exe /V",
+        parent_pid=1012,
+        company=MS,
+        version="5.0.22621.3672",
+        description="Windows® installer",
+        start=t0 - timedelta(seconds=40),
+        modules=_user(build),
+    )
     t = t0
 
     def ev(proc: int, op: str, path: str = "", at: float | None = None, **kw: object) -> int:
@@ -175,26 +327,67 @@ def msi_1402_print_monitor_hlprotect_zh() -> dict[str, PmlWriter]:
 
     sw = r"HKLM\SOFTWARE\Fabrikam\Print Agent"
     mon = r"HKLM\System\CurrentControlSet\Control\Print\Monitors"
-    ev(client, "CreateFile", r"C:\Deploy\FabrikamPrintAgent-5.2.1.30-x64.msi", desired_access=GENERIC_READ,
-       disposition="Open", tid=7012)
+    ev(
+        client,
+        "CreateFile",
+        r"C:\Deploy\FabrikamPrintAgent-5.2.1.30-x64.msi",
+        desired_access=GENERIC_READ,
+        disposition="Open",
+        tid=7012,
+    )
     ev(client, "CloseFile", r"C:\Deploy\FabrikamPrintAgent-5.2.1.30-x64.msi", tid=7012)
-    ev(server, "CreateFile", r"C:\Windows\system32\fbpmon.dll", at=0.955,
-       desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE, disposition="OverwriteIf", tid=4824,
-       open_result="Created", stack=_fs_stack(0x41A2C))
+    ev(
+        server,
+        "CreateFile",
+        r"C:\Windows\system32\fbpmon.dll",
+        at=0.955,
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="OverwriteIf",
+        tid=4824,
+        open_result="Created",
+        stack=_fs_stack(0x41A2C),
+    )
     ev(server, "WriteFile", r"C:\Windows\system32\fbpmon.dll", offset=0, length=412672, tid=4824)
     ev(server, "CloseFile", r"C:\Windows\system32\fbpmon.dll", tid=4824)
-    ev(server, "RegCreateKey", sw, at=1.109, desired_access=KEY_WRITE_CREATE, disposition="REG_CREATED_NEW_KEY",
-       tid=4824)
-    ev(server, "RegSetValue", sw + r"\InstallDir", type="REG_SZ", data="C:\\Program Files\\Fabrikam\\Print Agent\\",
-       tid=4824)
+    ev(
+        server,
+        "RegCreateKey",
+        sw,
+        at=1.109,
+        desired_access=KEY_WRITE_CREATE,
+        disposition="REG_CREATED_NEW_KEY",
+        tid=4824,
+    )
+    ev(
+        server,
+        "RegSetValue",
+        sw + r"\InstallDir",
+        type="REG_SZ",
+        data="C:\\Program Files\\Fabrikam\\Print Agent\\",
+        tid=4824,
+    )
     ev(server, "RegSetValue", sw + r"\Version", type="REG_SZ", data="5.2.1.30", tid=4824)
     ev(server, "RegCloseKey", sw, tid=4824)
     ev(server, "RegOpenKey", mon, desired_access=KEY_READ, tid=4824)
-    ev(server, "RegCreateKey", mon + r"\Fabrikam Port Monitor", at=1.152, desired_access=KEY_WRITE_CREATE,
-       result="ACCESS DENIED", tid=4824, stack=_reg_stack(0x1C3F0))
+    ev(
+        server,
+        "RegCreateKey",
+        mon + r"\Fabrikam Port Monitor",
+        at=1.152,
+        desired_access=KEY_WRITE_CREATE,
+        result="ACCESS DENIED",
+        tid=4824,
+        stack=_reg_stack(0x1C3F0),
+    )
     ev(server, "RegCloseKey", mon, tid=4824)
-    ev(agent, "RegQueryValue", r"HKLM\System\CurrentControlSet\Services\hlprotect\Parameters\PolicyVersion",
-       type="REG_DWORD", data=118, tid=3420)
+    ev(
+        agent,
+        "RegQueryValue",
+        r"HKLM\System\CurrentControlSet\Services\hlprotect\Parameters\PolicyVersion",
+        type="REG_DWORD",
+        data=118,
+        tid=3420,
+    )
     ev(server, "RegOpenKey", sw, at=2.221, desired_access=KEY_WRITE_CREATE, tid=4824)
     ev(server, "RegDeleteValue", sw + r"\Version", tid=4824)
     ev(server, "RegDeleteValue", sw + r"\InstallDir", tid=4824)
@@ -202,9 +395,362 @@ def msi_1402_print_monitor_hlprotect_zh() -> dict[str, PmlWriter]:
     return {"bad/procmon/print_agent_install.pml": w}
 
 
+# --- msi-helper-injected-cymemdef -------------------------------------------------------------------------------
+
+CYLANCE = r"C:\Program Files\Cylance\Desktop"
+FDM = r"C:\Program Files\Fabrikam\Device Manager"
+
+
+def _fdm_run(w: PmlWriter, t0: datetime, helper: str, helper_pid: int, msi_pid: int, injected: bool) -> None:
+    """One ``msiexec /i FabrikamDeviceManager-7.4.0.1120.msi /qn`` run: the server msiexec.exe starts the
+    RunSetupHelper custom action (an EXE from the Binary table, extracted to the Installer folder)."""
+    build = "10.0.22621.4317"
+    w.add_process(
+        4,
+        "System",
+        image_path="System",
+        start=t0 - timedelta(hours=1),
+        modules=_kernel(
+            Module(
+                THIRD,
+                0x58000,
+                r"C:\Windows\system32\drivers\CyProtectDrv64.sys",
+                "3.1.1001.34",
+                "Cylance Inc.",
+                "CylancePROTECT Driver",
+            ),
+            build,
+        ),
+    )
+    cy = w.add_process(
+        3176,
+        "CylanceSvc.exe",
+        image_path=CYLANCE + r"\CylanceSvc.exe",
+        command_line=f'"{CYLANCE}\\CylanceSvc.exe"',
+        parent_pid=780,
+        company="Cylance Inc.",
+        version="3.1.1001.34",
+        description="CylancePROTECT Service",
+        start=t0 - timedelta(hours=1),
+        modules=_user(build),
+    )
+    server = w.add_process(
+        msi_pid,
+        "msiexec.exe",
+        image_path=r"C:\WINDOWS\system32\msiexec.exe",
+        command_line=r"C:\WINDOWS\system32\msiexec.exe /V",
+        parent_pid=780,
+        company=MS,
+        version="5.0.22621.4317",
+        description="Windows® installer",
+        start=t0 - timedelta(seconds=3),
+        modules=_user(build),
+    )
+    hpath = "C:\\WINDOWS\\Installer\\" + helper
+    cmd = f'"{hpath}" /install /quiet /log "C:\\Windows\\Temp\\FdmSetupHelper.log"'
+    hmods = [
+        Module(
+            0x7FF7A2C40000,
+            0x1D4000,
+            hpath,
+            "7.4.0.1120",
+            "Fabrikam, Inc.",
+            "Fabrikam Device Manager Setup Helper",
+        ),
+        *_user(build),
+    ]
+    if injected:
+        hmods.append(
+            Module(
+                0x7FFBE9A10000,
+                0x6E000,
+                CYLANCE + r"\CyMemDef64.dll",
+                "3.1.1001.34",
+                "Cylance Inc.",
+                "CylancePROTECT Memory Defense",
+            )
+        )
+    life = timedelta(milliseconds=163) if injected else timedelta(seconds=8, milliseconds=412)
+    helper_start = t0 + timedelta(milliseconds=52)
+    h = w.add_process(
+        helper_pid,
+        helper,
+        image_path=hpath,
+        command_line=cmd,
+        parent_pid=msi_pid,
+        company="Fabrikam, Inc.",
+        version="7.4.0.1120",
+        description="Fabrikam Device Manager Setup Helper",
+        start=helper_start,
+        end=helper_start + life,
+        modules=hmods,
+    )
+    svc_pid = 7760
+    svc = None
+    if not injected:
+        svc = w.add_process(
+            svc_pid,
+            "fdmsvc.exe",
+            image_path=FDM + r"\fdmsvc.exe",
+            command_line=f'"{FDM}\\fdmsvc.exe" /register',
+            parent_pid=helper_pid,
+            company="Fabrikam, Inc.",
+            version="7.4.0.1120",
+            description="Fabrikam Device Manager Service",
+            start=helper_start + timedelta(seconds=6),
+            end=helper_start + timedelta(seconds=7),
+            modules=[
+                Module(
+                    0x7FF6D0E20000,
+                    0x228000,
+                    FDM + r"\fdmsvc.exe",
+                    "7.4.0.1120",
+                    "Fabrikam, Inc.",
+                    "Fabrikam Device Manager Service",
+                ),
+                *_user(build),
+            ],
+        )
+
+    def at(ms: float) -> datetime:
+        return t0 + timedelta(milliseconds=ms)
+
+    htid = helper_pid + 4
+    w.add_event(
+        cy,
+        "RegQueryValue",
+        r"HKLM\SOFTWARE\Cylance\Desktop\MemDef\Policy",
+        time=at(1),
+        type="REG_DWORD",
+        data=1,
+        tid=3540,
+    )
+    w.add_event(
+        server,
+        "CreateFile",
+        hpath,
+        time=at(20),
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="OverwriteIf",
+        open_result="Created",
+        tid=msi_pid + 8,
+    )
+    w.add_event(server, "CloseFile", hpath, time=at(31), tid=msi_pid + 8)
+    w.add_event(
+        server, "Process Create", hpath, time=at(50), pid=helper_pid, command_line=cmd, tid=msi_pid + 8
+    )
+    w.add_event(
+        h,
+        "Process Start",
+        time=at(52),
+        parent_pid=msi_pid,
+        command_line=cmd,
+        current_directory="C:\\WINDOWS\\system32\\",
+        tid=htid,
+    )
+    w.add_event(h, "Thread Create", time=at(52.1), thread_id=htid, tid=msi_pid + 8)
+    w.add_event(
+        h, "Load Image", hpath, time=at(52.3), image_base=0x7FF7A2C40000, image_size=0x1D4000, tid=htid
+    )
+    w.add_event(
+        h,
+        "Load Image",
+        r"C:\Windows\System32\ntdll.dll",
+        time=at(52.5),
+        image_base=0x7FFC1A000000,
+        image_size=0x1F8000,
+        tid=htid,
+    )
+    w.add_event(
+        h,
+        "Load Image",
+        r"C:\Windows\System32\kernel32.dll",
+        time=at(53.9),
+        image_base=0x7FFC1A400000,
+        image_size=0xBF000,
+        tid=htid,
+    )
+    w.add_event(
+        h,
+        "Load Image",
+        r"C:\Windows\System32\KernelBase.dll",
+        time=at(54.2),
+        image_base=0x7FFC1A800000,
+        image_size=0x2CE000,
+        tid=htid,
+    )
+    if injected:
+        w.add_event(h, "Thread Create", time=at(58.0), thread_id=8112, tid=3540)
+        w.add_event(
+            h,
+            "Load Image",
+            CYLANCE + r"\CyMemDef64.dll",
+            time=at(58.6),
+            image_base=0x7FFBE9A10000,
+            image_size=0x6E000,
+            tid=8112,
+        )
+        w.add_event(h, "Thread Exit", time=at(61.0), tid=8112)
+        w.add_event(
+            h,
+            "RegOpenKey",
+            r"HKLM\SOFTWARE\Fabrikam\Device Manager",
+            time=at(140.0),
+            desired_access=KEY_READ,
+            result="NAME NOT FOUND",
+            tid=htid,
+        )
+        w.add_event(
+            h,
+            "CreateFile",
+            r"C:\Windows\Temp\FdmSetupHelper.log",
+            time=at(171.0),
+            desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+            disposition="OverwriteIf",
+            open_result="Created",
+            tid=htid,
+        )
+        w.add_event(
+            h,
+            "WriteFile",
+            r"C:\Windows\Temp\FdmSetupHelper.log",
+            time=at(172.0),
+            offset=0,
+            length=212,
+            tid=htid,
+        )
+        w.add_event(h, "CloseFile", r"C:\Windows\Temp\FdmSetupHelper.log", time=at(173.0), tid=htid)
+        w.add_event(
+            h,
+            "Process Exit",
+            time=at(215.0),
+            exit_status=1603,
+            user_time=156250,
+            kernel_time=312500,
+            private_bytes=1_904_640,
+            peak_private_bytes=2_056_192,
+            working_set=7_888_896,
+            peak_working_set=7_892_992,
+            tid=htid,
+        )
+        w.add_event(
+            server,
+            "RegOpenKey",
+            r"HKLM\SOFTWARE\Fabrikam\Device Manager",
+            time=at(260.0),
+            desired_access=KEY_READ,
+            result="NAME NOT FOUND",
+            tid=msi_pid + 8,
+        )
+        return
+    assert svc is not None
+    w.add_event(
+        h,
+        "RegCreateKey",
+        r"HKLM\SOFTWARE\Fabrikam\Device Manager",
+        time=at(140.0),
+        desired_access=KEY_WRITE_CREATE,
+        disposition="REG_CREATED_NEW_KEY",
+        tid=htid,
+    )
+    w.add_event(
+        h,
+        "RegSetValue",
+        r"HKLM\SOFTWARE\Fabrikam\Device Manager\InstallPath",
+        time=at(141.0),
+        type="REG_SZ",
+        data=FDM + "\\",
+        tid=htid,
+    )
+    w.add_event(
+        h,
+        "Process Create",
+        FDM + r"\fdmsvc.exe",
+        time=at(6050.0),
+        pid=svc_pid,
+        command_line=f'"{FDM}\\fdmsvc.exe" /register',
+        tid=htid,
+    )
+    w.add_event(
+        svc,
+        "Process Start",
+        time=at(6052.0),
+        parent_pid=helper_pid,
+        command_line=f'"{FDM}\\fdmsvc.exe" /register',
+        current_directory=FDM + "\\",
+        tid=svc_pid + 4,
+    )
+    w.add_event(
+        svc,
+        "Load Image",
+        FDM + r"\fdmsvc.exe",
+        time=at(6052.5),
+        image_base=0x7FF6D0E20000,
+        image_size=0x228000,
+        tid=svc_pid + 4,
+    )
+    w.add_event(
+        svc,
+        "Load Image",
+        r"C:\Windows\System32\ntdll.dll",
+        time=at(6052.7),
+        image_base=0x7FFC1A000000,
+        image_size=0x1F8000,
+        tid=svc_pid + 4,
+    )
+    w.add_event(
+        svc,
+        "RegCreateKey",
+        r"HKLM\System\CurrentControlSet\Services\FdmSvc",
+        time=at(6400.0),
+        desired_access=KEY_WRITE_CREATE,
+        disposition="REG_CREATED_NEW_KEY",
+        tid=svc_pid + 4,
+    )
+    w.add_event(
+        svc,
+        "Process Exit",
+        time=at(7052.0),
+        exit_status=0,
+        user_time=312500,
+        kernel_time=468750,
+        private_bytes=3_100_672,
+        peak_private_bytes=3_354_624,
+        working_set=12_615_680,
+        peak_working_set=12_640_256,
+        tid=svc_pid + 4,
+    )
+    w.add_event(
+        h,
+        "Process Exit",
+        time=at(8464.0),
+        exit_status=0,
+        user_time=781250,
+        kernel_time=1_093_750,
+        private_bytes=2_441_216,
+        peak_private_bytes=2_760_704,
+        working_set=9_797_632,
+        peak_working_set=9_822_208,
+        tid=htid,
+    )
+
+
+def msi_helper_injected_cymemdef() -> dict[str, PmlWriter]:
+    """AMS-ENG-LT-0731 (bad) and AMS-ENG-LT-0802 (good), Windows 11 23H2 en-US, UTC+1. On the bad machine a
+    CylanceSvc.exe thread creates a thread in the setup helper that loads CyMemDef64.dll; the helper quits
+    163 ms after it started with 1603. On the good machine (memory protection policy not assigned) the
+    helper runs 8.4 s and starts fdmsvc.exe /register."""
+    bad = PmlWriter(computer="AMS-ENG-LT-0731", os_version=(10, 0, 22631))
+    _fdm_run(bad, datetime(2024, 11, 14, 8, 31, 4, 0, tzinfo=UTC), "MSI7D21.tmp", 8044, 5912, injected=True)
+    good = PmlWriter(computer="AMS-ENG-LT-0802", os_version=(10, 0, 22631))
+    _fdm_run(good, datetime(2024, 11, 14, 9, 31, 4, 0, tzinfo=UTC), "MSI3C88.tmp", 7420, 4188, injected=False)
+    return {"bad/procmon/fdm_install.pml": bad, "good/procmon/fdm_install.pml": good}
+
+
 BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "lcu-storage-copy-denied-csagent": lcu_storage_copy_denied_csagent,
     "msi-1402-print-monitor-hlprotect-zh": msi_1402_print_monitor_hlprotect_zh,
+    "msi-helper-injected-cymemdef": msi_helper_injected_cymemdef,
 }
 
 
