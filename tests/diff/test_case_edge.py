@@ -130,3 +130,23 @@ def test_csv_exports_give_the_same_answer() -> None:
         f"`schk.dll` ({VENDOR}, TMS) loads into `MicrosoftEdgeUpdate.exe` 10 ms after start"
     )
     assert (ex.kind, ex.bad_events) == ("early-exit", (1903,))
+
+
+def test_csv_good_against_pml_bad_compares_loads_only() -> None:
+    # the CSV export has no module lists and no command lines for processes that ran before the capture:
+    # module lists are then left out on both sides, and only children started in the capture count
+    g = open_capture(case_path("edge-injected-dll", "good", "procmon", "edge_install.CSV"), utc_offset=480)
+    b = open_capture(case_path("edge-injected-dll", "bad", "procmon", "edge_install.PML"))
+    r = compare(g, b)
+    assert (r.differences[0].kind, r.differences[0].subject) == ("module-only-in-bad", SCHK)
+    assert r.differences[1].kind == "early-exit"
+    assert not r.of_kind("child-only-in-bad")
+    mods = r.of_kind("module-only-in-bad")
+    assert {m.subject.rsplit("\\", 1)[-1] for m in mods} == {"schk.dll"}
+    assert sorted((m.process, m.bad_pid) for m in mods) == [
+        ("MSI8F3A.tmp", 6852),
+        ("MicrosoftEdgeUpdate.exe", 7140),
+        ("SearchProtocolHost.exe", 7456),
+        ("msiexec.exe", 5316),
+        ("msiexec.exe", 7320),
+    ]

@@ -28,7 +28,7 @@ from culprit.diff.align import Alignment, align, unmatched_roots
 from culprit.diff.divergence import diverge, sequence
 from culprit.diff.model import KINDS, AlignedProcess, Difference, DiffResult
 from culprit.diff.normalize import base_name, image_key, normalize_path
-from culprit.diff.runs import Mod, Run, as_ref, third_party
+from culprit.diff.runs import Mod, Run, as_ref, has_module_lists, third_party
 from culprit.parsers.procmon import consts
 from culprit.parsers.procmon.capture import BENIGN_RESULTS, ERROR_RESULTS
 from culprit.parsers.procmon.structs import TICKS_PER_SECOND
@@ -370,8 +370,8 @@ class _Diff:
         for g, b in self.pairs:
             sc = self.scope(g, b)
             for c in g.children:
-                if c.key in g2b:
-                    continue
+                if c.key in g2b or not _started(c):
+                    continue  # matched, or ran before the capture (one table lists it, the other not)
                 n = sum(1 for _ in c.descendants())
                 early = b.key in self.early
                 score = W_CHILD_MISSING * sc * (0.8 if early else 1.0)
@@ -390,7 +390,7 @@ class _Diff:
                     descendants=n,
                 )
             for c in b.children:
-                if c.key in b2g:
+                if c.key in b2g or not _started(c):
                     continue
                 self.add(
                     "child-only-in-bad",
@@ -593,8 +593,9 @@ def compare(good: Any, bad: Any) -> DiffResult:
     """
     t0 = _time.perf_counter()
     gref, bref = as_ref(good, "good"), as_ref(bad, "bad")
-    grun = Run(gref, ProcessTree(gref))
-    brun = Run(bref, ProcessTree(bref))
+    loads_only = not (has_module_lists(gref.cap) and has_module_lists(bref.cap))
+    grun = Run(gref, ProcessTree(gref), loads_only)
+    brun = Run(bref, ProcessTree(bref), loads_only)
     t_tree = _time.perf_counter()
     al = align(grun.tree, brun.tree)
     d = _Diff(grun, brun, al)
@@ -658,6 +659,10 @@ def compare(good: Any, bad: Any) -> DiffResult:
         bref,
         common=tuple(d.common),
     )
+
+
+def _started(p: Proc) -> bool:
+    return p.start_event is not None or p.create_event is not None
 
 
 def _key(g: Proc | None, b: Proc | None) -> str:

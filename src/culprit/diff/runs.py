@@ -43,6 +43,7 @@ class Run:
 
     ref: CaptureRef
     tree: ProcessTree
+    loads_only: bool = False  # compare Load Image events only (the other side has no module lists: CSV)
     order: np.ndarray = field(init=False)
     bounds: np.ndarray = field(init=False)
     keys: np.ndarray = field(init=False)
@@ -110,7 +111,7 @@ class Run:
                 o.company = o.company or m.company or None
                 o.description = o.description or m.description or None
                 o.version = o.version or m.version or None
-            else:
+            elif not self.loads_only:
                 out[k] = Mod(m.path, m.company or None, m.description or None, m.version or None)
         self._mods[p.key] = out
         return out
@@ -194,6 +195,11 @@ def as_ref(x: Any, role: str) -> CaptureRef:
         cap = x.cap if isinstance(x.cap, GuardedCapture) else GuardedCapture(x.cap)
         return CaptureRef(x.artifact, x.role, cap, x.csv_artifact)
     return CaptureRef(str(getattr(x, "artifact", role)), role, GuardedCapture(x))
+
+
+def has_module_lists(cap: Any) -> bool:
+    """Whether the capture's process table lists modules (a PML does; a CSV export does not)."""
+    return any(getattr(rec, "modules", None) for rec in getattr(cap, "processes", ()))
 
 
 def capture_end(cap: Any) -> datetime | None:
