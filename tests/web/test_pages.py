@@ -161,3 +161,45 @@ def test_admin_manages_users(sqlite_bench: Bench) -> None:
     r = carol.post("/logout", data={"csrf_token": _csrf(carol.get("/").text)}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/login"
     assert carol.get("/", follow_redirects=False).status_code == 303
+
+
+def test_timeline_of_unusable_evidence_and_cache(sqlite_bench: Bench, case_zip: bytes, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from culprit import pipeline
+    from culprit.web import integrations
+
+    b = sqlite_bench
+    b.add_user("alice")
+    h = b.token("alice")
+    number = b.client.post("/api/v1/cases", json={"title": "t", "customer": "c"}, headers=h).json()["number"]
+    tok = b.client.post(f"/api/v1/cases/{number}/links", json={}, headers=h).json()["token"]
+    b.client.put(
+        f"/api/v1/uploads/{tok}", params={"filename": "x.png"}, content=b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    )
+    job = b.wait_job(
+        number, b.client.post(f"/api/v1/cases/{number}/jobs", json={}, headers=h).json()["id"], h
+    )
+    assert job["state"] == "failed"
+    c = b.login("alice")
+    tl = c.get(f"/cases/{number}/jobs/{job['id']}/timeline")
+    assert tl.status_code == 200 and 'id="filter-error">nothing usable in the input' in tl.text
+    r = b.client.get(f"/api/v1/cases/{number}/jobs/{job['id']}/events", headers=h)
+    assert r.status_code == 422 and r.json()["detail"].startswith("nothing usable in the input")
+
+    b.client.put(f"/api/v1/uploads/{tok}", params={"filename": "bad.zip"}, content=case_zip)
+    job = b.wait_job(
+        number, b.client.post(f"/api/v1/cases/{number}/jobs", json={}, headers=h).json()["id"], h
+    )
+    calls = []
+    real = pipeline.load
+    monkeypatch.setattr(pipeline, "load", lambda *a, **k: calls.append(1) or real(*a, **k))
+    integrations._CACHE.clear()
+    url = f"/api/v1/cases/{number}/jobs/{job['id']}/events"
+    first = b.client.get(url, params={"where": "kind like 'cbs:%'"}, headers=h).json()
+    second = b.client.get(url, params={"where": "kind like 'cbs:%'"}, headers=h).json()
+    assert first == second and first["matched"] > 0
+    assert len(calls) == 1  # parsed once, then served from the cache
+    from datetime import datetime
+
+    events = b.client.get(url, params={"limit": 5000}, headers=h).json()["events"]
+    times = [datetime.fromisoformat(e["time"]) for e in events if e["time"]]
+    assert len(times) > 100 and times == sorted(times)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +103,40 @@ class Timeline:
     error: str | None = None
 
 
+_CACHE: OrderedDict[tuple, list[Any]] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+CACHE_JOBS = 2  # parsed event lists kept in memory (most recently used)
+CACHE_MAX_EVENTS = 300_000  # bigger timelines are parsed again on each request
+
+
+def _events(store: Store, work_root: Path, evs: list[Evidence], role: str | None) -> list[Any]:
+    """The evidence's events in time order, parsed once per evidence set while they fit the cache."""
+    from culprit import pipeline
+
+    key = (role, tuple((e.sha256, e.role, e.filename) for e in evs))
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    with evidence_folder(store, work_root, evs) as (bad, good), pipeline.load(bad, good=good) as ws:
+        events = list(ws.events(role=role))
+    events.sort(
+        key=lambda e: (
+            e.time is None,
+            e.time.timestamp() if e.time else 0.0,
+            e.origin.artifact,
+            e.origin.line or 0,
+            e.origin.record or 0,
+        )
+    )
+    if len(events) <= CACHE_MAX_EVENTS:
+        with _CACHE_LOCK:
+            _CACHE[key] = events
+            while len(_CACHE) > CACHE_JOBS:
+                _CACHE.popitem(last=False)
+    return events
+
+
 def timeline(
     store: Store,
     work_root: Path,
@@ -109,11 +145,12 @@ def timeline(
     limit: int = 500,
     role: str | None = "bad",
 ) -> Timeline:
-    """Parse the job's evidence again and return the events matching a ``--where`` filter, in time order.
+    """The events of the job's evidence matching a ``--where`` filter, in time order.
 
-    A filter that does not parse gives an empty result with ``error`` set (never an exception).
+    The evidence is parsed again (the analysis keeps no events), then kept for the next request while it
+    is small enough. A filter that does not parse, or evidence that cannot be read, gives an empty result
+    with ``error`` set (never an exception).
     """
-    from culprit import pipeline
     from culprit.query import compile_where
 
     pred = None
@@ -124,17 +161,10 @@ def timeline(
             return Timeline([], 0, 0, False, str(e))
     rows: list[dict[str, Any]] = []
     matched = scanned = 0
-    with evidence_folder(store, work_root, evs) as (bad, good), pipeline.load(bad, good=good) as ws:
-        events = list(ws.events(role=role))
-    events.sort(
-        key=lambda e: (
-            e.time is None,
-            e.time.isoformat() if e.time else "",
-            e.origin.artifact,
-            e.origin.line or 0,
-            e.origin.record or 0,
-        )
-    )
+    try:
+        events = _events(store, work_root, evs, role)
+    except CulpritError as e:
+        return Timeline([], 0, 0, False, str(e))
     for ev in events:
         scanned += 1
         try:
