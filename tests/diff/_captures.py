@@ -38,6 +38,8 @@ def install_run(
     denied: bool = False,
     early_exit: bool = False,
     name_suffix: str = "",
+    ca_status: int = 0,
+    crash_child: bool = False,
 ) -> Path:
     """Write one run of the install to ``path`` and return it.
 
@@ -52,6 +54,8 @@ def install_run(
             ACCESS DENIED.
         early_exit: the custom action quits 60 ms after the hook loads, with 0x80070643, without helper.exe.
         name_suffix: appended to the custom action's process name (lets tests inject odd characters).
+        ca_status: the custom action's exit status when it does not quit early.
+        crash_child: the custom action starts ``WerFault.exe`` (as a crash of it would) before it exits.
     """
     w = PmlWriter(computer="WS-0001")
     p = pid_base
@@ -288,7 +292,37 @@ def install_run(
             data=1,
         )
         w.add_event(helper, "Process Exit", tid=p + 13, time=at(4800), exit_status=0)
-        w.add_event(ca, "Process Exit", tid=p + 9, time=at(ca_end), exit_status=0)
+        if crash_child:
+            wer_path = r"C:\Windows\System32\WerFault.exe"
+            wer = w.add_process(
+                p + 16,
+                "WerFault.exe",
+                image_path=wer_path,
+                command_line=f"{wer_path} -u -p {p + 8}",
+                parent_pid=p + 8,
+                company=MS,
+                start=at(5000),
+                end=at(5100),
+            )
+            w.add_event(
+                ca,
+                "Process Create",
+                wer_path,
+                tid=p + 9,
+                time=at(5000),
+                pid=p + 16,
+                command_line=f"{wer_path} -u -p {p + 8}",
+            )
+            w.add_event(
+                wer,
+                "Process Start",
+                tid=p + 17,
+                time=at(5000.1),
+                parent_pid=p + 8,
+                command_line=f"{wer_path} -u -p {p + 8}",
+            )
+            w.add_event(wer, "Process Exit", tid=p + 17, time=at(5100), exit_status=0)
+        w.add_event(ca, "Process Exit", tid=p + 9, time=at(ca_end), exit_status=ca_status)
     w.add_event(msi, "Process Exit", tid=p + 5, time=at(ca_end + 200), exit_status=1603 if early_exit else 0)
     w.add_event(
         mon,

@@ -43,6 +43,18 @@ def test_text_output_ranks_the_foreign_dll_first(pair, capsys) -> None:
     assert " 2. [0.85] early-exit  MSI8F3A.tmp  (pid 1008/5008)" in lines
 
 
+def test_text_in_chinese(pair, capsys) -> None:
+    assert main(["diff", str(pair[0]), str(pair[1]), "--lang", "zh", "--limit", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"正常/失败运行对比: 正常的运行 {pair[0]}  vs  失败的运行 {pair[1]}"
+    assert lines[3] == " 1. [0.95] module-only-in-bad  MSI8F3A.tmp  (pid 1008/5008)"
+    assert lines[4].startswith(
+        "    仅在失败的运行中，`fbhook.dll`（Fabrikam Security Ltd，Fabrikam hook）被加载到 `MSI8F3A.tmp`"
+    )
+    assert lines[5] == "    正常的运行: 未加载"
+    assert "安装相关进程（已对齐）" in lines
+
+
 def test_json_and_zh(pair, tmp_path: Path) -> None:
     out = tmp_path / "diff.json"
     assert main(["diff", str(pair[0]), str(pair[1]), "-f", "json", "-o", str(out), "--lang", "zh"]) == 0

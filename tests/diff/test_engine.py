@@ -222,3 +222,30 @@ def test_event_times_beyond_year_9999_are_ignored(tmp_path: Path) -> None:
     assert [w for w in r.warnings if "damaged" in w] == [
         "bad.pml: 1 damaged event(s) read as empty (first: event 1: OverflowError: date value out of range)"
     ]
+
+
+def test_exit_status_and_an_extra_child_only_in_bad(tmp_path: Path) -> None:
+    r, g, b = _diff(tmp_path, {}, {**OTHER_MACHINE, "ca_status": -1073741819, "crash_child": True})
+    assert [d.kind for d in r.differences] == ["exit-differs", "child-only-in-bad"]
+    ex, child = r.differences
+    assert (ex.process, ex.details["bad_status"], ex.details["good_status"]) == (
+        "MSI8F3A.tmp",
+        -1073741819,
+        0,
+    )
+    assert ex.reading == (
+        "`MSI8F3A.tmp` exits with status -1073741819 (0xC0000005, STATUS_ACCESS_VIOLATION) in the failing "
+        "run and with 0 in the good run (after 5.1 s and 5.1 s)."
+    )
+    assert b.event(ex.bad_events[0]).fields["operation"] == "Process Exit"
+    assert g.event(ex.good_events[0]).fields["exit_status"] == 0
+    assert (child.process, child.details["child"], child.details["exit_status"]) == (
+        "MSI8F3A.tmp",
+        "WerFault.exe",
+        0,
+    )
+    assert b.event(child.bad_events[0]).fields["operation"] == "Process Create"
+    assert child.reading.startswith(
+        "Only in the failing run `MSI8F3A.tmp` starts `WerFault.exe` (`C:\\Windows"
+    )
+    assert ex.score > child.score
