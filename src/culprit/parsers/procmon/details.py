@@ -811,33 +811,37 @@ def decode_all(cap: PmlCapture, chunk: int = 1 << 16) -> Iterator[Decoded]:
 
 def decode_at(cap: PmlCapture, i: int, off: int) -> Decoded:
     """:func:`decode` with the event's file offset already known."""
-    buf = cap.read(off, WINDOW)
-    if len(buf) < 0x34:
+    buf, b0 = cap.window(off, WINDOW)  # the event starts at buf[b0] (no copy on the common path)
+    avail = len(buf) - b0
+    if avail < 0x34:
         return Decoded("", [], f"event {i:,}: header runs past the end of the file")
-    tid, klass, op, result, depth, size, xo = _HEAD.unpack_from(buf, 0)
+    tid, klass, op, result, depth, size, xo = _HEAD.unpack_from(buf, b0)
     ps = cap.pointer_size
     start = 0x34 + depth * ps
     end = start + size
-    need = max(end, xo + 2 if xo else 0)
-    if need > len(buf) and len(buf) == WINDOW:
-        buf = cap.read(off, need + (0x10000 if xo else 0))
-    n = len(buf)
+    xs = 0
+    if xo and xo + 2 <= avail:
+        xs = _U16(buf, b0 + xo)[0]
+    need = max(end, xo + 2 + xs if xo else 0)
+    if need > avail and avail < cap.remaining(off):
+        buf, b0 = cap.read(off, need), 0
+        avail = len(buf)
+        if xo and not xs and xo + 2 <= avail:
+            xs = _U16(buf, xo)[0]
+            if xo + 2 + xs > avail:
+                buf = cap.read(off, xo + 2 + xs)
+                avail = len(buf)
     damaged = None
-    if end > n:
+    if end > avail:
         damaged = f"event {i:,}: detail block runs past the end of the file"
-        end = n
-    block = buf[start:end] if start < end else b""
+        end = avail
+    block = buf[b0 + start : b0 + end] if start < end else b""
     x = None
     if xo:
-        if xo + 2 <= n:
-            xs = struct.unpack_from("<H", buf, xo)[0]
-            if xo + 2 + xs > n:
-                if len(buf) < cap.remaining(off):
-                    buf = cap.read(off, xo + 2 + xs)
-                    n = len(buf)
-                if xo + 2 + xs > n:
-                    damaged = damaged or f"event {i:,}: extra detail runs past the end of the file"
-            x = _R(buf[xo + 2 : min(n, xo + 2 + xs)])
+        if xo + 2 <= avail:
+            if xo + 2 + xs > avail:
+                damaged = damaged or f"event {i:,}: extra detail runs past the end of the file"
+            x = _R(buf[b0 + xo + 2 : b0 + min(avail, xo + 2 + xs)])
         else:
             damaged = damaged or f"event {i:,}: extra detail offset past the end of the file"
     handler = _CLASSES.get(klass)

@@ -127,13 +127,19 @@ class PmlCapture(Capture):
         """
         start = self.header.process_table_offset
         if start + 4 > size:
-            self.warnings.append("process table offset is past the end of the file: process names are unknown")
+            self.warnings.append(
+                "process table offset is past the end of the file: process names are unknown"
+            )
             return
         n = struct.unpack_from("<I", self._mm, start)[0]
         if start + 4 + 8 * n > size:
-            self.warnings.append(f"process table truncated ({n:,} processes declared): process names are unknown")
+            self.warnings.append(
+                f"process table truncated ({n:,} processes declared): process names are unknown"
+            )
             return
-        offs = np.frombuffer(self._mm, dtype="<u4", count=n, offset=start + 4 + 4 * n).astype(np.int64) + start
+        offs = (
+            np.frombuffer(self._mm, dtype="<u4", count=n, offset=start + 4 + 4 * n).astype(np.int64) + start
+        )
         offs = offs[offs + 8 <= size]
         u8 = np.frombuffer(self._mm, dtype=np.uint8)
         rec = u8[offs[:, None] + np.arange(8)].view("<u4").reshape(-1, 2)
@@ -158,14 +164,21 @@ class PmlCapture(Capture):
         h = self.header
         if not self._proc_count or self._mm is None:
             return []
-        strings = read_strings(self._mm, h.string_table_offset, self.warnings) if h.string_table_offset else []
-        parsed = {p.index: p for p in read_processes(self._mm, h.process_table_offset, strings, h.is64,
-                                                     self.warnings)}
+        strings = (
+            read_strings(self._mm, h.string_table_offset, self.warnings) if h.string_table_offset else []
+        )
+        parsed = {
+            p.index: p
+            for p in read_processes(self._mm, h.process_table_offset, strings, h.is64, self.warnings)
+        }
         out = []
         for j, (raw, pid) in enumerate(zip(self._raw_index.tolist(), self._proc_pids.tolist(), strict=True)):
             p = parsed.get(raw)
-            out.append(dataclasses.replace(p, index=j) if p else ProcessRecord(index=j, pid=pid, parent_pid=None,
-                                                                                name=""))
+            out.append(
+                dataclasses.replace(p, index=j)
+                if p
+                else ProcessRecord(index=j, pid=pid, parent_pid=None, name="")
+            )
         return out
 
     def _offsets_from_array(self, size: int) -> np.ndarray | None:
@@ -318,6 +331,21 @@ class PmlCapture(Capture):
 
     def remaining(self, offset: int) -> int:
         return max(0, self._size - offset)
+
+    def window(self, offset: int, size: int) -> tuple[bytes, int]:
+        """``(buffer, start)`` with the file's bytes from ``offset`` at ``buffer[start:]`` (at least ``size``
+        of them, or all that is left): the cached block when it covers them, else a new block."""
+        size = min(size, self._size - offset)
+        rel = offset - self._blk_start
+        if rel >= 0 and rel + size <= len(self._blk):
+            return self._blk, rel
+        if size > BLOCK:
+            return os.pread(self._fd, size, offset), 0
+        if offset >= self._size:
+            return b"", 0
+        self._blk = os.pread(self._fd, BLOCK, offset)
+        self._blk_start = offset
+        return self._blk, 0
 
     def read(self, offset: int, size: int) -> bytes:
         """Bytes of the file (``pread``: per-event reads do not keep mapped pages resident)."""
