@@ -747,10 +747,62 @@ def msi_helper_injected_cymemdef() -> dict[str, PmlWriter]:
     return {"bad/procmon/fdm_install.pml": bad, "good/procmon/fdm_install.pml": good}
 
 
+# --- lcu-store-corrupt-sophos-zh --------------------------------------------------------------------------------
+
+
+def lcu_store_corrupt_sophos_zh() -> dict[str, PmlWriter]:
+    """GZ-BR-TELLER-07 (Windows 10 LTSC 2019 zh-CN, UTC+8) while KB5034127 is retried: TiWorker.exe does not
+    find a component manifest (the store is corrupt); meanwhile Sophos tamper protection denies the Task
+    Scheduler service rewriting one of Sophos's own tasks, which has nothing to do with the update."""
+    build = "10.0.17763.5206"
+    t0 = datetime(2024, 1, 12, 7, 3, 46, 100000, tzinfo=UTC)
+    w = PmlWriter(computer="GZ-BR-TELLER-07", os_version=(10, 0, 17763))
+    sed = Module(
+        THIRD, 0x18E000, r"C:\Windows\system32\drivers\SophosED.sys", "2023.2.1.9", "Sophos Limited",
+        "Sophos Endpoint Defense",
+    )
+    w.add_process(4, "System", image_path="System", modules=_kernel(sed, build), start=t0 - timedelta(hours=6))
+    ss = r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.17763.5290_none_9c3a6f0b2e4d7a18"
+    ti = w.add_process(
+        4120, "TiWorker.exe", image_path=ss + r"\TiWorker.exe", command_line=ss + r"\TiWorker.exe -Embedding",
+        parent_pid=792, company=MS, version="10.0.17763.5290", description="Windows Modules Installer Worker",
+        start=t0 - timedelta(minutes=1, seconds=35), modules=_user(build),
+    )
+    sched = w.add_process(
+        1344, "svchost.exe", image_path=r"C:\Windows\system32\svchost.exe",
+        command_line=r"C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule", parent_pid=640, company=MS,
+        version=build, description="Host Process for Windows Services", start=t0 - timedelta(hours=6),
+    )
+    comp = "amd64_microsoft-windows-s..ccesscontrolservice_31bf3856ad364e35_10.0.17763.5329_none_5b8e2f1c0d7a4e39"
+    t = t0
+
+    def ev(proc: int, op: str, path: str = "", **kw: object) -> int:
+        nonlocal t
+        t += timedelta(milliseconds=11)
+        return w.add_event(proc, op, path, time=t, **kw)
+
+    ev(ti, "RegOpenKey", "HKLM\\COMPONENTS\\DerivedData\\Components\\" + comp, desired_access=KEY_READ, tid=5012)
+    ev(ti, "RegCloseKey", "HKLM\\COMPONENTS\\DerivedData\\Components\\" + comp, tid=5012)
+    ev(ti, "CreateFile", "C:\\Windows\\WinSxS\\Manifests\\" + comp + ".manifest", desired_access=GENERIC_READ,
+       disposition="Open", result="NAME NOT FOUND", tid=5012, stack=_fs_stack(None))
+    ev(ti, "CreateFile", "C:\\Windows\\WinSxS\\" + comp, desired_access=GENERIC_READ, disposition="Open",
+       result="NAME NOT FOUND", tid=5012, stack=_fs_stack(None))
+    task = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache\Tree\Sophos\Sophos Health Check"
+    ev(sched, "RegOpenKey", task, desired_access=KEY_WRITE_CREATE, result="ACCESS DENIED", tid=1702,
+       stack=_reg_stack(0x7B1E0))
+    ev(sched, "RegSetValue", task + r"\SD", type="REG_BINARY", data=b"\x01\x00\x04\x80" + bytes(12),
+       result="ACCESS DENIED", tid=1702, stack=_reg_stack(0x7B1E0))
+    ev(ti, "CreateFile", r"C:\Windows\Logs\CBS\CBS.log", desired_access=GENERIC_WRITE | SYNCHRONIZE,
+       disposition="OpenIf", open_result="Opened", tid=5012)
+    ev(ti, "WriteFile", r"C:\Windows\Logs\CBS\CBS.log", offset=1_284_096, length=372, tid=5012)
+    return {"bad/procmon/lcu_retry.pml": w}
+
+
 BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "lcu-storage-copy-denied-csagent": lcu_storage_copy_denied_csagent,
     "msi-1402-print-monitor-hlprotect-zh": msi_1402_print_monitor_hlprotect_zh,
     "msi-helper-injected-cymemdef": msi_helper_injected_cymemdef,
+    "lcu-store-corrupt-sophos-zh": lcu_store_corrupt_sophos_zh,
 }
 
 
