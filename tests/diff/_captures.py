@@ -40,6 +40,7 @@ def install_run(
     name_suffix: str = "",
     ca_status: int = 0,
     crash_child: bool = False,
+    queries: int = 0,
 ) -> Path:
     """Write one run of the install to ``path`` and return it.
 
@@ -56,6 +57,7 @@ def install_run(
         name_suffix: appended to the custom action's process name (lets tests inject odd characters).
         ca_status: the custom action's exit status when it does not quit early.
         crash_child: the custom action starts ``WerFault.exe`` (as a crash of it would) before it exits.
+        queries: extra successful registry reads by the custom action (between 200 and 1400 ms).
     """
     w = PmlWriter(computer="WS-0001")
     p = pid_base
@@ -215,6 +217,16 @@ def install_run(
             ca, "Load Image", HOOK, tid=p + 9, time=at(hook_at + 5), image_base=0x6F370000, image_size=0x5B000
         )
     w.add_event(ca, "RegOpenKey", r"HKLM\SOFTWARE\Contoso\Agent", tid=p + 9, time=at(150))
+    for n in range(queries):
+        w.add_event(
+            ca,
+            "RegQueryValue",
+            rf"HKLM\SOFTWARE\Contoso\Agent\Feature{n % 40}",
+            tid=p + 9,
+            time=at(200 + n * 1200 / max(queries, 1)),
+            type="REG_DWORD",
+            data=1,
+        )
     w.add_event(
         ca,
         "RegQueryValue",

@@ -249,3 +249,14 @@ def test_exit_status_and_an_extra_child_only_in_bad(tmp_path: Path) -> None:
         "Only in the failing run `MSI8F3A.tmp` starts `WerFault.exe` (`C:\\Windows"
     )
     assert ex.score > child.score
+
+
+def test_activity_differs_without_an_early_exit(tmp_path: Path) -> None:
+    r, _g, _b = _diff(tmp_path, {"queries": 60}, {**OTHER_MACHINE, "queries": 600})
+    assert [d.kind for d in r.differences] == ["activity-differs"]
+    d = r.differences[0]
+    assert (d.process, d.details["bad_events"], d.details["good_events"]) == ("MSI8F3A.tmp", 611, 71)
+    assert d.reading == "`MSI8F3A.tmp` has 611 events in the failing run and 71 in the good run."
+    # the same counts on both sides are no difference
+    r2, _g2, _b2 = _diff(tmp_path, {"queries": 600}, {**OTHER_MACHINE, "queries": 600})
+    assert r2.differences == ()
