@@ -74,11 +74,12 @@ def test_case_to_pdf(browser, live: Live, case_zip: bytes, tmp_path: Path) -> No
     _watch(page, errors)
     page.goto(live.base + "/")
     expect(page).to_have_url(live.base + "/login?next=/")
-    _shot(page, "01-login")
+    _shot(page, "00-login")
     page.fill("input[name=username]", "alice")
     page.fill("input[name=password]", PASSWORD)
     page.click("button:has-text('Log in')")
     expect(page.locator("h1")).to_have_text("Cases")
+    _shot(page, "01-cases")
 
     page.click("a.button:has-text('New case')")
     page.fill("input[name=title]", "KB4474419 fails with 0x80070005 on ward PCs")

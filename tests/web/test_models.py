@@ -107,3 +107,25 @@ def test_serve_add_user_cli(tmp_path: Path) -> None:
         u = services.authenticate(db, "root", PASSWORD)
         assert u is not None and u.role == "admin"
     engine.dispose()
+
+
+def test_settings_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from culprit.web.config import Settings, default_data_dir, normalize_db_url
+
+    monkeypatch.delenv("CULPRIT_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    if sys.platform != "win32":
+        assert default_data_dir() == tmp_path / "xdg" / "culprit"
+    monkeypatch.setenv("CULPRIT_DATA_DIR", str(tmp_path / "mine"))
+    monkeypatch.setenv("CULPRIT_DATABASE_URL", "postgresql://u@db:5432/culprit")
+    monkeypatch.setenv("CULPRIT_WORKERS", "3")
+    monkeypatch.setenv("CULPRIT_SECRET_KEY", "k" * 40)
+    s = Settings.from_env()
+    assert s.data_dir == tmp_path / "mine" and s.workers == 3 and s.secret_key == "k" * 40
+    assert s.db_url == "postgresql+psycopg://u@db:5432/culprit"
+    assert normalize_db_url("postgres://x/y") == "postgresql+psycopg://x/y"
+    assert normalize_db_url("sqlite:///a.db") == "sqlite:///a.db"
+    monkeypatch.delenv("CULPRIT_DATABASE_URL")
+    monkeypatch.setenv("CULPRIT_WORKERS", "zero")
+    s = Settings.from_env()
+    assert s.db_url == f"sqlite:///{tmp_path / 'mine' / 'culprit.db'}" and s.workers == 2
