@@ -28,9 +28,10 @@ from culprit.diff.align import Alignment, align, unmatched_roots
 from culprit.diff.divergence import diverge, sequence
 from culprit.diff.model import KINDS, AlignedProcess, Difference, DiffResult
 from culprit.diff.normalize import base_name, image_key, normalize_path
+from culprit.diff.results import failed_operations
 from culprit.diff.runs import Mod, Run, as_ref, has_module_lists, third_party
 from culprit.parsers.procmon import consts
-from culprit.parsers.procmon.capture import BENIGN_RESULTS, ERROR_RESULTS
+from culprit.parsers.procmon.capture import ERROR_RESULTS
 from culprit.parsers.procmon.structs import TICKS_PER_SECOND
 
 # Weights (see docs/diff.md). Background = a process the capture did not see start (ran before it).
@@ -56,12 +57,8 @@ W_ACTIVITY = 0.20
 W_IN_BOTH = 0.03
 
 # Budgets that keep a 1M-event diff bounded (each cut is reported in warnings).
-MAX_BAD_DECODES = 200_000
-MAX_GOOD_DECODES = 600_000
 MAX_DIVERGENCE_PAIRS = 25
 MAX_RESULT_DIFFS = 200
-
-_BENIGN = np.array(sorted(BENIGN_RESULTS), dtype=np.uint32)
 
 
 class _Diff:
@@ -426,89 +423,31 @@ class _Diff:
                 )
 
     def results(self) -> None:
-        bcap, gcap = self.b.cap, self.g.cap
-        if not self.pairs or not len(bcap):
-            return
-        b2pair = {b.key: (g, b) for g, b in self.pairs}
-        res = np.asarray(bcap.result)
-        pidx = np.asarray(bcap.process_index)
-        mask = ((res & 0xC0000000) == 0xC0000000) & ~np.isin(res, _BENIGN)
-        mask &= np.isin(pidx, np.fromiter(b2pair, dtype=np.int64, count=len(b2pair)))
-        idx = np.nonzero(mask)[0]
-        if len(idx) > MAX_BAD_DECODES:
-            self.warnings.append(
-                f"{self.b.ref.artifact}: {len(idx):,} failed operations; compared the first "
-                f"{MAX_BAD_DECODES:,}"
-            )
-            idx = idx[:MAX_BAD_DECODES]
-        bops = bcap.operation
-        groups: dict[tuple[int, str, str], dict[int, list[int]]] = defaultdict(dict)
-        paths: dict[tuple[int, str, str], str] = {}
-        for i in idx.tolist():
-            path = bcap.path_of(i)
-            key = (int(pidx[i]), str(bops[i]), normalize_path(path))
-            st = int(res[i])
-            slot = groups[key].setdefault(st, [i, 0])
-            slot[1] += 1
-            paths.setdefault(key, path)
-        if not groups:
-            return
-        # The good run's results for the same (process, operation): decoded only for those combinations.
-        want: dict[tuple[int, str], set[str]] = defaultdict(set)
-        for bk, op, npath in groups:
-            g = b2pair[bk][0]
-            want[(g.key, op)].add(npath)
-        gops = np.asarray(gcap.operation_id)
-        names = list(gcap.operation_names)
-        name_ids: dict[str, list[int]] = defaultdict(list)
-        for n, nm in enumerate(names):
-            name_ids[nm].append(n)
-        codes = np.asarray(gcap.process_index).astype(np.int64) * 65536 + gops.astype(np.int64)
-        wanted = [gk * 65536 + oid for gk, op in want for oid in name_ids.get(op, ())]
-        gidx = (
-            np.nonzero(np.isin(codes, np.array(wanted, dtype=np.int64)))[0]
-            if wanted
-            else np.zeros(0, np.int64)
-        )
-        if len(gidx) > MAX_GOOD_DECODES:
-            self.warnings.append(
-                f"{self.g.ref.artifact}: {len(gidx):,} operations to compare; read the first "
-                f"{MAX_GOOD_DECODES:,}"
-            )
-            gidx = gidx[:MAX_GOOD_DECODES]
-        gres = np.asarray(gcap.result)
-        gpidx = np.asarray(gcap.process_index)
-        good: dict[tuple[int, str, str], dict[int, int]] = defaultdict(dict)
-        for i in gidx.tolist():
-            op = names[int(gops[i])] if int(gops[i]) < len(names) else ""
-            npath = normalize_path(gcap.path_of(i))
-            gk = int(gpidx[i])
-            if npath in want.get((gk, op), ()):
-                good[(gk, op, npath)].setdefault(int(gres[i]), i)
+        b2g = {b.key: g.key for g, b in self.pairs}
+        by_key = {b.key: (g, b) for g, b in self.pairs}
         found = []
-        for key, by_status in groups.items():
-            bk, op, npath = key
-            g, b = b2pair[bk]
-            gst = good.get((g.key, op, npath), {})
-            for st, (first, count) in by_status.items():
-                if st in gst:
-                    continue
-                denied = st in ERROR_RESULTS
-                other = gst.get(0) if 0 in gst else (min(gst.values()) if gst else None)
-                other_st = 0 if 0 in gst else (next(iter(gst)) if gst else None)
-                if denied:
-                    score = W_DENIED if gst else W_DENIED_ABSENT
-                elif 0 in gst:
-                    score = W_FAILED
-                else:
-                    continue
-                score *= self.scope(g, b)
-                bt = bcap.datetime(first)
-                if b.key in self.early and b.end is not None and bt is not None and bt <= b.end:
-                    score += 0.1
-                bad_name = consts.result_name(st)
-                good_name = consts.result_name(other_st) if other_st is not None else None
-                found.append((score, g, b, op, paths[key], first, count, bad_name, good_name, other, bt))
+        for f in failed_operations(self.g, self.b, b2g, self.warnings):
+            g, b = by_key[f.bad_process]
+            gst = f.good
+            st, first, count = f.status, f.first, f.count
+            if st in gst:
+                continue
+            denied = st in ERROR_RESULTS
+            other = gst.get(0) if 0 in gst else (min(gst.values()) if gst else None)
+            other_st = 0 if 0 in gst else (next(iter(gst)) if gst else None)
+            if denied:
+                score = W_DENIED if gst else W_DENIED_ABSENT
+            elif 0 in gst:
+                score = W_FAILED
+            else:
+                continue
+            score *= self.scope(g, b)
+            bt = self.b.cap.datetime(first)
+            if b.key in self.early and b.end is not None and bt is not None and bt <= b.end:
+                score += 0.1
+            bad_name = consts.result_name(st)
+            good_name = consts.result_name(other_st) if other_st is not None else None
+            found.append((score, g, b, f.operation, f.path, first, count, bad_name, good_name, other, bt))
         found.sort(key=lambda f: (-f[0], f[5]))
         if len(found) > MAX_RESULT_DIFFS:
             self.warnings.append(
