@@ -255,6 +255,7 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
     out: list[Event | dict[str, Any]] = []  # entries stay dicts until an "Error N:" line may merge in
     errors = warnings = 0
     now = start
+    utcs: dict[datetime, datetime | None] = {}  # local → UTC, converted once per distinct time
     applied = 0  # body times up to this index are applied to `now`
     prev, line = 0, base
     last_entry: dict[str, Any] | None = None  # the entry an "Error N:" line on the next line merges into
@@ -279,7 +280,17 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
                 "inf": inf,
             }
             out.append(
-                _item("setupapi:copy", ctx, line, raw, now, Severity.INFO, f"copy {f['file']} -> {target}", f)
+                _item(
+                    "setupapi:copy",
+                    ctx,
+                    line,
+                    raw,
+                    now,
+                    Severity.INFO,
+                    f"copy {f['file']} -> {target}",
+                    f,
+                    utcs=utcs,
+                )
             )
             continue
         if what == _ADD_ITEM:
@@ -309,7 +320,15 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
                 continue
             out.append(
                 _item(
-                    "setupapi:addservice", ctx, line, raw, now, Severity.INFO, f"AddService {f['service']}", f
+                    "setupapi:addservice",
+                    ctx,
+                    line,
+                    raw,
+                    now,
+                    Severity.INFO,
+                    f"AddService {f['service']}",
+                    f,
+                    utcs=utcs,
                 )
             )
             continue
@@ -383,20 +402,20 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
         fields=fields,
     )
     for item in out:
-        yield item if isinstance(item, Event) else _finish(item, ctx)
+        yield item if isinstance(item, Event) else _finish(item, ctx, utcs)
     b = chunk.find("\n[Boot Session: ", max(xi, 0))
     if b >= 0:  # boot markers between this section's footer and the next section
         yield from _boots(chunk, base, ctx, b)
 
 
-def _finish(rec: dict[str, Any], ctx: ParseContext) -> Event:
+def _finish(rec: dict[str, Any], ctx: ParseContext, utcs: dict[datetime, datetime | None]) -> Event:
     f = rec["fields"]
     sev = Severity.ERROR if rec["sev"] == "!!!" else Severity.WARNING
     code = f.get("win32", f.get("hresult"))
     msg = f["entry"] + (
         f" (Error {format_code(code)}: {f['error_text']})" if f.get("error_text") is not None else ""
     )
-    return _item(rec["kind"], ctx, rec["line"], rec["raw"], rec["time"], sev, msg, f, code=code)
+    return _item(rec["kind"], ctx, rec["line"], rec["raw"], rec["time"], sev, msg, f, code=code, utcs=utcs)
 
 
 def _item(
@@ -409,11 +428,20 @@ def _item(
     msg: str,
     fields: dict[str, Any],
     code: int | None = None,
+    utcs: dict[datetime, datetime | None] | None = None,
 ) -> Event:
+    if now is None:
+        utc = None
+    elif utcs is None:
+        utc = ctx.to_utc(now)
+    else:
+        utc = utcs.get(now)
+        if utc is None:
+            utc = utcs[now] = ctx.to_utc(now)
     return Event(
         kind=kind,
         origin=Origin(ctx.artifact, line=line, text=raw[:MAX_TEXT]),
-        time=ctx.to_utc(now),
+        time=utc,
         local_time=now,
         utc_offset=ctx.utc_offset if now else None,
         severity=sev,
