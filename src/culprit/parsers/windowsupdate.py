@@ -53,6 +53,7 @@ _BRACKET = re.compile(
     r"^(?:<<|>>)?(##|\*\*|::|--)\s*(START|END|SUBMITTED|RESUMED)\s*(?:##|\*\*|::|--)\s+(?:(\w+):\s*)?(.*?)\s*"
     r"(?:\[(CallerId|CallId|UpdateId|Exit code) = ([^\]]*)\])?\s*$"
 )
+_BRACKET_HEADS = frozenset({"##", "**", "::", "--", "<<", ">>"})
 _TITLE = re.compile(r"^\s*\*\s+Title = (.*)$")
 _UPDATE_ID = re.compile(r"UpdateId = \{?([0-9A-Fa-f-]{36})\}?(?:\.(\d+))?")
 _TZ = re.compile(r"tz: ([+-])(\d\d)(\d\d)")
@@ -143,16 +144,22 @@ def _event(m: re.Match[str], line: str, lineno: int, offset: int, ctx: ParseCont
     fields = dict(base)
     kind = "windowsupdate:line"
     sev = Severity.INFO
-    lm = _LEVEL.search(text)
+    # Cheap substring tests gate every pattern: most lines carry none of these.
+    lm = _LEVEL.search(text) if ("FATAL" in text or "WARNING" in text) else None
     if lm:
         fields["level"] = lm.group(1)
         sev = Severity.ERROR if lm.group(1) == "FATAL" else Severity.WARNING
-    cm = _CODE.search(text)
+    cm = (
+        _CODE.search(text)
+        if ("hr" in text or "rror" in text or "Result" in text or "status" in text)
+        else None
+    )
     code = None
     if cm:
         code = hex_code(cm.group(1))
         fields["hresult"] = code
-    bm = _BRACKET.match(text.strip())
+    stripped = text.strip()
+    bm = _BRACKET.match(stripped) if stripped[:2] in _BRACKET_HEADS else None
     if bm:
         kind = "windowsupdate:bracket"
         fields["bracket"] = bm.group(2)
@@ -173,20 +180,21 @@ def _event(m: re.Match[str], line: str, lineno: int, offset: int, ctx: ParseCont
                     fields[key] = val
             else:
                 fields[key] = val.strip("{}").upper() if key == "update_id" else val
-    tm = _TITLE.match(text)
+    tm = _TITLE.match(text) if "Title = " in text else None
     if tm:
         fields["title"] = tm.group(1).strip()
-    um = _UPDATE_ID.search(text)
+    um = _UPDATE_ID.search(text) if "UpdateId" in text else None
     if um and "update_id" not in fields:
         fields["update_id"] = um.group(1).upper()
         if um.group(2):
             fields["revision"] = int(um.group(2))
-    fields.update(package_fields(text))
-    kb = fields.get("kb") or find_kb(text)
+    if "~" in text:
+        fields.update(package_fields(text))
+    kb = fields.get("kb") or (find_kb(text) if "KB" in text or "kb" in text else None)
     if kb:
         fields["kb"] = kb
-    zm = _TZ.search(text)
-    if zm and "Logging initialized" in text:
+    zm = _TZ.search(text) if "Logging initialized" in text else None
+    if zm:
         off = int(zm.group(2)) * 60 + int(zm.group(3))
         fields["tz_offset"] = -off if zm.group(1) == "-" else off
     return Event(
@@ -198,6 +206,6 @@ def _event(m: re.Match[str], line: str, lineno: int, offset: int, ctx: ParseCont
         severity=sev,
         process=proc,
         code=code,
-        message=text.strip()[:MAX_TEXT],
+        message=stripped[:MAX_TEXT],
         fields=fields,
     )
