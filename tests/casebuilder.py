@@ -798,11 +798,64 @@ def lcu_store_corrupt_sophos_zh() -> dict[str, PmlWriter]:
     return {"bad/procmon/lcu_retry.pml": w}
 
 
+# --- pnputil-service-key-deny-ace -------------------------------------------------------------------------------
+
+
+def pnputil_service_key_deny_ace() -> dict[str, PmlWriter]:
+    """DAL-MKT-DT-0456 (Windows 11 24H2 en-US, UTC-6) during ``pnputil /add-driver fbusbaud.inf /install``: the
+    Service Control Manager (services.exe, on SetupAPI's behalf) is denied opening the FbAudioSvc key for
+    writing. Only Windows frames are on the stack: the key's own deny ACE refuses it. ESET's helper driver
+    is loaded but takes no part."""
+    build = "10.0.26100.2605"
+    t0 = datetime(2024, 12, 9, 16, 12, 44, 300000, tzinfo=UTC)
+    w = PmlWriter(computer="DAL-MKT-DT-0456", os_version=(10, 0, 26100))
+    eset = Module(THIRD, 0x2E000, r"C:\Windows\system32\drivers\ehdrv.sys", "10.1.2046.0", "ESET", "ESET Helper Driver")
+    w.add_process(4, "System", image_path="System", modules=_kernel(eset, build), start=t0 - timedelta(hours=2))
+    scm = w.add_process(
+        812, "services.exe", image_path=r"C:\WINDOWS\system32\services.exe", command_line=r"C:\WINDOWS\system32\services.exe",
+        parent_pid=700, company=MS, version=build, description="Services and Controller app",
+        start=t0 - timedelta(hours=2), modules=_user(build),
+    )
+    pnp = w.add_process(
+        6240, "pnputil.exe", image_path=r"C:\WINDOWS\system32\pnputil.exe",
+        command_line=r"pnputil  /add-driver C:\Drivers\FabrikamAudio\fbusbaud.inf /install", parent_pid=5988,
+        company=MS, version=build, description="Microsoft PnP Utility", user="CORP\\dal-it-admin",
+        integrity="High", start=t0 - timedelta(milliseconds=120), modules=_user(build),
+    )
+    t = t0
+
+    def ev(proc: int, op: str, path: str = "", gap: float = 3.0, **kw: object) -> int:
+        nonlocal t
+        t += timedelta(milliseconds=gap)
+        return w.add_event(proc, op, path, time=t, **kw)
+
+    inf = r"C:\Drivers\FabrikamAudio\fbusbaud.inf"
+    svc = r"HKLM\System\CurrentControlSet\Services"
+    ev(pnp, "CreateFile", inf, desired_access=GENERIC_READ, disposition="Open", tid=6244)
+    ev(pnp, "ReadFile", inf, offset=0, length=2311, tid=6244)
+    ev(pnp, "CloseFile", inf, tid=6244)
+    ev(pnp, "CreateFile", r"C:\Windows\System32\drivers\fbusbaud.sys", gap=560.0,
+       desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE, disposition="OverwriteIf",
+       open_result="Overwritten", tid=6244, stack=_fs_stack(None))
+    ev(pnp, "CloseFile", r"C:\Windows\System32\drivers\fbusbaud.sys", tid=6244)
+    ev(scm, "RegOpenKey", svc + r"\FbUsbAud", gap=40.0, desired_access=KEY_WRITE_CREATE, tid=1420)
+    ev(scm, "RegSetValue", svc + r"\FbUsbAud\Start", type="REG_DWORD", data=3, tid=1420)
+    ev(scm, "RegSetValue", svc + r"\FbUsbAud\ImagePath", type="REG_EXPAND_SZ",
+       data="\\SystemRoot\\System32\\drivers\\fbusbaud.sys", tid=1420)
+    ev(scm, "RegCloseKey", svc + r"\FbUsbAud", tid=1420)
+    ev(scm, "RegOpenKey", svc + r"\FbAudioSvc", gap=14.0, desired_access=KEY_WRITE_CREATE, result="ACCESS DENIED",
+       tid=1420, stack=_reg_stack(None))
+    ev(scm, "RegOpenKey", svc + r"\FbAudioSvc", desired_access=KEY_READ, tid=1420)
+    ev(scm, "RegCloseKey", svc + r"\FbAudioSvc", tid=1420)
+    return {"bad/procmon/pnputil_install.pml": w}
+
+
 BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "lcu-storage-copy-denied-csagent": lcu_storage_copy_denied_csagent,
     "msi-1402-print-monitor-hlprotect-zh": msi_1402_print_monitor_hlprotect_zh,
     "msi-helper-injected-cymemdef": msi_helper_injected_cymemdef,
     "lcu-store-corrupt-sophos-zh": lcu_store_corrupt_sophos_zh,
+    "pnputil-service-key-deny-ace": pnputil_service_key_deny_ace,
 }
 
 
