@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import struct
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -401,6 +401,16 @@ def test_where_decodes_only_the_events_that_pass_the_columns(monkeypatch: pytest
         assert len(hits) == 3
         assert sorted(calls) == hits.tolist()  # only the three ACCESS DENIED events were decoded
         assert cap.where("result = 0xC0000022").tolist() == hits.tolist()  # numeric result = NTSTATUS
+
+
+def test_where_time_window_is_columnar(sample: Path) -> None:
+    with open_capture(sample) as cap:
+        t0, t3 = cap.datetime(0), cap.datetime(3)
+        hits = cap.where(f"time >= '{t0.isoformat()}' and time < '{t3.isoformat()}'")
+        assert hits.tolist() == [0, 1, 2]
+        local = t3.astimezone(timezone(timedelta(hours=8))).isoformat()  # same instant, +08:00
+        assert cap.where(f"time >= '{local}' and pid = 4100").tolist() == list(range(3, 22))
+        assert cap.where("time > 'not a time'").tolist() == []
 
 
 def test_where_syntax_error_is_a_usage_error(sample: Path) -> None:

@@ -142,6 +142,10 @@ def _columnar(cap: Capture, node: Cmp, cand: np.ndarray) -> np.ndarray | None:
             values = [str(severity_of(int(u))) for u in uniq]
         codes = np.searchsorted(uniq, cap.result)
         return _by_value(values, codes, cand, node)
+    if key == "time" and isinstance(node.value, str) and node.op in ("=", "!=", "<", "<=", ">", ">="):
+        ticks = _iso_ticks(node.value)
+        if ticks is not None:
+            return _numeric(cap.time, cand, Cmp(node.field, node.op, ticks))
     if key == "duration":
         secs = cap.duration[cand].astype(np.float64) / TICKS_PER_SECOND
         return (
@@ -154,6 +158,20 @@ def _columnar(cap: Capture, node: Cmp, cand: np.ndarray) -> np.ndarray | None:
         values = [getattr(p, attr) for p in cap.processes]
         return _by_value(values, cap.process_index, cand, node)
     return None
+
+
+def _iso_ticks(text: str) -> int | None:
+    """``2022-06-16T02:43:04.8Z`` (UTC when no offset is given) as FILETIME ticks, or None."""
+    from datetime import UTC, datetime
+
+    try:
+        t = datetime.fromisoformat(text.strip().replace("z", "+00:00").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=UTC)
+    d = t - datetime(1601, 1, 1, tzinfo=UTC)
+    return (d.days * 86400 + d.seconds) * TICKS_PER_SECOND + d.microseconds * 10
 
 
 def _float(secs: np.ndarray, cand: np.ndarray, node: Cmp) -> np.ndarray:
@@ -187,7 +205,7 @@ def _cost(node: Node) -> int:
             k in _NUMERIC
             or k in _PROCESS_TEXT
             or k in _PROCESS_NUM
-            or k in ("operation", "kind", "event_class", "result", "severity", "duration")
+            or k in ("operation", "kind", "event_class", "result", "severity", "duration", "time")
         )
         return 0 if cheap else 1
     if isinstance(node, Not):
