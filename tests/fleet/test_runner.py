@@ -40,8 +40,17 @@ def test_local_cluster_run_and_resume(tmp_path: Path) -> None:
     res2 = runner.run([str(fleet)], tmp_path / "out", workers=1)
     assert (res2.analyzed, res2.reused) == (0, 3)
     assert [r["signature"] for r in res2.rows] == [r["signature"] for r in res.rows[:3]]
-    res3 = runner.run([str(fleet)], tmp_path / "out", workers=1, resume=False)
+    res3 = runner.run([str(fleet)], tmp_path / "out", workers=1, resume=False, batch=2)  # 2 tasks: 2 + 1
     assert (res3.analyzed, res3.reused) == (3, 0)
+    assert [(r["path"], r["signature"]) for r in res3.rows] == [
+        (r["path"], r["signature"]) for r in res.rows[:3]
+    ]
+
+
+def test_batch_size() -> None:
+    assert [
+        runner.batch_size(n, w) for n, w in ((24, 2), (63, 2), (64, 2), (2000, 2), (10**6, 8), (5, 0))
+    ] == [1, 1, 2, 16, 16, 1]
 
 
 def test_journal_keeps_only_reusable_rows(tmp_path: Path) -> None:

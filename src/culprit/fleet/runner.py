@@ -127,6 +127,7 @@ def run(
     workers: int | None = None,
     resume: bool = True,
     progress: Callable[[Progress], None] | None = None,
+    batch: int | None = None,
 ) -> FleetResult:
     """Analyze every bundle PATHS name on Dask and write the fleet outputs into ``outdir``.
 
@@ -138,6 +139,7 @@ def run(
             ``scheduler``, how many workers to wait for before starting (default 1).
         resume: reuse rows of bundles already finished (by sha256); False starts the journal anew.
         progress: called after every finished bundle.
+        batch: bundles per Dask task (default: :func:`batch_size`).
 
     Raises:
         UsageError: bad arguments (``workers`` < 1, output folder not writable).
@@ -188,7 +190,7 @@ def run(
             address = str(client.scheduler.address)
             n_workers = len(client.scheduler_info().get("workers", {}))
             with journal.writer(truncate=not resume) as append:
-                for path, row in _stream(client, exp.bundles, cache):
+                for path, row in _stream(client, exp.bundles, cache, batch):
                     if row.get("reused"):
                         old = cache[row["sha256"]]
                         row = {**old, "path": path, "bundle": Path(path).name, "reused": True}
@@ -275,7 +277,7 @@ def batch_size(n_bundles: int, n_workers: int) -> int:
 
 
 def _stream(
-    client: Any, bundles: list[str], cache: dict[str, dict[str, Any]]
+    client: Any, bundles: list[str], cache: dict[str, dict[str, Any]], batch: int | None = None
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """(path, row) for every bundle as its task finishes; a task that fails gives error rows."""
     from distributed import as_completed
@@ -284,7 +286,7 @@ def _stream(
     if cache:
         known = client.scatter([frozenset(cache)], broadcast=True)[0]
     n_workers = len(client.scheduler_info().get("workers", {}))
-    size = batch_size(len(bundles), n_workers)
+    size = batch or batch_size(len(bundles), n_workers)
     chunks = [bundles[i : i + size] for i in range(0, len(bundles), size)]
     run_id = os.urandom(4).hex()
     keys = [f"culprit-fleet-{run_id}-{i}" for i in range(len(chunks))]
