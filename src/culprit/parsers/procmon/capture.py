@@ -437,7 +437,7 @@ class Capture:
         message = " ".join(x for x in (op, path, result) if x)
         return Event(
             kind="procmon:event",
-            origin=self._origin(i, f"{op} {path} {result} {detail}".strip()),
+            origin=self._origin(i, " ".join(x for x in (op, path, result, detail) if x)),
             time=utc,
             local_time=local,
             utc_offset=offset,
