@@ -88,3 +88,39 @@ def test_setup_from_another_drive_and_a_lone_process(tmp_path: Path) -> None:
     got = sorted(((gp.pid if gp else 0, bp.pid if bp else 0, how) for gp, bp, how in al.pairs))
     # the drive letter is noise; the copy in Downloads has no counterpart left; extra.exe only in good
     assert got == [(0, 24, "unmatched"), (10, 20, "image+command+parent"), (14, 0, "unmatched")]
+
+
+def test_thousands_of_same_image_processes_align_in_start_order(tmp_path: Path) -> None:
+    # a build: 2,000 cl.exe with a handful of command-line shapes under one parent; the match stays
+    # bounded (a window in start order, not every pair) and keeps start order among equals
+    def build(path: Path, base: int, n: int) -> Path:
+        w = PmlWriter()
+        w.add_process(base, "build.exe", image_path=r"C:\b\build.exe", command_line="build.exe", start=T0)
+        for k in range(n):
+            pid = base + 4 * (k + 1)
+            proc = w.add_process(
+                pid,
+                "cl.exe",
+                image_path=r"C:\vs\cl.exe",
+                command_line=f"cl.exe /c f{k % 7}.c",
+                parent_pid=base,
+                start=T0 + timedelta(milliseconds=k),
+            )
+            w.add_event(
+                proc,
+                "Process Start",
+                tid=pid + 1,
+                time=T0 + timedelta(milliseconds=k),
+                parent_pid=base,
+                command_line=f"cl.exe /c f{k % 7}.c",
+            )
+        return w.write(path)
+
+    g = _tree(build(tmp_path / "g.pml", 1000, 2000))
+    b = _tree(build(tmp_path / "b.pml", 90000, 2010))
+    al = align(g, b)
+    matched = [(gp.pid, bp.pid) for gp, bp, _ in al.pairs if gp and bp and gp.name == "cl.exe"]
+    assert len(matched) == 2000
+    assert all((gpid - 1000) == (bpid - 90000) for gpid, bpid in matched)  # k-th with k-th
+    extra = sorted(bp.pid for gp, bp, _ in al.pairs if bp and not gp)
+    assert extra == [90000 + 4 * (k + 1) for k in range(2000, 2010)]

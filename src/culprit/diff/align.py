@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from culprit.analysis.proctree import Proc, ProcessTree
 from culprit.diff.normalize import base_name, image_key, normalize_command_line, similarity
 
+SPAN = 48  # in a large group of same-image processes, candidates this far either side in start order
+EXTRA = 8  # ... plus this many of the earliest still unmatched
+
 
 @dataclass
 class _Info:
@@ -105,12 +108,25 @@ def align(good: ProcessTree, bad: ProcessTree) -> Alignment:
                 return 1
         return 0
 
+    ptr: dict[int, int] = {}
+
+    def candidates(group: list[_Info], b: _Info) -> list[_Info]:
+        """The group, or (when large) the part near ``b``'s place in start order + the earliest unmatched."""
+        if len(group) <= 2 * SPAN + EXTRA:
+            return group
+        o = min(b.ordinal, len(group) - 1)
+        p = ptr.get(id(group), 0)
+        while p < len(group) and group[p].proc.key in res.g2b:
+            p += 1
+        ptr[id(group)] = p
+        return group[max(0, o - SPAN) : o + SPAN] + group[p : p + EXTRA]
+
     def run(round_: int, cands_of: dict[str, list[_Info]], keyf: str) -> None:
         for b in order:
             if b.proc.key in res.b2g:
                 continue
             best: tuple[float, _Info, str] | None = None
-            for g in cands_of.get(getattr(b, keyf), ()):
+            for g in candidates(cands_of.get(getattr(b, keyf), []), b):
                 if g.proc.key in res.g2b:
                     continue
                 sim = similarity(g.cmd, b.cmd)
@@ -129,8 +145,8 @@ def align(good: ProcessTree, bad: ProcessTree) -> Alignment:
 
     by_key: dict[str, list[_Info]] = defaultdict(list)
     by_name: dict[str, list[_Info]] = defaultdict(list)
-    for g in gi.values():
-        by_key[g.key].append(g)
+    for g in sorted(gi.values(), key=lambda i: (i.proc.start is None, i.proc.start or 0, i.proc.key)):
+        by_key[g.key].append(g)  # in start order: position == ordinal
         by_name[g.name].append(g)
     run(1, by_key, "key")
     run(2, by_key, "key")

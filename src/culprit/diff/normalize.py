@@ -109,6 +109,7 @@ def base_name(path: str | None) -> str:
     return (path or "").replace("/", "\\").rstrip("\\").rsplit("\\", 1)[-1]
 
 
+@functools.lru_cache(maxsize=16384)
 def tokens(cmd_key: str) -> frozenset[str]:
     """The words of a normalized command line, for a similarity between two shapes."""
     return frozenset(t for t in cmd_key.split(" ") if t)
