@@ -99,7 +99,7 @@ def _reg_stack(third_offset: int | None) -> list[int]:
     return frames
 
 
-# --- lcu-storage-copy-denied-csagent ---------------------------------------------------------------------------
+# --- lcu-storage-copy-denied-csagent ------------------------------------------------------------------------
 
 
 def lcu_storage_copy_denied_csagent() -> dict[str, PmlWriter]:
@@ -262,11 +262,12 @@ def lcu_storage_copy_denied_csagent() -> dict[str, PmlWriter]:
     return {"bad/procmon/Bootlog.pml": w}
 
 
-# --- msi-1402-print-monitor-hlprotect-zh ------------------------------------------------------------------------
+# --- msi-1402-print-monitor-hlprotect-zh --------------------------------------------------------------------
 
 
 def msi_1402_print_monitor_hlprotect_zh() -> dict[str, PmlWriter]:
-    """Capture on SH-PRN-WS-118 (Windows 11 23H2 zh-CN, UTC+8) of ``msiexec /i FabrikamPrintAgent-5.2.1.30-x64.msi
+    """Capture on SH-PRN-WS-118 (Windows 11 23H2 zh-CN, UTC+8) of
+    ``msiexec /i FabrikamPrintAgent-5.2.1.30-x64.msi
     /qn``: the server msiexec.exe is denied creating the print monitor key; hlprotect.sys's registry
     callback is on the stack."""
     build = "10.0.22621.5039"
@@ -395,7 +396,7 @@ def msi_1402_print_monitor_hlprotect_zh() -> dict[str, PmlWriter]:
     return {"bad/procmon/print_agent_install.pml": w}
 
 
-# --- msi-helper-injected-cymemdef -------------------------------------------------------------------------------
+# --- msi-helper-injected-cymemdef ---------------------------------------------------------------------------
 
 CYLANCE = r"C:\Program Files\Cylance\Desktop"
 FDM = r"C:\Program Files\Fabrikam\Device Manager"
@@ -747,7 +748,7 @@ def msi_helper_injected_cymemdef() -> dict[str, PmlWriter]:
     return {"bad/procmon/fdm_install.pml": bad, "good/procmon/fdm_install.pml": good}
 
 
-# --- lcu-store-corrupt-sophos-zh --------------------------------------------------------------------------------
+# --- lcu-store-corrupt-sophos-zh ----------------------------------------------------------------------------
 
 
 def lcu_store_corrupt_sophos_zh() -> dict[str, PmlWriter]:
@@ -758,22 +759,47 @@ def lcu_store_corrupt_sophos_zh() -> dict[str, PmlWriter]:
     t0 = datetime(2024, 1, 12, 7, 3, 46, 100000, tzinfo=UTC)
     w = PmlWriter(computer="GZ-BR-TELLER-07", os_version=(10, 0, 17763))
     sed = Module(
-        THIRD, 0x18E000, r"C:\Windows\system32\drivers\SophosED.sys", "2023.2.1.9", "Sophos Limited",
+        THIRD,
+        0x18E000,
+        r"C:\Windows\system32\drivers\SophosED.sys",
+        "2023.2.1.9",
+        "Sophos Limited",
         "Sophos Endpoint Defense",
     )
-    w.add_process(4, "System", image_path="System", modules=_kernel(sed, build), start=t0 - timedelta(hours=6))
-    ss = r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.17763.5290_none_9c3a6f0b2e4d7a18"
+    w.add_process(
+        4, "System", image_path="System", modules=_kernel(sed, build), start=t0 - timedelta(hours=6)
+    )
+    ss = (
+        r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_31bf3856ad364e35"
+        r"_10.0.17763.5290_none_9c3a6f0b2e4d7a18"
+    )
     ti = w.add_process(
-        4120, "TiWorker.exe", image_path=ss + r"\TiWorker.exe", command_line=ss + r"\TiWorker.exe -Embedding",
-        parent_pid=792, company=MS, version="10.0.17763.5290", description="Windows Modules Installer Worker",
-        start=t0 - timedelta(minutes=1, seconds=35), modules=_user(build),
+        4120,
+        "TiWorker.exe",
+        image_path=ss + r"\TiWorker.exe",
+        command_line=ss + r"\TiWorker.exe -Embedding",
+        parent_pid=792,
+        company=MS,
+        version="10.0.17763.5290",
+        description="Windows Modules Installer Worker",
+        start=t0 - timedelta(minutes=1, seconds=35),
+        modules=_user(build),
     )
     sched = w.add_process(
-        1344, "svchost.exe", image_path=r"C:\Windows\system32\svchost.exe",
-        command_line=r"C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule", parent_pid=640, company=MS,
-        version=build, description="Host Process for Windows Services", start=t0 - timedelta(hours=6),
+        1344,
+        "svchost.exe",
+        image_path=r"C:\Windows\system32\svchost.exe",
+        command_line=r"C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule",
+        parent_pid=640,
+        company=MS,
+        version=build,
+        description="Host Process for Windows Services",
+        start=t0 - timedelta(hours=6),
     )
-    comp = "amd64_microsoft-windows-s..ccesscontrolservice_31bf3856ad364e35_10.0.17763.5329_none_5b8e2f1c0d7a4e39"
+    comp = (
+        "amd64_microsoft-windows-s..ccesscontrolservice_31bf3856ad364e35"
+        "_10.0.17763.5329_none_5b8e2f1c0d7a4e39"
+    )
     t = t0
 
     def ev(proc: int, op: str, path: str = "", **kw: object) -> int:
@@ -781,46 +807,113 @@ def lcu_store_corrupt_sophos_zh() -> dict[str, PmlWriter]:
         t += timedelta(milliseconds=11)
         return w.add_event(proc, op, path, time=t, **kw)
 
-    ev(ti, "RegOpenKey", "HKLM\\COMPONENTS\\DerivedData\\Components\\" + comp, desired_access=KEY_READ, tid=5012)
+    ev(
+        ti,
+        "RegOpenKey",
+        "HKLM\\COMPONENTS\\DerivedData\\Components\\" + comp,
+        desired_access=KEY_READ,
+        tid=5012,
+    )
     ev(ti, "RegCloseKey", "HKLM\\COMPONENTS\\DerivedData\\Components\\" + comp, tid=5012)
-    ev(ti, "CreateFile", "C:\\Windows\\WinSxS\\Manifests\\" + comp + ".manifest", desired_access=GENERIC_READ,
-       disposition="Open", result="NAME NOT FOUND", tid=5012, stack=_fs_stack(None))
-    ev(ti, "CreateFile", "C:\\Windows\\WinSxS\\" + comp, desired_access=GENERIC_READ, disposition="Open",
-       result="NAME NOT FOUND", tid=5012, stack=_fs_stack(None))
-    task = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache\Tree\Sophos\Sophos Health Check"
-    ev(sched, "RegOpenKey", task, desired_access=KEY_WRITE_CREATE, result="ACCESS DENIED", tid=1702,
-       stack=_reg_stack(0x7B1E0))
-    ev(sched, "RegSetValue", task + r"\SD", type="REG_BINARY", data=b"\x01\x00\x04\x80" + bytes(12),
-       result="ACCESS DENIED", tid=1702, stack=_reg_stack(0x7B1E0))
-    ev(ti, "CreateFile", r"C:\Windows\Logs\CBS\CBS.log", desired_access=GENERIC_WRITE | SYNCHRONIZE,
-       disposition="OpenIf", open_result="Opened", tid=5012)
+    ev(
+        ti,
+        "CreateFile",
+        "C:\\Windows\\WinSxS\\Manifests\\" + comp + ".manifest",
+        desired_access=GENERIC_READ,
+        disposition="Open",
+        result="NAME NOT FOUND",
+        tid=5012,
+        stack=_fs_stack(None),
+    )
+    ev(
+        ti,
+        "CreateFile",
+        "C:\\Windows\\WinSxS\\" + comp,
+        desired_access=GENERIC_READ,
+        disposition="Open",
+        result="NAME NOT FOUND",
+        tid=5012,
+        stack=_fs_stack(None),
+    )
+    task = (
+        r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache\Tree"
+        + r"\Sophos\Sophos Health Check"
+    )
+    ev(
+        sched,
+        "RegOpenKey",
+        task,
+        desired_access=KEY_WRITE_CREATE,
+        result="ACCESS DENIED",
+        tid=1702,
+        stack=_reg_stack(0x7B1E0),
+    )
+    ev(
+        sched,
+        "RegSetValue",
+        task + r"\SD",
+        type="REG_BINARY",
+        data=b"\x01\x00\x04\x80" + bytes(12),
+        result="ACCESS DENIED",
+        tid=1702,
+        stack=_reg_stack(0x7B1E0),
+    )
+    ev(
+        ti,
+        "CreateFile",
+        r"C:\Windows\Logs\CBS\CBS.log",
+        desired_access=GENERIC_WRITE | SYNCHRONIZE,
+        disposition="OpenIf",
+        open_result="Opened",
+        tid=5012,
+    )
     ev(ti, "WriteFile", r"C:\Windows\Logs\CBS\CBS.log", offset=1_284_096, length=372, tid=5012)
     return {"bad/procmon/lcu_retry.pml": w}
 
 
-# --- pnputil-service-key-deny-ace -------------------------------------------------------------------------------
+# --- pnputil-service-key-deny-ace ---------------------------------------------------------------------------
 
 
 def pnputil_service_key_deny_ace() -> dict[str, PmlWriter]:
-    """DAL-MKT-DT-0456 (Windows 11 24H2 en-US, UTC-6) during ``pnputil /add-driver fbusbaud.inf /install``: the
+    """DAL-MKT-DT-0456 (Windows 11 24H2 en-US, UTC-6) during
+    ``pnputil /add-driver fbusbaud.inf /install``: the
     Service Control Manager (services.exe, on SetupAPI's behalf) is denied opening the FbAudioSvc key for
     writing. Only Windows frames are on the stack: the key's own deny ACE refuses it. ESET's helper driver
     is loaded but takes no part."""
     build = "10.0.26100.2605"
     t0 = datetime(2024, 12, 9, 16, 12, 44, 300000, tzinfo=UTC)
     w = PmlWriter(computer="DAL-MKT-DT-0456", os_version=(10, 0, 26100))
-    eset = Module(THIRD, 0x2E000, r"C:\Windows\system32\drivers\ehdrv.sys", "10.1.2046.0", "ESET", "ESET Helper Driver")
-    w.add_process(4, "System", image_path="System", modules=_kernel(eset, build), start=t0 - timedelta(hours=2))
+    eset = Module(
+        THIRD, 0x2E000, r"C:\Windows\system32\drivers\ehdrv.sys", "10.1.2046.0", "ESET", "ESET Helper Driver"
+    )
+    w.add_process(
+        4, "System", image_path="System", modules=_kernel(eset, build), start=t0 - timedelta(hours=2)
+    )
     scm = w.add_process(
-        812, "services.exe", image_path=r"C:\WINDOWS\system32\services.exe", command_line=r"C:\WINDOWS\system32\services.exe",
-        parent_pid=700, company=MS, version=build, description="Services and Controller app",
-        start=t0 - timedelta(hours=2), modules=_user(build),
+        812,
+        "services.exe",
+        image_path=r"C:\WINDOWS\system32\services.exe",
+        command_line=r"C:\WINDOWS\system32\services.exe",
+        parent_pid=700,
+        company=MS,
+        version=build,
+        description="Services and Controller app",
+        start=t0 - timedelta(hours=2),
+        modules=_user(build),
     )
     pnp = w.add_process(
-        6240, "pnputil.exe", image_path=r"C:\WINDOWS\system32\pnputil.exe",
-        command_line=r"pnputil  /add-driver C:\Drivers\FabrikamAudio\fbusbaud.inf /install", parent_pid=5988,
-        company=MS, version=build, description="Microsoft PnP Utility", user="CORP\\dal-it-admin",
-        integrity="High", start=t0 - timedelta(milliseconds=120), modules=_user(build),
+        6240,
+        "pnputil.exe",
+        image_path=r"C:\WINDOWS\system32\pnputil.exe",
+        command_line=r"pnputil  /add-driver C:\Drivers\FabrikamAudio\fbusbaud.inf /install",
+        parent_pid=5988,
+        company=MS,
+        version=build,
+        description="Microsoft PnP Utility",
+        user="CORP\\dal-it-admin",
+        integrity="High",
+        start=t0 - timedelta(milliseconds=120),
+        modules=_user(build),
     )
     t = t0
 
@@ -834,17 +927,39 @@ def pnputil_service_key_deny_ace() -> dict[str, PmlWriter]:
     ev(pnp, "CreateFile", inf, desired_access=GENERIC_READ, disposition="Open", tid=6244)
     ev(pnp, "ReadFile", inf, offset=0, length=2311, tid=6244)
     ev(pnp, "CloseFile", inf, tid=6244)
-    ev(pnp, "CreateFile", r"C:\Windows\System32\drivers\fbusbaud.sys", gap=560.0,
-       desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE, disposition="OverwriteIf",
-       open_result="Overwritten", tid=6244, stack=_fs_stack(None))
+    ev(
+        pnp,
+        "CreateFile",
+        r"C:\Windows\System32\drivers\fbusbaud.sys",
+        gap=560.0,
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="OverwriteIf",
+        open_result="Overwritten",
+        tid=6244,
+        stack=_fs_stack(None),
+    )
     ev(pnp, "CloseFile", r"C:\Windows\System32\drivers\fbusbaud.sys", tid=6244)
     ev(scm, "RegOpenKey", svc + r"\FbUsbAud", gap=40.0, desired_access=KEY_WRITE_CREATE, tid=1420)
     ev(scm, "RegSetValue", svc + r"\FbUsbAud\Start", type="REG_DWORD", data=3, tid=1420)
-    ev(scm, "RegSetValue", svc + r"\FbUsbAud\ImagePath", type="REG_EXPAND_SZ",
-       data="\\SystemRoot\\System32\\drivers\\fbusbaud.sys", tid=1420)
+    ev(
+        scm,
+        "RegSetValue",
+        svc + r"\FbUsbAud\ImagePath",
+        type="REG_EXPAND_SZ",
+        data="\\SystemRoot\\System32\\drivers\\fbusbaud.sys",
+        tid=1420,
+    )
     ev(scm, "RegCloseKey", svc + r"\FbUsbAud", tid=1420)
-    ev(scm, "RegOpenKey", svc + r"\FbAudioSvc", gap=14.0, desired_access=KEY_WRITE_CREATE, result="ACCESS DENIED",
-       tid=1420, stack=_reg_stack(None))
+    ev(
+        scm,
+        "RegOpenKey",
+        svc + r"\FbAudioSvc",
+        gap=14.0,
+        desired_access=KEY_WRITE_CREATE,
+        result="ACCESS DENIED",
+        tid=1420,
+        stack=_reg_stack(None),
+    )
     ev(scm, "RegOpenKey", svc + r"\FbAudioSvc", desired_access=KEY_READ, tid=1420)
     ev(scm, "RegCloseKey", svc + r"\FbAudioSvc", tid=1420)
     return {"bad/procmon/pnputil_install.pml": w}
