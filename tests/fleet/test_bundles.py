@@ -100,3 +100,20 @@ def test_file_hash(tmp_path: Path) -> None:
     f = tmp_path / "b.zip"
     f.write_bytes(b"PK\x03\x04" + b"x" * 3_000_000)
     assert bundle_sha256(f) == hashlib.sha256(f.read_bytes()).hexdigest()
+
+
+def test_grouping_folders_of_archives_are_walked(tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet"
+    for rel in ("branch-A/h1.zip", "branch-A/h2.zip", "branch-B/east/h3.cab"):
+        (fleet / rel).parent.mkdir(parents=True, exist_ok=True)
+        (fleet / rel).write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    hand = fleet / "hand-collected" / "CBS"  # no marker, no loose file at the top: still one bundle
+    hand.mkdir(parents=True)
+    (hand / "CBS.log").write_text("x\n", encoding="utf-8")
+    exp = expand([str(fleet)])
+    assert exp.bundles == [
+        str(fleet / "branch-A/h1.zip"),
+        str(fleet / "branch-A/h2.zip"),
+        str(fleet / "branch-B/east/h3.cab"),
+        str(fleet / "hand-collected"),
+    ]

@@ -2,7 +2,8 @@
 
 ``culprit fleet PATHS...`` takes, per PATH:
 
-- a **folder of bundles**: every sub-folder, ``.zip`` and ``.cab`` directly inside is one endpoint;
+- a **folder of bundles**: every sub-folder, ``.zip`` and ``.cab`` directly inside is one endpoint,
+  except sub-folders that hold only archives (``branch-A/host1.zip``...): their archives are bundles;
 - a **bundle folder**: a folder that is itself one endpoint's evidence (it holds ``manifest.json``,
   or a top-level ``Windows``/``system``/``procmon``/``ProgramData``/``Users``/``bad``/``repro``/``good``
   folder, the collector's layout);
@@ -39,6 +40,7 @@ _BUNDLE_MARKERS = {
 _ARCHIVE_SUFFIXES = (".zip", ".cab")
 _LIST_MAX_BYTES = 64 * 1024**2
 _CHUNK = 1 << 20
+_MAX_DEPTH = 4
 
 
 @dataclass
@@ -112,18 +114,41 @@ def is_bundle_folder(p: Path) -> bool:
         return False
 
 
-def _bundles_in(folder: Path) -> list[Path]:
-    out = []
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
-        return []
-    for e in entries:
-        if e.is_symlink() or e.name.startswith("."):
-            continue
-        if e.is_dir() or e.name.lower().endswith(_ARCHIVE_SUFFIXES):
+def _bundles_in(folder: Path, depth: int = 0) -> list[Path]:
+    out: list[Path] = []
+    for e in _entries(folder):
+        if e.is_dir(follow_symlinks=False):
+            sub = Path(e.path)
+            if _grouping(sub, depth):
+                out.extend(_bundles_in(sub, depth + 1))  # a grouping folder (branch-A/host1.zip ...)
+            else:
+                out.append(sub)
+        elif e.name.lower().endswith(_ARCHIVE_SUFFIXES) and e.is_file(follow_symlinks=False):
             out.append(Path(e.path))
     return out
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as it:
+            return sorted(
+                (e for e in it if not e.is_symlink() and not e.name.startswith(".")), key=lambda e: e.name
+            )
+    except OSError:
+        return []
+
+
+def _grouping(folder: Path, depth: int) -> bool:
+    """A folder of bundles inside a folder of bundles: no marker, no loose evidence, archives below."""
+    if depth >= _MAX_DEPTH or is_bundle_folder(folder):
+        return False
+    entries = _entries(folder)
+    files = [e for e in entries if not e.is_dir(follow_symlinks=False)]
+    if any(not e.name.lower().endswith(_ARCHIVE_SUFFIXES) for e in files):
+        return False
+    return bool(files) or any(
+        _grouping(Path(e.path), depth + 1) for e in entries if e.is_dir(follow_symlinks=False)
+    )
 
 
 def _read_list(p: Path) -> list[str] | None:

@@ -156,6 +156,7 @@ class Cluster:
     errors: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The cluster as JSON types (the ``clusters`` entries of ``clusters.json``)."""
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
         d["confidence"] = list(self.confidence) if self.confidence else None
         return d

@@ -110,6 +110,7 @@ class Journal:
 
     @contextlib.contextmanager
     def writer(self, truncate: bool = False) -> Iterator[Callable[[dict[str, Any]], None]]:
+        """An ``append(row)`` function that writes and flushes one line per row (``truncate``: start anew)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("w" if truncate else "a", encoding="utf-8") as fp:
 
@@ -153,6 +154,7 @@ def run(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UsageError(f"cannot create output folder {outdir}: {e.strerror or e}") from None
+    _require()
     exp = expand(list(paths))
     if not exp.bundles and not exp.missing:
         raise InputError(
@@ -162,7 +164,7 @@ def run(
     cache = journal.load() if resume else {}
     rows: dict[str, dict[str, Any]] = {}
     for p in exp.missing:
-        rows[p] = error_row(p, f"{p}: no such file or folder", "InputError")
+        rows[p] = error_row(p, f"{p}: no such file or folder", "InputError") | {"reused": False}
     t0 = time.perf_counter()
     stats = {"analyzed": 0, "reused": 0, "errors": len(exp.missing)}
     total = len(exp.bundles) + len(exp.missing)
@@ -231,11 +233,20 @@ def run(
     )
 
 
-def _connect(scheduler: str | None, workers: int | None, n_bundles: int) -> tuple[Any, Any]:
+def _require() -> None:
+    """Fail before any work when the fleet extra is missing."""
     try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise CulpritError("fleet mode needs Dask: pip install 'culprit[fleet]'") from None
+        import distributed  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError as e:
+        raise CulpritError(
+            f"fleet mode needs the fleet extra ({e.name} is missing): pip install 'culprit[fleet]'"
+        ) from None
+
+
+def _connect(scheduler: str | None, workers: int | None, n_bundles: int) -> tuple[Any, Any]:
+    from distributed import Client, LocalCluster
+
     if scheduler:
         try:
             client = Client(scheduler, timeout=_CONNECT_TIMEOUT, set_as_default=False)

@@ -55,6 +55,7 @@ class Signature:
 
 
 def make_id(text: str) -> str:
+    """``s-`` + the first 12 hex digits of the SHA-256 of ``text`` (48 bits: no collision in any fleet)."""
     return "s-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
