@@ -193,3 +193,15 @@ def test_every_case_inf() -> None:
             evs = list(InfParser().parse(s, ctx))
             assert len(evs) > 0
             assert ctx.warning_count == 0
+
+
+def test_wrong_encoding_is_warned(tmp_path: Path) -> None:
+    good = data_path(*ANSI).read_bytes()
+    filler = b"".join(b'Filler%d = "x"\r\n' % i for i in range(5000))  # > 64 KiB of valid UTF-8 first
+    bad = '\r\n[Extra.Service]\r\nDisplayName = "Zürich"\r\n'.encode("cp1252")
+    p = tmp_path / "x.inf"
+    p.write_bytes(good + filler + bad)
+    evs, ctx = parse(p)
+    assert [w.message for w in ctx.warnings] == ["bytes not valid utf-8 replaced"]
+    assert ctx.warnings[0].line == good.count(b"\n") + 5000 + 3
+    assert len(kind(evs, "inf:service")) == 2

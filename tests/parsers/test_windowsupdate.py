@@ -185,3 +185,16 @@ def test_every_case_and_corpus_windows_update_log() -> None:
         ctx = ParseContext(p.name, 0)
         evs = list(cls().parse(src, ctx))
         assert evs and ctx.warning_count < max(1, sum(1 for _ in p.open("rb")) // 100)
+
+
+def test_wrong_encoding_is_warned(tmp_path: Path) -> None:
+    ascii_lines = [ln for ln in case_path(*WU).read_bytes().split(b"\r\n") if ln and max(ln) < 0x80]
+    good = b"\r\n".join(ascii_lines) + b"\r\n"
+    reps = 70_000 // len(good) + 1  # the encoding is sniffed from the first 64 KiB: valid UTF-8 here
+    bad = "2024-09-03\t10:35:49:341\t 3d4\t d7c\tHandler\tFATAL: C:\\Users\\José hr=0x80070005\r\n"
+    p = tmp_path / "WindowsUpdate.log"
+    p.write_bytes(good * reps + bad.encode("cp1252"))
+    evs, ctx = parse(WindowsUpdateParser, p)
+    n = len(ascii_lines) * reps + 1
+    assert [(w.message, w.line) for w in ctx.warnings] == [("bytes not valid utf-8 replaced", n)]
+    assert (evs[-1].origin.line, evs[-1].code, evs[-1].severity) == (n, 0x80070005, Severity.ERROR)
