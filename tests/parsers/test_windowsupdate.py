@@ -198,3 +198,18 @@ def test_wrong_encoding_is_warned(tmp_path: Path) -> None:
     n = len(ascii_lines) * reps + 1
     assert [(w.message, w.line) for w in ctx.warnings] == [("bytes not valid utf-8 replaced", n)]
     assert (evs[-1].origin.line, evs[-1].code, evs[-1].severity) == (n, 0x80070005, Severity.ERROR)
+
+
+def test_reportingevents_damaged(tmp_path: Path) -> None:
+    good = case_path(*RE).read_bytes()
+    r = tmp_path / "ReportingEvents.log"
+    r.write_bytes(good[: good.rindex(b"\tFailure\t") + 5])  # truncated inside the last row
+    evs, ctx = parse(ReportingEventsParser, r)
+    assert len(evs) == 4 and [w.line for w in ctx.warnings] == [5]
+    rnd = random.Random(9)
+    r.write_bytes(
+        good + bytes(rnd.randrange(256) for _ in range(1500)) + b"\r\n" + b"w" * (10 << 20) + b"\r\n" + good
+    )
+    evs, ctx = parse(ReportingEventsParser, r)
+    assert len(evs) == 10
+    assert any("longer than" in w.message for w in ctx.warnings)
