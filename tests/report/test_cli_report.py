@@ -208,3 +208,33 @@ def test_odd_but_well_formed_json_renders_or_is_refused(findings, failures, lang
         return
     assert out.startswith("<!DOCTYPE html>")
     render(d, "md", lang, template)
+
+
+def test_pdf_without_weasyprint_says_what_to_install(monkeypatch, seed_analysis) -> None:
+    from culprit.errors import CulpritError
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import fails as if not installed
+    with pytest.raises(CulpritError, match=r"pip install 'culprit\[pdf\]'"):
+        render(seed_analysis("kb4474419", "en"), "pdf", "en")
+
+
+def test_a_huge_analysis_gives_a_bounded_document() -> None:
+    """20,000 steps with 100 KB records and 50,000 warnings: listed up to the bounds, the rest counted."""
+    chain = [
+        {"summary": f"step {i} " * 300, "artifact": "bad/CBS.log", "line": i, "text": "x" * 100_000}
+        for i in range(20_000)
+    ]
+    d = {
+        "schema": SCHEMA,
+        "bundle": {"path": "bad"},
+        "failures": [],
+        "findings": [{"title": "t", "chain": chain, "remediation": {"allow": []}}],
+        "missing": [],
+        "warnings": [{"artifact": "a", "message": "m" * 100}] * 50_000,
+    }
+    md = render(d, "md", "en")
+    assert isinstance(md, str) and len(md) < 1_000_000
+    assert "19800 more steps are in the analysis JSON." in md
+    assert "... and 49980 more" in md
+    zh = render(d, "html", "zh")
+    assert isinstance(zh, str) and "另有 19800 个步骤未列出" in zh

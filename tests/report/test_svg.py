@@ -135,3 +135,14 @@ def test_text_is_escaped() -> None:
     root = ET.fromstring(picture)
     assert not [e for e in root.iter() if e.tag.endswith("script")]
     assert re.search(r"&lt;script&gt;", picture)
+
+
+def test_a_huge_chain_is_drawn_up_to_a_bound() -> None:
+    chain = [
+        {"summary": f"step {i}", "artifact": "bad/CBS.log", "line": i, "text": "x" * 10_000} for i in range(5000)
+    ]
+    picture = svg.timeline({"bundle": {"path": "bad"}, "findings": [{"chain": chain}]}, "en")
+    root = ET.fromstring(picture)
+    assert len(marks(picture)) == svg.MAX_MARKS
+    assert f"{5000 - svg.MAX_MARKS} more chain steps are not drawn" in [t.text for t in root.iter(f"{NS}text")]
+    assert len(picture) < 200_000

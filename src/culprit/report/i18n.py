@@ -89,6 +89,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "zh": "时间线图见本总结的 HTML 和 PDF 版本。",
     },
     "fig.bad": {"en": "failing machine", "zh": "故障机"},
+    "fig.more": {"en": "{n} more chain steps are not drawn", "zh": "另有 {n} 个因果链步骤未画出"},
     "fig.goodrun": {"en": "good machine", "zh": "正常机"},
     "fig.order": {"en": "order of the chain →", "zh": "因果链顺序 →"},
     "fig.time": {"en": "time →", "zh": "时间 →"},

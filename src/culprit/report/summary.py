@@ -32,6 +32,8 @@ from culprit.report.document import (
 from culprit.report.i18n import mechanism, pick, role, t
 
 EXCERPT = 160  # characters of a log line quoted under a chain step
+SUMMARY = 600  # characters of a step's summary (real ones are one sentence)
+MAX_STEPS = 200  # chain steps listed (real chains have about 20)
 
 
 def strs(v: Any) -> list[str]:
@@ -60,7 +62,8 @@ def excerpt(text: str | None, limit: int = EXCERPT) -> str:
     """A log record cut to one short line: line breaks become `` ⏎ ``, long text ends in ``…``."""
     if not text:
         return ""
-    s = " ⏎ ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    head = str(text)[: limit * 4]  # never walk a huge record: only its head can be shown
+    s = " ⏎ ".join(part.strip() for part in head.splitlines() if part.strip())
     s = "".join(ch if ch.isprintable() else " " for ch in s)
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
@@ -173,11 +176,31 @@ def culprit_table(lang: str, f: Mapping[str, Any]) -> Table | None:
 
 
 def chain_block(lang: str, f: Mapping[str, Any]) -> Chain:
+    """The chain's steps, numbered, each with its location and excerpt (at most MAX_STEPS)."""
     steps = tuple(
-        ChainStep(i, str(pick(s, "summary", lang) or ""), where(s), excerpt(s.get("text")))
-        for i, s in enumerate(f.get("chain") or (), 1)
+        ChainStep(
+            i,
+            excerpt(str(pick(s, "summary", lang) or ""), SUMMARY),
+            excerpt(where(s), SUMMARY),
+            excerpt(s.get("text")),
+        )
+        for i, s in enumerate((f.get("chain") or ())[:MAX_STEPS], 1)
     )
     return Chain(steps)
+
+
+def chain_rest(lang: str, f: Mapping[str, Any]) -> Para | None:
+    """A line saying how many steps were left out, when the chain is longer than MAX_STEPS."""
+    rest = len(f.get("chain") or ()) - MAX_STEPS
+    if rest <= 0:
+        return None
+    return Para(
+        (
+            f"另有 {rest} 个步骤未列出，见分析 JSON。"
+            if lang == "zh"
+            else f"{rest} more steps are in the analysis JSON.",
+        )
+    )
 
 
 def analysis_section(lang: str, d: Mapping[str, Any]) -> Section:
@@ -211,6 +234,8 @@ def analysis_section(lang: str, d: Mapping[str, Any]) -> Section:
             blocks.append(Figure(picture, t(lang, "fig.caption", good=good), t(lang, "fig.md")))
         blocks.append(Para((t(lang, "h.chain") + ("：" if lang == "zh" else ":"),)))
         blocks.append(chain_block(lang, f))
+        if (more := chain_rest(lang, f)) is not None:
+            blocks.append(more)
         for other in findings[1:]:
             blocks.append(Para((str(pick(other, "title", lang) or ""),)))
             blocks.append(chain_block(lang, other))

@@ -43,6 +43,7 @@ LABEL_W = 118
 LANE_H = 30
 BAR_H = 14
 TOP = 40
+MAX_MARKS = 60  # per run; a longer chain is drawn up to here and the rest counted
 
 # "Process Create C:\...\MicrosoftEdgeUpdate.exe SUCCESS PID: 7140, ..." (Procmon record text)
 _OP = re.compile(r"^(Process Create|Process Exit|Load Image|Thread Create)\b")
@@ -305,8 +306,9 @@ def timeline(d: Mapping[str, Any], lang: str = "en") -> str:
     steps = list(enumerate(findings[0]["chain"], 1))
     bad_steps = [(n, s) for n, s in steps if _run_of(str(s.get("artifact") or ""), good) == "bad"]
     good_steps = [(n, s) for n, s in steps if _run_of(str(s.get("artifact") or ""), good) == "good"]
-    bmarks, btimed = _marks(bad_steps, bad)
-    gmarks, gtimed = _marks(good_steps, good)
+    hidden = max(0, len(bad_steps) - MAX_MARKS) + max(0, len(good_steps) - MAX_MARKS)
+    bmarks, btimed = _marks(bad_steps[:MAX_MARKS], bad)
+    gmarks, gtimed = _marks(good_steps[:MAX_MARKS], good)
     if gmarks:
         bw = max(420.0, min(680.0, WIDTH * len(bmarks) / max(1, len(bmarks) + len(gmarks))))
         frag_b, hb = _panel(bmarks, btimed, 0, bw, f"{t(lang, 'fig.bad')} ({', '.join(bad)})", lang)
@@ -322,6 +324,12 @@ def timeline(d: Mapping[str, Any], lang: str = "en") -> str:
     else:
         body, h = _panel(bmarks, btimed, 0, WIDTH, f"{t(lang, 'fig.bad')} ({', '.join(bad)})", lang)
     legend = _legend(h + 8, lang)
+    if hidden:
+        h += 16
+        legend += (
+            f'<text x="8" y="{h + 22:.1f}" font-size="10" fill="#78909c">'
+            f"{escape(t(lang, 'fig.more', n=hidden))}</text>"
+        )
     total = h + 24
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {total:.0f}" width="{WIDTH}" '
