@@ -121,6 +121,7 @@ def test_expired_tampered_revoked_links_are_refused(bench: Bench, case_zip: byte
     ):
         assert r.status_code == 410
         assert "expired" in r.text
+    assert "Back to the cases" not in bench.client.get(f"/u/{short}").text  # the customer has no cases page
 
     payload, sig = good.split(".")
     tampered_sig = payload + "." + ("A" if sig[0] != "A" else "B") + sig[1:]
@@ -416,3 +417,39 @@ def test_50_concurrent_uploads_land_with_correct_hashes(live: Live) -> None:
         blob = live.data_dir / "evidence" / "sha256" / e["sha256"][:2] / e["sha256"]
         assert hashlib.sha256(blob.read_bytes()).hexdigest() == e["sha256"]
     assert not list((live.data_dir / "evidence" / "tmp").iterdir())
+
+
+def test_failed_logins_are_throttled(sqlite_bench: Bench) -> None:
+    b = sqlite_bench
+    b.add_user("alice")
+    b.app.state.throttle.max_failures = 3
+    for _ in range(3):
+        r = b.client.post("/api/v1/auth/token", json={"username": "alice", "password": "guess guess"})
+        assert r.status_code == 401
+    r = b.client.post("/api/v1/auth/token", json={"username": "alice", "password": PASSWORD})
+    assert r.status_code == 429 and r.json()["detail"].startswith("too many failed logins")
+    c = type(b.client)(b.app)
+    c.get("/login")
+    r = c.post(
+        "/login",
+        data={"username": "ALICE", "password": PASSWORD, "csrf_token": c.cookies["culprit_login_csrf"]},
+    )
+    assert r.status_code == 429 and "Too many failed logins" in r.text
+    b.app.state.throttle.window_s = 0.0  # the window passes
+    assert (
+        b.client.post("/api/v1/auth/token", json={"username": "alice", "password": PASSWORD}).status_code
+        == 200
+    )
+
+
+def test_throttle_unit() -> None:
+    from culprit.web.throttle import LoginThrottle
+
+    t = LoginThrottle(max_failures=2, window_s=60)
+    t.failed("user:a", "ip:1")
+    assert t.blocked_for("user:a", "ip:1") == 0
+    t.failed("user:a", "ip:1")
+    assert 59 < t.blocked_for("user:a") <= 60
+    assert t.blocked_for("user:b", "ip:1") == 0  # an address gets IP_FACTOR times more tries
+    t.succeeded("user:a")
+    assert t.blocked_for("user:a") == 0

@@ -99,6 +99,13 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as e:  # pragma: no cover - depends on the install
         raise UsageError(f"culprit serve needs the web extra: pip install 'culprit[web]' ({e})") from None
     app = create_app(_settings(args))
+    from sqlalchemy import func, select
+
+    from culprit.web.models import User
+
+    with app.state.db() as db:
+        if not db.scalar(select(func.count()).select_from(User)):
+            print("no accounts yet: create one with  culprit serve --create-admin NAME", file=sys.stderr)
     print(f"culprit workbench on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
     uvicorn.run(
         app,

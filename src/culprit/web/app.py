@@ -31,6 +31,7 @@ from culprit.web.jobs import JobRunner
 from culprit.web.security import LinkError, LinkSigner
 from culprit.web.services import Denied, Forbidden, Invalid
 from culprit.web.storage import Store, UploadError
+from culprit.web.throttle import LoginThrottle
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("culprit.web")
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runner = runner
     app.state.signer = LinkSigner(settings.secret_key or "")
     app.state.templates = templates()
+    app.state.throttle = LoginThrottle(settings.login_failures, settings.login_window_s)
 
     @app.middleware("http")
     async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]

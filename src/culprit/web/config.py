@@ -48,6 +48,8 @@ class Settings:
         max_upload_bytes: largest single upload accepted.
         session_hours: how long a login lasts.
         secure_cookies: mark cookies Secure (behind HTTPS).
+        login_failures: failed logins per user name (or address) before logins pause.
+        login_window_s: the window those failures are counted in, and the pause.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -57,6 +59,8 @@ class Settings:
     max_upload_bytes: int = 16 * 1024**3
     session_hours: float = 12.0
     secure_cookies: bool = False
+    login_failures: int = 10
+    login_window_s: float = 900.0
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None) -> Settings:

@@ -46,6 +46,30 @@ class Who:
         return self.session.csrf
 
 
+class Throttled(Exception):
+    """Too many failed logins (429)."""
+
+    def __init__(self, seconds: float) -> None:
+        minutes = max(1, int(seconds // 60) + 1)
+        super().__init__(f"too many failed logins: try again in {minutes} minute(s)")
+
+
+def check_login(request: Request, db: Session, username: str, password: str) -> User | None:
+    """The user for these credentials, None when wrong; :class:`Throttled` after too many failures."""
+    throttle = request.app.state.throttle
+    keys = (f"user:{username.strip().lower()}", f"ip:{request.client.host if request.client else '?'}")
+    wait = throttle.blocked_for(*keys)
+    if wait > 0:
+        raise Throttled(wait)
+    user = services.authenticate(db, username, password)
+    db.commit()
+    if user is None:
+        throttle.failed(*keys)
+    else:
+        throttle.succeeded(keys[0])
+    return user
+
+
 def get_db(request: Request) -> Iterator[Session]:
     db = request.app.state.db()
     try:

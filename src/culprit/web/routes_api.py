@@ -13,11 +13,11 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from culprit.web import integrations, services
-from culprit.web.deps import DB, ApiUser, ApiWrite
+from culprit.web.deps import DB, ApiUser, ApiWrite, Throttled, check_login
 from culprit.web.models import Case, Evidence, Job, UploadLink
 
 router = APIRouter(prefix="/api/v1")
@@ -170,11 +170,11 @@ def _job(number: str, j: Job, with_result: bool = True) -> JobOut:
 @router.post("/auth/token", tags=["auth"], response_model=TokenOut)
 def token(body: TokenIn, request: Request, db: DB) -> TokenOut:
     """Log in; the token goes in ``Authorization: Bearer``."""
-    user = services.authenticate(db, body.username, body.password)
+    try:
+        user = check_login(request, db, body.username, body.password)
+    except Throttled as e:
+        raise HTTPException(429, str(e)) from None
     if user is None:
-        db.commit()
-        from fastapi import HTTPException
-
         raise HTTPException(401, "wrong user name or password")
     tok, s = services.open_session(db, user, request.app.state.settings.session_hours, kind="api")
     db.commit()

@@ -19,7 +19,16 @@ from sqlalchemy import select
 from culprit.errors import CulpritError
 from culprit.web import integrations, security, services
 from culprit.web.app import render
-from culprit.web.deps import COOKIE, DB, LOGIN_CSRF_COOKIE, PageUser, PageWrite, identify
+from culprit.web.deps import (
+    COOKIE,
+    DB,
+    LOGIN_CSRF_COOKIE,
+    PageUser,
+    PageWrite,
+    Throttled,
+    check_login,
+    identify,
+)
 from culprit.web.models import PRIORITIES, ROLES, STATUSES, TRANSITIONS, Evidence, User
 
 router = APIRouter(include_in_schema=False)
@@ -74,16 +83,19 @@ def login(
             login_csrf=request.cookies.get(LOGIN_CSRF_COOKIE) or "",
             error="The login form expired. Try again.",
         )
-    user = services.authenticate(db, username, password)
+    try:
+        user = check_login(request, db, username, password)
+        error, status = "Wrong user name or password.", 401
+    except Throttled as e:
+        user, error, status = None, f"{str(e)[0].upper()}{str(e)[1:]}.", 429
     if user is None:
-        db.commit()
         return render(
             request,
             "login.html.j2",
-            status=401,
+            status=status,
             next=_safe_next(next),
             login_csrf=request.cookies.get(LOGIN_CSRF_COOKIE) or "",
-            error="Wrong user name or password.",
+            error=error,
         )
     settings = request.app.state.settings
     token, _ = services.open_session(db, user, settings.session_hours)
