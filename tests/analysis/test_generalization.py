@@ -26,63 +26,6 @@ CASES = sorted(p.parent.name for p in CASES_DIR.glob("*/expected.json"))
 
 # (case, aspect) → why the analysis does not meet the answer key yet (for the analysis engineer).
 GAPS: dict[tuple[str, str], str] = {
-    ("lcu-storage-copy-denied-csagent", "allow"): (
-        "servicing._inf_objects keeps only INF files whose destination is under \\drivers\\ (plus "
-        "service binaries), so fbstorres.dll (dirid 11) is missing from the files; and "
-        "_writers/AllowRule give TiWorker.exe its versioned WinSxS path without a pattern for the "
-        "servicing-stack folder"
-    ),
-    ("msi-1402-print-monitor-hlprotect-zh", "confidence"): (
-        "denials._logged_objects compares the MSI Note 1402 key as written "
-        "(HKEY_LOCAL_MACHINE\\SYSTEM\\...) with Procmon's HKLM\\System\\... path without normalising the "
-        "root, so the installer's own log does not corroborate the denial and the score stays 0.7 "
-        "instead of >= 0.9"
-    ),
-    ("msi-1402-print-monitor-hlprotect-zh", "chain"): (
-        "denials.build_finding cites only the MSI status line, the Procmon events and driverquery: "
-        "not the Note 1402 ... 3: 5 line (68), the first 'Return value 3' (InstallFinalize, line 74) "
-        "nor the Get-Acl of the parent key that grants SYSTEM full control (line 2)"
-    ),
-    ("msi-helper-injected-cymemdef", "failure"): (
-        "failures.find de-duplicates failures by (target, code): the custom action RunSetupHelper "
-        "returning 1603 (line 55) merges into the product's status 1603 (line 74), so the inner msi-"
-        "ca failure is lost"
-    ),
-    ("msi-helper-injected-cymemdef", "chain"): (
-        "follows from the lost msi-ca failure: injection.build_finding finds no custom-action "
-        "failure, so the CustomActionSchedule line (51), Note 1722 (52) and 'returned actual error "
-        "code 1603' (55) are not cited"
-    ),
-    ("lcu-store-corrupt-sophos-zh", "no-agent-blamed"): (
-        "analysis.denial_chain runs whenever no finding has a culprit and denials.find blames any "
-        "third-party frame on any denied write in the capture: Sophos tamper protection denying "
-        "svchost.exe (Task Scheduler) its own task key (events 4-5) becomes a registry-write-denied "
-        "finding naming SophosED.sys, although neither the process nor the key is linked to the "
-        "failed update"
-    ),
-    ("lcu-store-corrupt-sophos-zh", "chain"): (
-        "the signature finding (analysis.signatures) cites the first three rule matches (CBS.log "
-        "16-18) instead of the failing package's Error line (19), its final Exec: Processing complete"
-        " (22), the CSI STATUS_SXS_COMPONENT_STORE_CORRUPT frame (15) and the capture's missing "
-        "manifest (event 2)"
-    ),
-    ("pnputil-service-key-deny-ace", "finding"): (
-        "the getacl parser's grants_write_to (culprit.parsers._acl / culprit.sddl) subtracts a deny "
-        "ACE only for the same SID: (D;;DCLCSDWDWO;;;WD) denies Everyone, which every token including"
-        " SYSTEM holds, yet SYSTEM and Administrators are reported as granted, so servicing._acl sets"
-        " acl_grants_writer=True and servicing_chain files the case as unresolved instead of an acl-"
-        "denied finding; _servicing_missing then also asks for a Procmon capture although the capture"
-        " already shows the denial with only Windows frames"
-    ),
-    ("pnputil-service-key-deny-ace", "chain"): (
-        "no acl-denied finding (see the finding gap), so no chain to compare"
-    ),
-    ("lcu-wlan-copy-denied-no-capture-zh", "missing"): (
-        "analysis._servicing_missing asks for a capture of TrustedInstaller.exe (the first of "
-        "servicing._writers) although the SetupAPI section's cmd: line names TiWorker.exe as the "
-        "process that copies the file; a Procmon filter on TrustedInstaller.exe would not show the "
-        "denied CreateFile of fbwlan.sys"
-    ),
 }
 
 

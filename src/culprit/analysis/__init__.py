@@ -102,7 +102,7 @@ def _servicing_missing(q: Inquiry, case: servicing.ServicingCase) -> None:
     keys = [o.path for o in case.objects]
     if case.section is None and q.facts.events("cbs:driver"):
         q.missing.append(missing.request("setupapi", lang, inf=case.inf))
-    if case.evidence_level < 3:
+    if case.evidence_level < 3 and not case.denials and case.acl_grants_writer is not False:
         proc = basename(case.allow[0].process) if case.allow else None
         q.missing.append(missing.request("procmon", lang, process=proc, boot=case.boot, keys=keys, services=svcs))
     if case.acl is None and keys:
@@ -186,15 +186,46 @@ def signatures(q: Inquiry) -> None:
     for m in run_rules(events):
         if m.rule.finding:
             seen.setdefault(m.rule.id, []).append(m)
+    failing = {(f.event.origin.artifact, f.event.origin.line) for f in q.failures}
     for _rid, ms in seen.items():
-        fd = ms[0].rule.finding or {}
-        steps = tuple(Step(f"{m.rule.title}: {m.event.message[:160]}", m.event.origin,
-                           summary_zh=f"{m.rule.title_zh or m.rule.title}：{m.event.message[:160]}") for m in ms[:3])
+        rule = ms[0].rule
+        fd = rule.finding or {}
+
+        def weight(m: Any) -> tuple[int, int]:
+            e = m.event
+            if "csi" in e.kind:
+                return (0, e.origin.line or 0)
+            if (e.origin.artifact, e.origin.line) in failing:
+                return (1, e.origin.line or 0)
+            if str(e.severity) == "error" or e.kind.endswith(":exec"):
+                return (2, e.origin.line or 0)
+            return (3, e.origin.line or 0)
+
+        picked = sorted(ms, key=weight)[:4]
+        picked.sort(key=lambda m: (m.event.origin.artifact, m.event.origin.line or 0))
+        steps = [Step(f"{rule.title}: {m.event.message[:160]}", m.event.origin,
+                      summary_zh=f"{rule.title_zh or rule.title}：{m.event.message[:160]}") for m in picked]
+        steps += _capture_evidence(q, str(fd.get("capture") or ""), fd)
         q.findings.append(Finding(
-            str(fd["kind"]), str(fd["title"]), float(fd.get("confidence", 0.6)), None, steps,
-            Remediation(fix=str(fd["fix"]), fix_zh=fd.get("fix_zh")), {"rule": ms[0].rule.id},
+            str(fd["kind"]), str(fd["title"]), float(fd.get("confidence", 0.6)), None, tuple(steps),
+            Remediation(fix=str(fd["fix"]), fix_zh=fd.get("fix_zh")), {"rule": rule.id},
             title_zh=fd.get("title_zh"),
         ))
+
+
+def _capture_evidence(q: Inquiry, where: str, fd: Any) -> list[Step]:
+    """The first event of any capture that matches a rule's ``capture`` filter, as a chain step."""
+    if not where:
+        return []
+    for ref in q.facts.captures("bad"):
+        try:
+            idx = list(ref.cap.where(where))
+        except Exception:
+            continue
+        if idx:
+            en = str(fd.get("capture_summary") or "the capture shows it")
+            return [ref.step(int(idx[0]), en, str(fd.get("capture_summary_zh") or en))]
+    return []
 
 
 def fallback_missing(q: Inquiry) -> None:

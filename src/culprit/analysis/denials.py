@@ -51,6 +51,22 @@ def _object(op: str, path: str) -> tuple[str, str]:
     return "file", path
 
 
+def _install_processes(facts: Facts, failures: list[FailureCand]) -> set[str]:
+    """Image names that belong to the failing install: the engines and what the logs name."""
+    names = {"msiexec.exe", "trustedinstaller.exe", "tiworker.exe", "drvinst.exe", "dism.exe", "dismhost.exe",
+             "wusa.exe"}
+    for e in facts.events("msi:note"):
+        if e.get("fields.path"):
+            names.add(basename(str(e.get("fields.path"))).casefold())
+    for e in facts.events("setupapi:section"):
+        cmd = str(e.get("fields.command_line") or "").strip().strip('"')
+        if cmd:
+            names.add(basename(cmd.split('"', 1)[0].split(" ", 1)[0]).casefold())
+    for e in facts.events("edgeupdate:run"):
+        names.add(f"{str(e.get('fields.process') or '').casefold()}.exe")
+    return names
+
+
 def _logged_objects(facts: Facts) -> set[str]:
     """Keys and files the installer logs say were denied (error 5)."""
     out = set()
@@ -93,20 +109,17 @@ def find(facts: Facts, failures: list[FailureCand]) -> list[DenialGroup]:
             obj = _object(op, str(ev.get("fields.path") or ""))
             if obj not in g.objects:
                 g.objects.append(obj)
-    installers = {"msiexec.exe", "trustedinstaller.exe", "tiworker.exe", "drvinst.exe", "services.exe", "setup.exe",
-                  "dism.exe", "dismhost.exe", "wusa.exe"}
+    installers = _install_processes(facts, failures)
     for g in groups.values():
-        g.score = 0.6
-        if any(norm_path(p) in logged or any(norm_path(p).startswith(x) for x in logged) for _k, p in g.objects):
-            g.score += 0.3
-        if g.process.casefold() in installers or "setup" in g.process.casefold() or "install" in g.process.casefold():
-            g.score += 0.1
+        named = any(norm_path(p) in logged or any(norm_path(p).startswith(x + "\\") for x in logged) for _k, p in g.objects)
+        ours = g.process.casefold() in installers or any(w in g.process.casefold() for w in ("setup", "install"))
+        if not (named or ours):
+            continue  # a denial unrelated to the install (another program, its own keys) proves nothing here
+        g.score = 0.6 + (0.3 if named else 0.0) + (0.1 if ours else 0.0)
         m = _module(g.ref, g.driver)
         g.owner = identify(facts, m.path if m else g.driver, getattr(m, "company", None) or None,
                            getattr(m, "version", None), getattr(m, "description", None))
-        if g.owner.microsoft:
-            g.score = 0.0
-    out = [g for g in groups.values() if g.score > 0]
+    out = [g for g in groups.values() if g.score > 0 and not (g.owner and g.owner.microsoft)]
     out.sort(key=lambda g: (-g.score, -len(g.indexes)))
     return out
 
@@ -128,11 +141,33 @@ def build_finding(facts: Facts, g: DenialGroup, failures: list[FailureCand]) -> 
     for f in failures[:1]:
         steps.append(Step(f"{f.failure.target} failed ({f.failure.code})", f.failure.origin,
                           summary_zh=f"{f.failure.target} 失败（{f.failure.code}）"))
+    denied = {norm_path(p) for _k, p in g.objects}
+    for e in facts.events("msi:note"):
+        key = e.get("fields.key")
+        if e.get("fields.note") in (1402, 1406) and key and norm_path(str(key)) in denied:
+            steps.append(Step(f"Windows Installer: Note {e.get('fields.note')}: cannot open/write {key}, "
+                              f"error {e.get('fields.win32')}", e.origin,
+                              summary_zh=f"Windows Installer：Note {e.get('fields.note')}，无法打开/写入 {key}，"
+                                         f"错误 {e.get('fields.win32')}"))
+            break
+    for a in facts.events("msi:action"):
+        if a.get("fields.first_failure"):
+            steps.append(Step(f"{a.get('fields.action')}: return value 3; rollback follows", a.origin,
+                              summary_zh=f"{a.get('fields.action')} 返回值 3，随后回滚"))
+            break
     for i in g.indexes[:3]:
         ev = g.ref.cap.event(i)
         op, path = ev.get("fields.operation"), ev.get("fields.path")
         steps.append(g.ref.step(i, f"Procmon: {g.process} {op} {path} ACCESS DENIED with {g.driver} frames on the stack",
                                 f"Procmon：{g.process} 执行 {op} {path} 被拒绝访问，调用栈中有 {g.driver} 的帧"))
+    for ev in facts.events("acl:object"):
+        obj = norm_path(str(ev.get("fields.object")))
+        if any(d == obj or d.startswith(obj + "\\") for d in denied):
+            grants = ", ".join(str(x) for x in ev.get("fields.grants_write_to") or []) or "nobody"
+            steps.append(Step(f"the ACL of {ev.get('fields.object')} grants write access to {grants}, so the denial "
+                              "is not the ACL's", ev.origin,
+                              summary_zh=f"{ev.get('fields.object')} 的 ACL 已授予 {grants} 写入权限，因此拒绝访问并非 ACL 造成"))
+            break
     for ev in o.evidence[:1]:
         steps.append(Step(f"{o.module} is loaded on this machine" + (f" ({o.product})" if o.product else ""), ev.origin,
                           summary_zh=f"本机加载了 {o.module}" + (f"（{o.product}）" if o.product else "")))

@@ -151,9 +151,21 @@ def _csv_records(csv: Artifact) -> int:
     return max(n - 1, 0)
 
 
+_ROOTS = (("hkey_local_machine\\", "hklm\\"), ("hkey_current_user\\", "hkcu\\"), ("hkey_classes_root\\", "hkcr\\"),
+          ("hkey_users\\", "hku\\"), ("\\registry\\machine\\", "hklm\\"), ("registry::", ""))
+
+
 def norm_path(p: str | None) -> str:
-    """Case-folded Windows path with one kind of separator, for comparisons."""
-    return (p or "").replace("/", "\\").rstrip("\\").casefold()
+    """Case-folded Windows path or registry key with one spelling, for comparisons.
+
+    Registry roots are abbreviated (``HKEY_LOCAL_MACHINE`` → ``hklm``) and ``ControlSet001`` reads as
+    ``CurrentControlSet``, so a key written by an installer log, Procmon and Get-Acl compares equal.
+    """
+    s = (p or "").replace("/", "\\").rstrip("\\").casefold()
+    for long, short in _ROOTS:
+        if s.startswith(long):
+            s = short + s[len(long):]
+    return s.replace("hklm\\system\\controlset001\\", "hklm\\system\\currentcontrolset\\")
 
 
 def basename(p: str | None) -> str:

@@ -184,10 +184,10 @@ def find(facts: Facts) -> list[FailureCand]:
     summaries = summary_failures(facts)
     if not cands:
         cands = summaries
-    seen: set[tuple[str, int | None]] = set()
+    seen: set[tuple[str, int | None, int]] = set()
     out = []
     for c in sorted(cands, key=lambda c: c.level):
-        key = (c.failure.target.casefold(), c.failure.code)
+        key = (c.failure.target.casefold(), c.failure.code, c.level)
         if key in seen:
             continue
         seen.add(key)

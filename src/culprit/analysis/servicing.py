@@ -256,9 +256,39 @@ def _acl(facts: Facts, case: ServicingCase) -> None:
     for ev in facts.events("acl:object"):
         if norm_path(str(ev.get("fields.object"))) in keys:
             case.acl = ev
-            grants = [str(g) for g in ev.get("fields.grants_write_to") or []]
-            case.acl_grants_writer = any(g.casefold() in {w.casefold() for w in WRITERS_OK} for g in grants)
+            verdict = writer_allowed(str(ev.get("fields.sddl") or ""), str(ev.get("fields.object_type") or "registry"))
+            if verdict is None:
+                grants = [str(g) for g in ev.get("fields.grants_write_to") or []]
+                verdict = any(g.casefold() in {w.casefold() for w in WRITERS_OK} for g in grants)
+            case.acl_grants_writer = verdict
             return
+
+
+# The installer's token: SYSTEM, Administrators, Everyone, Authenticated Users, TrustedInstaller.
+WRITER_SIDS = frozenset({"S-1-5-18", "S-1-5-32-544", "S-1-1-0", "S-1-5-11",
+                         "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"})
+
+
+def writer_allowed(sddl_text: str, object_type: str) -> bool | None:
+    """Does the DACL let a SYSTEM/TrustedInstaller token write? None when the SDDL cannot be read.
+
+    A deny ACE for any SID in the token (Everyone included) with a write right wins, as Windows
+    evaluates explicit denies first; otherwise an effective allow ACE with a write right grants.
+    """
+    from culprit import sddl
+
+    if not sddl_text:
+        return None
+    try:
+        sd = sddl.parse_sddl(sddl_text)
+    except Exception:
+        return None
+    if sd.dacl is None:
+        return True  # a NULL DACL grants everyone everything
+    aces = [a for a in sd.dacl if not a.inherit_only and a.sid in WRITER_SIDS]
+    if any(a.ace_type == "deny" and sddl.can_write(a.mask, object_type) for a in aces):
+        return False
+    return any(a.ace_type == "allow" and sddl.can_write(a.mask, object_type) for a in aces)
 
 
 def _attribute(facts: Facts, case: ServicingCase) -> None:
@@ -299,7 +329,7 @@ def _inf_objects(facts: Facts, inf: str | None) -> tuple[list[str], list[str]]:
                 files.append(str(b))
         for ev in d["files"].values():
             dest = str(ev.get("fields.destination") or "")
-            if dest and dest.casefold() not in {f.casefold() for f in files} and "\\drivers\\" in dest.casefold():
+            if dest and dest.casefold() not in {f.casefold() for f in files}:
                 files.append(dest)
         return keys, files
     for ev in facts.events("setupapi:addservice"):
@@ -325,9 +355,12 @@ def _allow(facts: Facts, case: ServicingCase) -> None:
                 t = ev.get("fields.target")
                 if t:
                     files.append(str(t))
-    procs = _writers(case)
-    for p in procs:
-        case.allow.append(AllowRule(process=p, registry_keys=tuple(keys), files=tuple(files)))
+    from culprit.analysis.proctree import generalize
+
+    for p in _writers(case):
+        pat = generalize(p)
+        case.allow.append(AllowRule(process=p, registry_keys=tuple(keys), files=tuple(files),
+                                    pattern=pat if pat != p else None))
 
 
 def _writers(case: ServicingCase) -> list[str]:
@@ -340,7 +373,7 @@ def _writers(case: ServicingCase) -> list[str]:
     if case.failure is not None and case.failure.source == "cbs":
         ti = "C:\\Windows\\servicing\\TrustedInstaller.exe"
         if ti.casefold() not in {o.casefold() for o in out}:
-            out.insert(0, ti)
+            out.append(ti)
     return out or ["C:\\Windows\\System32\\drvinst.exe"]
 
 

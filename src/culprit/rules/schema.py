@@ -39,7 +39,8 @@ LEVELS = ("info", "low", "medium", "high", "critical")
 MODIFIERS = ("eq", "contains", "startswith", "endswith", "re", "ne", "gt", "ge", "lt", "le", "exists")
 _KEYS = {"id", "title", "level", "kinds", "select", "condition", "failure", "show", "description", "references",
          "tags", "title_zh", "finding"}
-_FINDING_KEYS = {"kind", "title", "title_zh", "fix", "fix_zh", "confidence", "missing"}
+_FINDING_KEYS = {"kind", "title", "title_zh", "fix", "fix_zh", "confidence", "missing", "capture", "capture_summary",
+                 "capture_summary_zh"}
 
 
 class RuleError(CulpritError):
