@@ -139,10 +139,13 @@ def test_text_is_escaped() -> None:
 
 def test_a_huge_chain_is_drawn_up_to_a_bound() -> None:
     chain = [
-        {"summary": f"step {i}", "artifact": "bad/CBS.log", "line": i, "text": "x" * 10_000} for i in range(5000)
+        {"summary": f"step {i}", "artifact": "bad/CBS.log", "line": i, "text": "x" * 10_000}
+        for i in range(5000)
     ]
     picture = svg.timeline({"bundle": {"path": "bad"}, "findings": [{"chain": chain}]}, "en")
     root = ET.fromstring(picture)
     assert len(marks(picture)) == svg.MAX_MARKS
-    assert f"{5000 - svg.MAX_MARKS} more chain steps are not drawn" in [t.text for t in root.iter(f"{NS}text")]
+    assert f"{5000 - svg.MAX_MARKS} more chain steps are not drawn" in [
+        t.text for t in root.iter(f"{NS}text")
+    ]
     assert len(picture) < 200_000
