@@ -166,7 +166,8 @@ def culprit_table(lang: str, f: Mapping[str, Any]) -> Table | None:
     row("c.loaded_into", Code(str(c["loaded_into"])) if c.get("loaded_into") else "")
     inj = f.get("injector")
     if isinstance(inj, Mapping) and inj.get("process"):
-        also = inj.get("also") if isinstance(inj.get("also"), list) else []
+        raw_also = inj.get("also")
+        also: list[Any] = raw_also if isinstance(raw_also, list) else []
         names = [
             str(inj["process"]),
             *(str(a["process"]) for a in also if isinstance(a, Mapping) and a.get("process")),
