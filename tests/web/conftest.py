@@ -169,13 +169,17 @@ def pg_server() -> Iterator[PgServer]:
             )
         pytest.fail(f"initdb failed:\n{init.stdout[-1500:]}\n{init.stderr[-1500:]}")
     opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
-    subprocess.run(
+    start = subprocess.run(
         [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w", "start"],
-        check=True,
         capture_output=True,
+        text=True,
         env=env,
         cwd=base,
     )
+    if start.returncode != 0:
+        why = log.read_text(errors="replace")[-2000:] if log.exists() else start.stderr[-2000:]
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.fail(f"PostgreSQL did not start:\n{why}")
     try:
         yield PgServer("127.0.0.1", port, "culprit")
     finally:
