@@ -332,6 +332,7 @@ _T: dict[str, dict[str, str]] = {
     "files": {"en": "files", "zh": "文件"},
     "no_injection": {"en": "do not inject into this process", "zh": "禁止向该进程注入"},
     "example": {"en": "e.g.", "zh": "例如"},
+    "signature_text": {"en": "what it is made of", "zh": "特征组成"},
     "workaround": {"en": "Workaround", "zh": "临时规避"},
     "fix": {"en": "Fix", "zh": "修复"},
     "errors": {"en": "Errors", "zh": "错误"},
@@ -417,7 +418,10 @@ def render_markdown(
     """The summary as Markdown (``lang`` ``en`` or ``zh``)."""
     total = len(rows)
     out = [f"# {_t('title', lang)}", ""]
-    out.append(f"{_t('generated', lang)}: {meta.get('generated_utc', '')}. {_counts_line(rows, cl, lang)}")
+    stop = "。" if lang == "zh" else ". "
+    out.append(
+        f"{_t('generated', lang)}: {meta.get('generated_utc', '')}{stop}{_counts_line(rows, cl, lang)}"
+    )
     out += ["", f"## {_t('clusters', lang)}", ""]
     out.append(
         f"| # | {_t('count', lang)} | {_t('share', lang)} | {_t('failure', lang)} | {_t('code', lang)} | "
@@ -505,7 +509,8 @@ def render_html(
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
         f"<title>{e(_t('title', lang))}</title><style>{_CSS}</style></head><body>",
         f"<h1>{e(_t('title', lang))}</h1>",
-        f'<p class="muted">{e(_t("generated", lang))}: {e(str(meta.get("generated_utc", "")))}. '
+        f'<p class="muted">{e(_t("generated", lang))}: {e(str(meta.get("generated_utc", "")))}'
+        f"{'。' if lang == 'zh' else '. '}"
         f"{e(_counts_line(rows, cl, lang))}</p>",
         f"<h2>{e(_t('clusters', lang))}</h2><table><thead><tr><th>#</th>"
         + "".join(
@@ -543,7 +548,9 @@ def render_html(
                 f"<li>{e(_t('confidence', lang))}: {lo:.2f}" + (f"–{hi:.2f}" if hi != lo else "") + "</li>"
             )
         h.append(
-            f"<li>{e(_t('signature', lang))}: <code>{e(c.signature)}</code> <code>{e(c.text)}</code></li>"
+            f"<li>{e(_t('signature', lang))}: <code>{e(c.signature)}</code> "
+            f"<details><summary>{e(_t('signature_text', lang))}</summary>"
+            f"<code>{e(c.text)}</code></details></li>"
         )
         h.append(
             f"<li>{e(_t('examples', lang))}: " + ", ".join(e(_endpoint(x)) for x in c.examples) + "</li>"
@@ -570,9 +577,13 @@ def render_html(
             if not c.allow:
                 h.append(f"<p>{e(_t('no_allow', lang))}</p>")
             else:
+                cols = [k for k in ("registry_keys", "files") if any(r.get(k) for r in c.allow)]
                 h.append(
-                    f"<table><thead><tr><th>{e(_t('process', lang))}</th><th>{e(_t('keys', lang))}</th>"
-                    f"<th>{e(_t('files', lang))}</th></tr></thead><tbody>"
+                    f"<table><thead><tr><th>{e(_t('process', lang))}</th>"
+                    + "".join(
+                        f"<th>{e(_t('keys' if k == 'registry_keys' else 'files', lang))}</th>" for k in cols
+                    )
+                    + "</tr></thead><tbody>"
                 )
                 for rule in c.allow:
                     proc = f"<code>{e(str(rule.get('pattern') or rule.get('process') or ''))}</code>"
@@ -580,9 +591,11 @@ def render_html(
                         proc += f"<br>{e(_t('example', lang))}: <code>{e(str(rule['process']))}</code>"
                     if rule.get("no_injection"):
                         proc += f"<br>{e(_t('no_injection', lang))}"
-                    keys = "<br>".join(f"<code>{e(x)}</code>" for x in rule.get("registry_keys") or ())
-                    files = "<br>".join(f"<code>{e(x)}</code>" for x in rule.get("files") or ())
-                    h.append(f"<tr><td>{proc}</td><td>{keys}</td><td>{files}</td></tr>")
+                    cells = "".join(
+                        "<td>" + "<br>".join(f"<code>{e(x)}</code>" for x in rule.get(k) or ()) + "</td>"
+                        for k in cols
+                    )
+                    h.append(f"<tr><td>{proc}</td>{cells}</tr>")
                 h.append("</tbody></table>")
             workaround, fix = _remedy(c, lang)
             if workaround:
