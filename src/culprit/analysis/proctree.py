@@ -135,6 +135,9 @@ class ProcessTree:
             p = self.procs.get(k)
             if p is not None:
                 p.first_event, p.event_count, p.last_event = f, c, last
+        by_parent: dict[tuple[int, int], list[Proc]] = defaultdict(list)
+        for q in self.procs.values():
+            by_parent[(q.pid, q.parent_pid)].append(q)
         ops = np.asarray(cap.operation)
         # A Thread Create is attributed to the process that gets the thread but carries the
         # creator's TID (how remote-thread injection shows): it does not make the TID its own.
@@ -168,8 +171,8 @@ class ProcessTree:
                 p.thread_creates.append((i, int(tids[i]), int(new) if isinstance(new, int) else -1))
             elif op == "Process Create":
                 child_pid = f.get("child_pid", f.get("pid"))
-                for c in self.procs.values():
-                    if c.pid == child_pid and c.parent_pid == p.pid and c.create_event is None:
+                for c in by_parent.get((child_pid, p.pid), ()):  # type: ignore[arg-type]
+                    if c.create_event is None:
                         c.create_event = i
                         break
 
