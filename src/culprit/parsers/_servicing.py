@@ -15,6 +15,7 @@ state values are those of ``...\\Component Based Servicing\\Packages\\<pkg>\\Cur
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -239,3 +240,252 @@ def _clean(piece: str, lineno: int, ctx: ParseContext, label: str, suspect: bool
             out.append(ln)
         piece = "\n".join(out)
     return piece
+
+
+# --- CBS/CSI messages (CBS.log, and the same lines inside DISM.log) ------------------------------
+
+# 00000001@2024/9/3:02:15:22.287 WcpInitialize (wcp.dll version 0.0.0.6) called ...
+_CSI = re.compile(r"([0-9a-f]{8})(?:@(\d{4})/(\d{1,2})/(\d{1,2}):(\d\d):(\d\d):(\d\d)\.(\d{3}))?\s(.*)", re.S)
+# (F) STATUS_REQUEST_OUT_OF_SEQUENCE #785758# from CCSDirectTransaction::PerformChangeAnalysis(...)[gle=0xd000042a]  # noqa: E501
+_CSI_F = re.compile(
+    r"\(F\) (\S+)(?: #(\d+)#)?(?: (?:from|originated in function) (.*?))?\s*(?:\[gle=(0x[0-9a-fA-F]+)\])?\s*$"
+)
+# Session: 30546173_4261722401 initialized by client WindowsUpdateAgent.
+_SESSION_INIT = re.compile(r"Session: (\d+_\d+) initialized by client (.+?)\.?$")
+# Session: 31128999_1337659839 finalized. Reboot required: yes [HRESULT = 0x00000000 - S_OK]
+_SESSION_FIN = re.compile(r"Session: (\d+_\d+) finalized\.(?: Reboot required: (yes|no))?", re.I)
+# INSTALL index: 0, phase: 1, result 5, inf: cpu.inf
+_DRIVER_OP = re.compile(r"(\w+) index: (\d+), phase: (\d+), result (\d+), inf: (\S+)")
+# Doqe: Recording result: 0x80070005, for Inf: cpu.inf
+_DOQE_RESULT = re.compile(r"Recording result: (0x[0-9A-Fa-f]+), for Inf: (\S+)")
+# Doqe: Driver package: C:\Windows\winsxs\amd64_cpu.inf_31bf..._none_4f2e...\cpu.inf
+_DOQE_PACKAGE = re.compile(r"Driver package: (.+\\([^\\]+\.inf))\s*$", re.I)
+# Exec: Processing complete.  Session(Stack): 31128999_1337659839, Package: Package_for_KB... [HRESULT = ...]
+_EXEC_ACTION = re.compile(r"Exec: (.+?)(?:\.\s|:\s|\.$|,\s|$)")
+_KV = re.compile(r"\b(Package|Update|InstallDeployment|Client|Session(?:\(Stack\))?): ([^,\s\[]+)")
+# WER: Generating failure report for package: <pkg>, status: 0x80070308, failure source: Execute, start state:
+# Staged, target state: Installed, client id: WindowsUpdateAgent
+_WER_KV = re.compile(r"(status|failure source|start state|target state|client id): ([^,]+?)\s*(?:,|$)")
+# Reporting package change for package: <pkg>, current: Staged, pending: Default, start: Staged, ...
+_PKG_KV = re.compile(
+    r"\b(current|pending|start|applicable|target|limit|failure source|client id|status|ApplicableState"
+    r"|CurrentState|applicable state|state): ?([^,]+?)\s*(?:,|$)"
+)
+_ROLLED_BACK = re.compile(r"rolled back to state: (\w[\w ]*?)\.?$")
+
+
+def classify(comp: str, msg: str, cont: list[str] | None = None) -> tuple[str, dict[str, Any], int | None]:
+    """Decide the kind of one CBS/CSI message and decode its fields.
+
+    Args:
+        comp: the component column (``CBS``, ``CSI``, ``DISM``...).
+        msg: the message text (column 50 on).
+        cont: continuation lines of the record, if any.
+
+    Returns:
+        ``(kind, fields, code)`` — ``code`` is the record's main status code or None.
+    """
+    fields: dict[str, Any] = {}
+    body = msg
+    if comp == "CSI":
+        cm = _CSI.match(msg)
+        if cm:
+            fields["csi_seq"] = int(cm.group(1), 16)
+            if cm.group(2):
+                y, mo, d, h, mi, sec = (int(cm.group(i)) for i in range(2, 8))
+                with contextlib.suppress(ValueError):
+                    fields["csi_time"] = datetime(y, mo, d, h, mi, sec, int(cm.group(8)) * 1000, tzinfo=UTC)
+            body = cm.group(9)
+    code, symbol = find_code(body if not cont else body + " " + " ".join(cont))
+    if code is not None:
+        fields["hresult"] = code
+        if symbol:
+            fields["symbol"] = symbol
+    fields.update(package_fields(body))
+    kind = "cbs:line"
+
+    if comp == "CSI" and body.startswith("(F)"):
+        kind = "cbs:csi_failure"
+        fm = _CSI_F.match(body)
+        if fm:
+            fields["symbol"] = fm.group(1)
+            if fm.group(2):
+                fields["correlation"] = int(fm.group(2))
+            if fm.group(3):
+                fields["function"] = fm.group(3)
+            if fm.group(4):
+                fields["gle"] = hex_code(fm.group(4))
+                code = fields["gle"]
+                fields.pop("hresult", None)
+    elif "TrustedInstaller" in body and body.startswith(
+        ("Starting TrustedInstaller", "Ending TrustedInstaller")
+    ):
+        kind = "cbs:run"
+        fields["step"] = body.rstrip(".")
+        fields["boundary"] = (
+            "start"
+            if body.startswith("Starting TrustedInstaller initialization")
+            else "end"
+            if body.startswith("Ending TrustedInstaller finalization")
+            else None
+        )
+    elif body.startswith("Session: "):
+        kind = "cbs:session"
+        sm = _SESSION_INIT.match(body)
+        fm2 = None if sm else _SESSION_FIN.match(body)
+        if sm:
+            fields.update(session=sm.group(1), action="initialized", client=sm.group(2))
+        elif fm2:
+            fields.update(session=fm2.group(1), action="finalized")
+            if fm2.group(2):
+                fields["reboot_required"] = fm2.group(2).lower() == "yes"
+        else:
+            fields["session"] = body.split()[1]
+        st = session_time(fields["session"])
+        if st is not None:
+            fields["session_time"] = st
+    elif body.startswith("Exec: "):
+        kind = "cbs:exec"
+        am = _EXEC_ACTION.match(body)
+        if am:
+            fields["action"] = am.group(1).strip()
+        _kv_fields(body, fields)
+    elif body.startswith("Perf: "):
+        kind = "cbs:perf"
+        phase = body[6:].strip().rstrip(".")
+        fields["phase"] = phase
+        last = phase.rsplit(" ", 1)[-1].lower()
+        if last in ("started", "ended", "complete", "completed"):
+            fields["state"] = last
+    elif body.startswith(("Doqe", "DriverUpdate")) or _DRIVER_OP.match(body):
+        kind = "cbs:driver"
+        dm = _DRIVER_OP.match(body)
+        rm = _DOQE_RESULT.search(body)
+        pm = _DOQE_PACKAGE.search(body)
+        if dm:
+            fields.update(
+                operation=dm.group(1),
+                index=int(dm.group(2)),
+                phase=int(dm.group(3)),
+                win32=int(dm.group(4)),
+                inf=dm.group(5),
+            )
+            code = fields["win32"]
+        elif rm:
+            fields.update(hresult=hex_code(rm.group(1)), inf=rm.group(2))
+        elif pm:
+            fields.update(path=pm.group(1), inf=pm.group(2))
+    elif body.startswith(("Startup", "Shtd: ", "NonStart: ")):
+        kind = "cbs:startup"
+        fields["stage"] = body.split(":", 1)[0] if ":" in body[:10] else "Startup"
+        low = body.lower()
+        fields["failure"] = "fail" in low
+        fields["rollback"] = "rolling back" in low or "rolled back" in low or "rollback" in low
+        rb = _ROLLED_BACK.search(body)
+        if rb:
+            fields["state"] = rb.group(1)
+    elif body.startswith("WER: "):
+        kind = "cbs:wer"
+        for k, v in _WER_KV.findall(body):
+            _set_kv(fields, k, v)
+    elif body.startswith(("Reporting package", "Read out cached package", "Appl: ", "Plan: ")):
+        kind = "cbs:package"
+        for k, v in _PKG_KV.findall(body):
+            _set_kv(fields, k, v)
+        _kv_fields(body, fields)
+    if code is None:
+        code = fields.get("hresult")
+    return kind, fields, code
+
+
+def _kv_fields(body: str, fields: dict[str, Any]) -> None:
+    for k, v in _KV.findall(body):
+        if k == "Update":
+            fields["update"] = v
+        elif k == "InstallDeployment":
+            fields["deployment"] = v
+        elif k == "Client":
+            fields["client"] = v
+        elif k.startswith("Session"):
+            fields["session"] = v
+            st = session_time(v)
+            if st is not None:
+                fields["session_time"] = st
+
+
+_STATE_KEYS = {
+    "current": "current_state",
+    "CurrentState": "current_state",
+    "pending": "pending_state",
+    "start": "start_state",
+    "start state": "start_state",
+    "applicable": "applicable_state",
+    "ApplicableState": "applicable_state",
+    "applicable state": "applicable_state",
+    "target": "target_state",
+    "target state": "target_state",
+    "limit": "limit_state",
+    "state": "state",
+}
+
+
+def _set_kv(fields: dict[str, Any], key: str, value: str) -> None:
+    value = value.strip()
+    if key in _STATE_KEYS:
+        fields[_STATE_KEYS[key]] = state_name(int(value)) if value.isdigit() else value
+    elif key == "status":
+        try:
+            fields["hresult"] = hex_code(value)
+        except ValueError:
+            fields["status"] = value
+    elif key == "failure source":
+        fields["failure_source"] = value
+    elif key == "client id":
+        fields["client"] = value
+
+
+# --- time zone evidence ------------------------------------------------------------------------
+
+# 2024-09-03 10:15:22, Info                  CSI    00000001@2024/9/3:02:15:22.287 WcpInitialize ...
+_CSI_PAIR_B = re.compile(
+    rb"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d), \w+ +CSI +[0-9a-f]{8}@(\d{4})/(\d{1,2})/(\d{1,2}):(\d\d):(\d\d):(\d\d)"  # noqa: E501
+)
+# 2024-09-03 10:16:40, Info                  CBS    Session: 31128999_1337659839 initialized by client ...
+_SESSION_PAIR_B = re.compile(rb"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d), \w+ +CBS +Session: (\d+_\d+) initialized")
+MAX_PAIRS = 25
+MAX_OFFSET = 14 * 60  # no time zone is further from UTC
+
+
+def csi_offsets(source: Source, limit_bytes: int = 16 << 20) -> Iterator[int]:
+    """UTC offsets proved by a CBS-format file (CBS.log, DISM.log) from its first ``limit_bytes``.
+
+    Each CSI line stamped ``@YYYY/M/D:HH:MM:SS.mmm`` (UTC) and each ``Session: <FILETIME>
+    initialized`` line gives one (local, UTC) pair; at most 25 of each kind are yielded.
+    """
+    with source.open() as fp:
+        fp.seek(source.encoding.bom)
+        data = fp.read(limit_bytes)
+    if source.encoding.wide:
+        data = data.decode("utf-16-le", errors="replace").encode("utf-8")
+    n = 0
+    for m in _CSI_PAIR_B.finditer(data):
+        local = local_stamp(m.group(1).decode("ascii"))
+        y, mo, d, h, mi, sec = (int(g) for g in m.groups()[1:])
+        try:
+            utc = datetime(y, mo, d, h, mi, sec, tzinfo=UTC)
+        except ValueError:
+            continue
+        if local is not None and abs(offset_minutes(local, utc)) <= MAX_OFFSET:
+            yield offset_minutes(local, utc)
+            n += 1
+            if n >= MAX_PAIRS:
+                break
+    n = 0
+    for m in _SESSION_PAIR_B.finditer(data):
+        local = local_stamp(m.group(1).decode("ascii"))
+        st = session_time(m.group(2).decode("ascii"))
+        if local is not None and st is not None and abs(offset_minutes(local, st)) <= MAX_OFFSET:
+            yield offset_minutes(local, st)
+            n += 1
+            if n >= MAX_PAIRS:
+                break

@@ -3,7 +3,7 @@
 Where: ``%WINDIR%\\Logs\\DISM\\dism.log`` (WinPE: ``X:\\Windows\\Logs\\DISM``), ``/LogPath`` overrides;
 rolled over to ``dism.log.bak``. Encoding: 8-bit (ANSI), CRLF. Times are local. The layout is the
 CBS one; when DISM hosts the servicing stack the same CBS/CSI lines appear inline (they are
-decoded exactly as in CBS.log and keep their ``cbs:*`` kinds). References:
+decoded exactly as in CBS.log by ``_servicing.classify`` and keep their ``cbs:*`` kinds). References:
 ../shared/docs/formats.md §3 and §1, docs/events/dism.md.
 
 Line::
@@ -33,9 +33,8 @@ from typing import Any
 
 from culprit.model import Event, Origin, Process, Severity
 from culprit.parsers import register
-from culprit.parsers._servicing import find_code, local_stamp
+from culprit.parsers._servicing import classify, csi_offsets, find_code, local_stamp
 from culprit.parsers.base import ParseContext, Parser, Source
-from culprit.parsers.cbs import classify, csi_offsets
 
 MAX_TEXT = 4000
 # 2017-03-10 10:24:32, Error                 DISM   DISM.EXE: ... HRESULT=800F0922
