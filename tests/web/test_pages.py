@@ -203,3 +203,28 @@ def test_timeline_of_unusable_evidence_and_cache(sqlite_bench: Bench, case_zip: 
     events = b.client.get(url, params={"limit": 5000}, headers=h).json()["events"]
     times = [datetime.fromisoformat(e["time"]) for e in events if e["time"]]
     assert len(times) > 100 and times == sorted(times)
+
+
+def test_timeline_kind_links_narrow_the_filter(sqlite_bench: Bench, case_zip: bytes) -> None:
+    import html as htmlmod
+    from urllib.parse import parse_qs, urlsplit
+
+    b = sqlite_bench
+    b.add_user("alice")
+    h = b.token("alice")
+    number = b.client.post("/api/v1/cases", json={"title": "t", "customer": "c"}, headers=h).json()["number"]
+    tok = b.client.post(f"/api/v1/cases/{number}/links", json={}, headers=h).json()["token"]
+    b.client.put(f"/api/v1/uploads/{tok}", params={"filename": "bad.zip"}, content=case_zip)
+    job = b.wait_job(
+        number, b.client.post(f"/api/v1/cases/{number}/jobs", json={}, headers=h).json()["id"], h
+    )
+    c = b.login("alice")
+    page = c.get(f"/cases/{number}/jobs/{job['id']}/timeline", params={"where": "severity = 'error'"}).text
+    hrefs = re.findall(r'<a href="(\?where=[^"]+)" title="only this kind">([^<]+)</a>', page)
+    assert hrefs
+    href, kind = hrefs[0]
+    q = parse_qs(urlsplit(htmlmod.unescape(href)).query)
+    assert q["where"] == [f"kind = '{kind}' and (severity = 'error')"]
+    narrowed = c.get(f"/cases/{number}/jobs/{job['id']}/timeline" + htmlmod.unescape(href)).text
+    kinds = set(re.findall(r'title="only this kind">([^<]+)</a>', narrowed))
+    assert kinds == {kind}
