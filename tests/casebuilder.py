@@ -965,12 +965,130 @@ def pnputil_service_key_deny_ace() -> dict[str, PmlWriter]:
     return {"bad/procmon/pnputil_install.pml": w}
 
 
+# --- msi-1923-service-denied-sentinelone -----------------------------------------------------------------
+
+
+def msi_1923_service_denied_sentinelone() -> dict[str, PmlWriter]:
+    """LON-FS-BKP-02 (Windows Server 2022 en-GB, UTC+0) during
+    ``msiexec /i FabrikamBackupAgent-9.1.3.msi /qn``:
+    msiexec.exe's ServiceInstall asks the Service Control Manager to create FbBackupSvc; services.exe is
+    denied creating the service key and SentinelMonitor.sys's registry callback is on the stack."""
+    build = "10.0.20348.2966"
+    t0 = datetime(2025, 1, 21, 11, 47, 31, 480000, tzinfo=UTC)
+    w = PmlWriter(computer="LON-FS-BKP-02", os_version=(10, 0, 20348))
+    s1 = Module(
+        THIRD,
+        0x10D000,
+        r"C:\Windows\system32\drivers\SentinelMonitor.sys",
+        "23.4.2.216",
+        "SentinelOne",
+        "SentinelOne Monitor",
+    )
+    w.add_process(4, "System", image_path="System", modules=_kernel(s1, build), start=t0 - timedelta(days=3))
+    scm = w.add_process(
+        696,
+        "services.exe",
+        image_path=r"C:\Windows\system32\services.exe",
+        command_line=r"C:\Windows\system32\services.exe",
+        parent_pid=584,
+        company=MS,
+        version=build,
+        description="Services and Controller app",
+        start=t0 - timedelta(days=3),
+        modules=_user(build),
+    )
+    server = w.add_process(
+        2472,
+        "msiexec.exe",
+        image_path=r"C:\Windows\system32\msiexec.exe",
+        command_line=r"C:\Windows\system32\msiexec.exe /V",
+        parent_pid=696,
+        company=MS,
+        version="5.0.20348.2966",
+        description="Windows® installer",
+        start=t0 - timedelta(seconds=2),
+        modules=_user(build),
+    )
+    agent = w.add_process(
+        3012,
+        "SentinelAgent.exe",
+        image_path=r"C:\Program Files\SentinelOne\Sentinel Agent 23.4.2.216\SentinelAgent.exe",
+        command_line=r'"C:\Program Files\SentinelOne\Sentinel Agent 23.4.2.216\SentinelAgent.exe"',
+        parent_pid=696,
+        company="SentinelOne",
+        version="23.4.2.216",
+        description="Sentinel Agent",
+        start=t0 - timedelta(days=3),
+    )
+    t = t0
+
+    def ev(proc: int, op: str, path: str = "", gap: float = 2.0, **kw: object) -> int:
+        nonlocal t
+        t += timedelta(milliseconds=gap)
+        return w.add_event(proc, op, path, time=t, **kw)
+
+    exe = r"C:\Program Files\Fabrikam\Backup Agent\fbbacksvc.exe"
+    key = r"HKLM\System\CurrentControlSet\Services\FbBackupSvc"
+    ev(
+        server,
+        "CreateFile",
+        exe,
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="OverwriteIf",
+        open_result="Created",
+        tid=3060,
+        stack=_fs_stack(None),
+    )
+    ev(server, "WriteFile", exe, offset=0, length=3145216, tid=3060)
+    ev(server, "CloseFile", exe, tid=3060)
+    ev(
+        server,
+        "RegOpenKey",
+        r"HKLM\System\CurrentControlSet\Services",
+        gap=25.0,
+        desired_access=KEY_READ,
+        tid=3060,
+    )
+    ev(
+        scm,
+        "RegCreateKey",
+        key,
+        gap=6.0,
+        desired_access=KEY_WRITE_CREATE,
+        result="ACCESS DENIED",
+        tid=1148,
+        stack=_reg_stack(0x4E7A0),
+    )
+    ev(
+        agent,
+        "RegQueryValue",
+        r"HKLM\SOFTWARE\Sentinel Labs\State\LastPolicyUpdate",
+        type="REG_QWORD",
+        data=133818462100000000,
+        tid=3330,
+    )
+    ev(server, "RegCloseKey", r"HKLM\System\CurrentControlSet\Services", tid=3060)
+    ev(
+        server,
+        "CreateFile",
+        exe,
+        gap=1080.0,
+        desired_access=0x10080,
+        disposition="Open",
+        options=0x1060,
+        tid=3060,
+    )
+    ev(server, "CloseFile", exe, tid=3060)
+    return {"bad/procmon/backup_agent_install.pml": w}
+
+
 BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "lcu-storage-copy-denied-csagent": lcu_storage_copy_denied_csagent,
     "msi-1402-print-monitor-hlprotect-zh": msi_1402_print_monitor_hlprotect_zh,
     "msi-helper-injected-cymemdef": msi_helper_injected_cymemdef,
     "lcu-store-corrupt-sophos-zh": lcu_store_corrupt_sophos_zh,
     "pnputil-service-key-deny-ace": pnputil_service_key_deny_ace,
+    "msi-1923-service-denied-sentinelone": msi_1923_service_denied_sentinelone,
 }
 
 
