@@ -52,9 +52,10 @@ def _kb(ev: Event) -> str | None:
 
 def cbs_failures(facts: Facts) -> list[FailureCand]:
     """The failing CBS operation: its first error line, attributed to the package that failed."""
-    evs = facts.events("cbs:*")
+    evs = _chronological(facts.events("cbs:*"))
     if not evs:
         return []
+    evs = _last_failing_run(evs)
     pkg_events = [e for e in evs if e.get("fields.package")]
     failing_pkgs = [
         e for e in pkg_events
@@ -83,6 +84,34 @@ def cbs_failures(facts: Facts) -> list[FailureCand]:
         "cbs", first, 0, {"package_event": pkg_ev},
     ))
     return out
+
+
+def _chronological(evs: list[Event]) -> list[Event]:
+    """CBS history in time order: CbsPersist archives and CBS.log (each file keeps its own order)."""
+    from datetime import datetime
+
+    first: dict[str, datetime] = {}
+    for e in evs:
+        t = e.local_time or (e.time.replace(tzinfo=None) if e.time else None)
+        if t is not None and e.origin.artifact not in first:
+            first[e.origin.artifact] = t
+    far = datetime.max
+    return sorted(evs, key=lambda e: (first.get(e.origin.artifact, far), e.origin.artifact, e.origin.line or 0))
+
+
+def _last_failing_run(evs: list[Event]) -> list[Event]:
+    """The events of the last TrustedInstaller run that logged a real failure (older runs are history)."""
+    runs: list[list[Event]] = [[]]
+    for e in evs:
+        if e.kind == "cbs:run" and e.get("fields.boundary") == "start" and runs[-1]:
+            runs.append([])
+        runs[-1].append(e)
+    for run in reversed(runs):
+        if any(_is_failure_code(e.code) and str(e.severity) == "error" and not any(n in e.message for n in _NOISE)
+               for e in run):
+            # keep the earlier runs too, after it: package lines of the session may precede the failing run
+            return run + [e for r in runs if r is not run for e in r]
+    return evs
 
 
 def _nearest_package(ev: Event, cands: list[Event]) -> Event | None:
