@@ -25,23 +25,7 @@ CASES_DIR = Path(__file__).resolve().parent.parent / "data" / "cases"
 CASES = sorted(p.parent.name for p in CASES_DIR.glob("*/expected.json"))
 
 # (case, aspect) → why the analysis does not meet the answer key yet (for the analysis engineer).
-GAPS: dict[tuple[str, str], str] = {
-    ("msi-1923-service-denied-sentinelone", "finding"): (
-        "no finding: the denied RegCreateKey of Services\\FbBackupSvc is done by services.exe on "
-        "msiexec.exe's behalf (CreateService from the ServiceInstall op), but "
-        "denials._install_processes does not count services.exe and denials._logged_objects ignores "
-        "MSI Note 1920-1923 service names (FbBackupSvc, line 53), so denials.find drops the group as "
-        "unrelated. Once linked, attribution.identify would still take products.lookup()[0], the "
-        "altitude row without a product (vendor 'SentinelOne, Inc.'), instead of the knowledge base's"
-        " product 'SentinelOne'"
-    ),
-    ("msi-1923-service-denied-sentinelone", "confidence"): ("no finding (see the finding gap)"),
-    ("msi-1923-service-denied-sentinelone", "allow"): (
-        "no finding (see the finding gap); the allow-list must hold msiexec.exe and services.exe with"
-        " the service key"
-    ),
-    ("msi-1923-service-denied-sentinelone", "chain"): ("no finding (see the finding gap)"),
-}
+GAPS: dict[tuple[str, str], str] = {}
 
 
 def expected(case: str) -> dict:

@@ -73,6 +73,8 @@ def identify(facts: Facts, name_or_path: str, company: str | None = None, versio
             o.evidence.append(ev)
             o.altitude = o.altitude or (str(ev.get("fields.altitude")) if ev.get("fields.altitude") else None)
     hits = products.lookup(o.path or name) or products.lookup(name)
+    # A hit that names a product beats one that only knows a company (an altitude row).
+    hits = sorted(hits, key=lambda h: (not h.product, -h.confidence))
     if not hits and o.company:
         p = products.match_company(o.company)
         if p is not None:

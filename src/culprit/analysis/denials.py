@@ -64,7 +64,23 @@ def _install_processes(facts: Facts, failures: list[FailureCand]) -> set[str]:
             names.add(basename(cmd.split('"', 1)[0].split(" ", 1)[0]).casefold())
     for e in facts.events("edgeupdate:run"):
         names.add(f"{str(e.get('fields.process') or '').casefold()}.exe")
+    # The Service Control Manager writes service keys on the installer's behalf (CreateService,
+    # ChangeServiceConfig): when the install failed on a service, services.exe is part of it.
+    if _service_names(facts):
+        names.add("services.exe")
     return names
+
+
+def _service_names(facts: Facts) -> set[str]:
+    out = set()
+    for e in facts.events("msi:note"):
+        if e.get("fields.note") in (1920, 1921, 1922, 1923):
+            # "Service '[2]' ([3]) could not be installed": display name and service name
+            out.update(str(a) for a in (e.get("fields.args") or [])[:2] if a)
+    for e in facts.events("setupapi:service_failure"):
+        if e.get("fields.service"):
+            out.add(str(e.get("fields.service")))
+    return out
 
 
 def _logged_objects(facts: Facts) -> set[str]:
@@ -73,9 +89,8 @@ def _logged_objects(facts: Facts) -> set[str]:
     for e in facts.events("msi:note"):
         if e.get("fields.note") in (1402, 1406) and e.get("fields.win32") == 5 and e.get("fields.key"):
             out.add(norm_path(str(e.get("fields.key"))))
-    for e in facts.events("setupapi:service_failure"):
-        if e.get("fields.win32") == 5 and e.get("fields.service"):
-            out.add(norm_path("HKLM\\SYSTEM\\CurrentControlSet\\Services\\" + str(e.get("fields.service"))))
+    for svc in _service_names(facts):
+        out.add(norm_path("HKLM\\SYSTEM\\CurrentControlSet\\Services\\" + svc))
     return out
 
 
@@ -171,9 +186,28 @@ def build_finding(facts: Facts, g: DenialGroup, failures: list[FailureCand]) -> 
     for ev in o.evidence[:1]:
         steps.append(Step(f"{o.module} is loaded on this machine" + (f" ({o.product})" if o.product else ""), ev.origin,
                           summary_zh=f"本机加载了 {o.module}" + (f"（{o.product}）" if o.product else "")))
+    for e in facts.events("msi:note"):
+        names = [str(a) for a in (e.get("fields.args") or [])[:2] if a]
+        svc = next((n for n in names if any(norm_path(p).endswith("\\services\\" + n.casefold())
+                                            for _k, p in g.objects)), None)
+        if e.get("fields.note") in (1920, 1921, 1922, 1923) and svc:
+            for op in facts.events("msi:op"):
+                if op.get("fields.op") == "ServiceInstall" and f"Name={svc}," in str(op.get("fields.args") or "") \
+                        and op.origin.artifact == e.origin.artifact:
+                    steps.insert(1, Step(f"Windows Installer asks for the service {svc} (ServiceInstall)", op.origin,
+                                         summary_zh=f"Windows Installer 请求安装服务 {svc}（ServiceInstall）"))
+                    break
+            steps.insert(2, Step(f"Windows Installer: error {e.get('fields.note')}, service {svc} could not be "
+                                 "installed", e.origin,
+                                 summary_zh=f"Windows Installer：错误 {e.get('fields.note')}，服务 {svc} 无法安装"))
+            break
     keys = tuple(p for k, p in g.objects if k == "registry")
     files = tuple(p for k, p in g.objects if k == "file")
-    allow = (AllowRule(process=g.image_path, registry_keys=keys, files=files),)
+    rules = [AllowRule(process=g.image_path, registry_keys=keys, files=files)]
+    if basename(g.image_path).casefold() == "services.exe" and any(f.source in ("msi", "msi-ca") for f in failures):
+        rules.insert(0, AllowRule(process="C:\\Windows\\System32\\msiexec.exe", registry_keys=keys, files=files,
+                                  note="the installer that asks the Service Control Manager for the service"))
+    allow = tuple(rules)
     product = o.product or o.vendor or "the agent"
     role = "filesystem-filter" if kind == "file-write-denied" and o.altitude else "kernel-driver"
     what = (keys or files or ("its objects",))[0]
