@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -152,10 +152,10 @@ def _piece(text: str, first: int, ctx: ParseContext) -> Iterator[Event]:
         e = starts[i + 1] if i + 1 < len(starts) else len(text)
         chunk = text[s:e]
         if chunk.startswith(">>>  ["):
-            yield from _section(chunk, line, ctx)
+            line += yield from _section(chunk, line, ctx)  # returns its number of line ends
         else:
             yield from _preamble(chunk, line, ctx)
-        line += chunk.count("\n")
+            line += chunk.count("\n")
 
 
 def _line_of(chunk: str, pos: int, base: int) -> int:
@@ -198,8 +198,11 @@ def _boots(chunk: str, base: int, ctx: ParseContext, start: int) -> Iterator[Eve
         )
 
 
-def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
-    """One section: the ``setupapi:section`` event, then its entries in line order."""
+def _section(chunk: str, base: int, ctx: ParseContext) -> Generator[Event, None, int]:
+    """One section: the ``setupapi:section`` event, then its entries in line order.
+
+    Returns the number of line ends in ``chunk`` (counted once, on the way).
+    """
     tm = _TITLE.match(chunk)
     title = tm.group(1) if tm else chunk[6 : chunk.find("\n")].rstrip("]")
     instance = tm.group(2) if tm else None
@@ -221,6 +224,8 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
     time_val: list[str] = []
     rfind, count = chunk.rfind, chunk.count
     prev, line = 0, base
+    xpos: list[int] = []  # exit positions and their line numbers: anchors for the items' line count
+    xline: list[int] = []
     codes = _EXIT_CODES
     for m in _SUB_EXIT.finditer(chunk):
         pos = m.start()
@@ -230,6 +235,8 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
             continue  # "exit" outside a {...} subsection marker
         line += count("\n", prev, pos)
         prev = pos
+        xpos.append(pos)
+        xline.append(line)
         c, t = m.groups()
         if t:
             time_pos.append(pos)
@@ -261,6 +268,10 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
     last_entry: dict[str, Any] | None = None  # the entry an "Error N:" line on the next line merges into
     common = {"section": title, "section_line": base, "instance": instance}
     for pos, what, m in items:
+        if xpos:
+            j = bisect_right(xpos, pos)
+            if j and xpos[j - 1] > prev:  # jump to the nearest exit line above: count only the gap
+                prev, line = xpos[j - 1], xline[j - 1]
         line += count("\n", prev, pos)
         prev = pos
         if time_pos and now is not None:
@@ -406,6 +417,9 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
     b = chunk.find("\n[Boot Session: ", max(xi, 0))
     if b >= 0:  # boot markers between this section's footer and the next section
         yield from _boots(chunk, base, ctx, b)
+    if xpos and xpos[-1] > prev:
+        prev, line = xpos[-1], xline[-1]
+    return line - base + count("\n", prev)
 
 
 def _finish(rec: dict[str, Any], ctx: ParseContext, utcs: dict[datetime, datetime | None]) -> Event:
