@@ -129,3 +129,44 @@ def test_settings_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("CULPRIT_WORKERS", "zero")
     s = Settings.from_env()
     assert s.db_url == f"sqlite:///{tmp_path / 'mine' / 'culprit.db'}" and s.workers == 2
+
+
+def test_culprit_serve_on_postgresql(pg_server: PgServer, tmp_path: Path) -> None:
+    """What an operator does: CULPRIT_DATABASE_URL at PostgreSQL, first admin, serve, use the API."""
+    import httpx
+
+    from tests.web.conftest import free_port
+
+    url = pg_server.url(pg_server.create_db()).replace("postgresql+psycopg://", "postgresql://")
+    env = {**os.environ, "CULPRIT_DATA_DIR": str(tmp_path / "d"), "CULPRIT_DATABASE_URL": url}
+    r = _culprit(["serve", "--create-admin", "root", "--password-stdin"], env, PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    assert not (tmp_path / "d" / "culprit.db").exists()  # nothing went to SQLite
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "culprit", "serve", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        import time
+
+        for _ in range(150):
+            try:
+                httpx.get(base + "/login", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.2)
+        tok = httpx.post(base + "/api/v1/auth/token", json={"username": "root", "password": PASSWORD}).json()[
+            "token"
+        ]
+        h = {"Authorization": f"Bearer {tok}"}
+        case = httpx.post(base + "/api/v1/cases", json={"title": "pg", "customer": "c"}, headers=h).json()
+        assert [c["number"] for c in httpx.get(base + "/api/v1/cases", headers=h).json()] == [case["number"]]
+    finally:
+        proc.terminate()
+        proc.wait(20)
