@@ -56,7 +56,11 @@ def test_report_templates_and_stdin(saved: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("<!DOCTYPE html>")
-    assert "https://wb.example.com/u/CAS-9?sig=ab" in r.stdout.replace("&amp;", "&")
+    assert '<a href="https://wb.example.com/u/CAS-9?sig=ab">' in r.stdout
+    md = run_cli(
+        "report", str(saved), "--template", "request", "--upload-link", "https://wb.example.com/u/9?a=1&b=2"
+    )
+    assert "<https://wb.example.com/u/9?a=1&b=2>" in md.stdout  # a Markdown autolink
 
 
 def test_upload_link_with_credentials_is_refused(saved: Path) -> None:
@@ -70,8 +74,9 @@ def test_upload_link_with_credentials_is_refused(saved: Path) -> None:
     )
     assert r.returncode == 2
     assert "password" in r.stderr and "Traceback" not in r.stderr
-    r = run_cli("report", str(saved), "--template", "request", "--upload-link", "ftp://portal.example.com/")
-    assert r.returncode == 2
+    for bad in ("ftp://portal.example.com/", 'https://x.example.com/"><script>', "https://x.example.com/a b"):
+        r = run_cli("report", str(saved), "--template", "request", "--upload-link", bad)
+        assert r.returncode == 2 and "Traceback" not in r.stderr
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,15 @@ class Code:
     kind: str = "code"
 
 
-Inline = str | Code
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A web link (only http(s) links checked by the builder reach a document)."""
+
+    url: str
+    kind: str = "link"
+
+
+Inline = str | Code | Link
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from culprit.errors import UsageError
-from culprit.report.document import Bullets, Code, Document, Inline, Para, Section, tidy
+from culprit.report.document import Bullets, Code, Document, Inline, Link, Para, Section, tidy
 from culprit.report.i18n import pick, t
 from culprit.report.summary import cap, case_meta, end, failure_line, target_words
 
@@ -32,6 +32,8 @@ def check_upload_link(url: str | None) -> str | None:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UsageError(f"--upload-link must be an http(s) URL, not {url!r}")
+    if any(c.isspace() or c in '<>"`\\' for c in url.strip()):
+        raise UsageError(f"--upload-link has characters a URL cannot have: {url!r}")
     if parts.username or parts.password:
         raise UsageError("--upload-link must not carry a user name or password; use the case's signed link")
     return url.strip()
@@ -290,7 +292,7 @@ def request(
                 if zh
                 else "Please put everything into one .zip file and upload it here: "
             ),
-            Code(link),
+            Link(link),
             (
                 "。该链接仅用于本案例，到期自动失效，无需账号或密码。"
                 if zh

@@ -11,20 +11,30 @@ from functools import cache
 from importlib import resources
 
 import jinja2
+from markupsafe import Markup, escape
 
 from culprit.report.document import Document
 from culprit.report.i18n import t
 
 
+def wbr(text: object) -> Markup:
+    """Escaped text with a line-break opportunity (``<wbr>``) after each ``\\`` and ``/``, so long
+    Windows paths wrap at a separator in narrow table cells; copying the text adds nothing."""
+    s = str(escape(str(text)))
+    return Markup(s.replace("\\", "\\<wbr>").replace("/", "/<wbr>"))
+
+
 @cache
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("culprit.report", "templates"),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["wbr"] = wbr
+    return env
 
 
 @cache

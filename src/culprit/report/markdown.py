@@ -24,6 +24,7 @@ from culprit.report.document import (
     Figure,
     Inline,
     Line,
+    Link,
     Para,
     Table,
 )
@@ -61,8 +62,24 @@ def md_pipe(s: str) -> str:
     return re.sub(r"(?<!\\)\|", r"\\|", s)
 
 
+def md_link(url: str) -> str:
+    """An autolink ``<url>`` when the URL has nothing that could end it early, else a code span."""
+    if re.fullmatch(r"https?://[^\s<>`\\]+", url):
+        return f"<{url}>"
+    return md_code(url)
+
+
 def md_inline(parts: Iterable[Inline]) -> str:
-    return "".join(md_code(p.text) if isinstance(p, Code) else md_text(p) for p in parts)
+    """Text, code spans and links as Markdown."""
+    out = []
+    for p in parts:
+        if isinstance(p, Code):
+            out.append(md_code(p.text))
+        elif isinstance(p, Link):
+            out.append(md_link(p.url))
+        else:
+            out.append(md_text(p))
+    return "".join(out)
 
 
 def md_cell(lines: Iterable[Line]) -> str:

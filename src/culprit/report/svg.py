@@ -38,7 +38,7 @@ COLORS = {
     "exit-ok": "#2e7d32",
 }
 FONT = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif"
-WIDTH = 960
+WIDTH = 780  # about the A4 text width, so the PDF barely scales it down
 LABEL_W = 118
 LANE_H = 30
 BAR_H = 14
@@ -310,7 +310,7 @@ def timeline(d: Mapping[str, Any], lang: str = "en") -> str:
     bmarks, btimed = _marks(bad_steps[:MAX_MARKS], bad)
     gmarks, gtimed = _marks(good_steps[:MAX_MARKS], good)
     if gmarks:
-        bw = max(420.0, min(680.0, WIDTH * len(bmarks) / max(1, len(bmarks) + len(gmarks))))
+        bw = max(380.0, min(WIDTH - 290.0, WIDTH * len(bmarks) / max(1, len(bmarks) + len(gmarks))))
         frag_b, hb = _panel(bmarks, btimed, 0, bw, f"{t(lang, 'fig.bad')} ({', '.join(bad)})", lang)
         frag_g, hg = _panel(
             gmarks, gtimed, bw + 8, WIDTH - bw - 8, f"{t(lang, 'fig.goodrun')} ({', '.join(good)})", lang
