@@ -110,3 +110,44 @@ def test_progress_line_only_on_a_terminal(tmp_path: Path, monkeypatch: pytest.Mo
         monkeypatch.setattr("sys.stderr", err)
         assert cli.main(["fleet", str(tmp_path), "-o", str(tmp_path / "o")]) == 0
         assert err.getvalue().endswith(expect) and (("\r" in err.getvalue()) == tty)
+
+
+def test_losing_every_worker_ends_the_run_with_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+    import time
+
+    from distributed import LocalCluster
+
+    from culprit.errors import CulpritError
+    from culprit.fleet import endpoint
+
+    fleet = tmp_path / "fleet"
+    for i in range(6):
+        small_kb_bundle(fleet, f"pc{i}", f"PC-{i}")
+    real = endpoint._analyze
+
+    def slow(path: str) -> dict:
+        time.sleep(0.3)
+        return real(path)
+
+    monkeypatch.setattr(endpoint, "_analyze", slow)  # in-process workers run the patched function
+    monkeypatch.setattr(runner, "_CHECK_EVERY", 0.1)
+    monkeypatch.setattr(runner, "_NO_WORKERS", 1.0)
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None, silence_logs=logging.ERROR
+    ) as cluster:
+
+        def stop(p: Progress) -> None:
+            if p.done == 1:
+                cluster.scale(0)
+
+        with pytest.raises(
+            CulpritError, match=r"no Dask worker for 1 s after \d of 6 bundles; start workers"
+        ):
+            runner.run(
+                [str(fleet)], tmp_path / "out", scheduler=cluster.scheduler_address, progress=stop, batch=1
+            )
+    kept = (tmp_path / "out" / "journal.jsonl").read_text(encoding="utf-8").splitlines()
+    assert 1 <= len(kept) < 6  # what finished is kept for the rerun

@@ -34,6 +34,9 @@ JOURNAL = "journal.jsonl"
 _RETRY_KINDS = {"WorkerError", "InternalError", "MemoryError", "RecursionError"}
 _CONNECT_TIMEOUT = 30
 _WORKER_WAIT = 120
+_POLL = 0.05  # s between looks at finished tasks when none was ready
+_CHECK_EVERY = 5.0  # s between asking the scheduler whether any worker is left
+_NO_WORKERS = 300.0  # s without a single worker before a run gives up (its rows are kept)
 _MAX_BATCH = 16  # bundles per task when there are many: a few ms of scheduling per task, not per bundle
 
 
@@ -282,6 +285,40 @@ def _close(client: Any, cluster: Any) -> None:
             cluster.close()
 
 
+class _Watchdog:
+    """Ends a run that cannot progress: no worker left (for ``_NO_WORKERS`` s) or no scheduler."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.last_check = time.monotonic()
+        self.since: float | None = None
+
+    def reset(self) -> None:
+        self.since = None
+
+    def check(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last_check < _CHECK_EVERY:
+            return
+        self.last_check = now
+        try:
+            workers = self.client.scheduler_info().get("workers", {})
+        except (OSError, TimeoutError) as e:
+            raise CulpritError(
+                f"lost the Dask scheduler after {done} of {total} bundles ({e}); "
+                "rerun the same command to resume"
+            ) from None
+        if workers:
+            self.since = None
+            return
+        self.since = self.since or now
+        if now - self.since >= _NO_WORKERS:
+            raise CulpritError(
+                f"no Dask worker for {_NO_WORKERS:.0f} s after {done} of {total} bundles; "
+                "start workers and rerun the same command to resume"
+            )
+
+
 def batch_size(n_bundles: int, n_workers: int) -> int:
     """Bundles per task: 1 for small fleets (fine-grained balance), up to 16 once each worker gets 16+."""
     return max(1, min(_MAX_BATCH, n_bundles // (max(n_workers, 1) * 16)))
@@ -304,22 +341,33 @@ def _stream(
     futures = client.map(analyze_batch, chunks, known=known, key=keys, pure=False)
     by_key = {f.key: (f, c) for f, c in zip(futures, chunks, strict=True)}
     done = 0
+    ac = as_completed(futures, loop=client.loop)
+    watch = _Watchdog(client)
     try:
-        for fut in as_completed(futures, loop=client.loop):
-            _f, chunk = by_key.pop(fut.key)
-            try:
-                rows = fut.result()
-            except Exception as e:  # the worker died, the task was lost or cancelled
-                if fut.status == "cancelled" or type(e).__name__ == "CancelledError":
-                    raise CulpritError(
-                        f"lost the Dask scheduler after {done} of {len(bundles)} bundles; "
-                        "rerun the same command to resume"
-                    ) from None
-                rows = [error_row(p, f"worker failed: {type(e).__name__}: {e}", "WorkerError") for p in chunk]
-            fut.release()
-            for path, row in zip(chunk, rows, strict=True):
-                done += 1
-                yield path, row
+        while not ac.is_empty():
+            finished = ac.next_batch(block=False)
+            if not finished:
+                watch.check(done, len(bundles))
+                time.sleep(_POLL)
+                continue
+            watch.reset()
+            for fut in finished:
+                _f, chunk = by_key.pop(fut.key)
+                try:
+                    rows = fut.result()
+                except Exception as e:  # the worker died, the task was lost or cancelled
+                    if fut.status == "cancelled" or type(e).__name__ == "CancelledError":
+                        raise CulpritError(
+                            f"lost the Dask scheduler after {done} of {len(bundles)} bundles; "
+                            "rerun the same command to resume"
+                        ) from None
+                    rows = [
+                        error_row(p, f"worker failed: {type(e).__name__}: {e}", "WorkerError") for p in chunk
+                    ]
+                fut.release()
+                for path, row in zip(chunk, rows, strict=True):
+                    done += 1
+                    yield path, row
     finally:
         for f, _c in by_key.values():
             with contextlib.suppress(Exception):
