@@ -13,7 +13,7 @@ done
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
-  if apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+  if apt-get -o APT::Sandbox::User=root update -qq >/dev/null 2>&1 && apt-get -o APT::Sandbox::User=root install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
     exit 0
   fi
   echo "system-deps: apt-get could not install: ${missing[*]}" >&2
