@@ -26,6 +26,16 @@ def _needs_tools() -> None:
         pytest.skip(f"{', '.join(missing)} not installed (Debian poppler-utils; scripts/system-deps.sh)")
 
 
+def needs_cjk_font(lang: str) -> None:
+    """Skip a Chinese PDF test, with the reason, when fontconfig knows no font with Han glyphs."""
+    if lang != "zh":
+        return
+    fc = shutil.which("fc-list")
+    found = subprocess.run([fc, ":lang=zh"], capture_output=True, text=True).stdout.strip() if fc else ""
+    if not found:
+        pytest.skip("no CJK font installed (Debian fonts-noto-cjk; scripts/system-deps.sh)")
+
+
 def _run(*cmd: str) -> str:
     return subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=120).stdout
 
@@ -53,6 +63,7 @@ def squash(s: str) -> str:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_kb4474419_pdf(seed_analysis, tmp_path: Path, lang: str) -> None:
+    needs_cjk_font(lang)
     d = seed_analysis("kb4474419", lang)
     data = render(d, "pdf", lang, case="CAS-2024-0903-0117")
     assert isinstance(data, bytes) and data.startswith(b"%PDF-")
@@ -77,6 +88,7 @@ def test_kb4474419_pdf(seed_analysis, tmp_path: Path, lang: str) -> None:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_edge_pdf_with_good_run(seed_analysis, tmp_path: Path, lang: str) -> None:
+    needs_cjk_font(lang)
     d = seed_analysis("edge", lang)
     data = render(d, "pdf", lang)
     pages, pngs, text, fonts = pdf_facts(data, tmp_path)
