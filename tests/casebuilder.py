@@ -1082,6 +1082,89 @@ def msi_1923_service_denied_sentinelone() -> dict[str, PmlWriter]:
     return {"bad/procmon/backup_agent_install.pml": w}
 
 
+# --- win7-driver-rename-denied-mfehidk ----------------------------------------------------------------------
+
+# Windows 7 SP1 kernel image layout (a different base than the Windows 10/11 captures above).
+W7_NTOS = 0xFFFFF80002A5B000
+W7_FLTMGR = 0xFFFFF88000E3C000
+W7_THIRD = 0xFFFFF88001A00000
+DELETE = 0x10000
+
+
+def win7_driver_rename_denied_mfehidk() -> dict[str, PmlWriter]:
+    """Boot-logging capture on BLR-POS-0113 (Windows 7 SP1 en-US, UTC+5:30) while the critical driver
+    operations queue of KB5022338 installs fbsensor.inf: TrustedInstaller.exe writes the new driver to a
+    temporary file in ``System32\\drivers`` and is denied opening ``fbsensor.sys`` for the replace (Delete
+    access); McAfee's mfehidk.sys minifilter is between the FltMgr frames."""
+    build = "6.1.7601.26021"
+    t0 = datetime(2023, 1, 11, 16, 25, 46, 118000, tzinfo=UTC)
+    w = PmlWriter(computer="BLR-POS-0113", os_version=(6, 1, 7601))
+    kernel = [
+        Module(W7_NTOS, 0x5E6000, r"C:\Windows\system32\ntoskrnl.exe", build, MS, "NT Kernel & System"),
+        Module(
+            W7_FLTMGR, 0x4C000, r"C:\Windows\system32\drivers\fltmgr.sys", build, MS,
+            "Microsoft Filesystem Filter Manager",
+        ),
+        Module(
+            W7_THIRD, 0x1A4000, r"C:\Windows\system32\drivers\mfehidk.sys", "15.7.0.1078", "McAfee, Inc.",
+            "McAfee Link Driver",
+        ),
+    ]
+    w.add_process(4, "System", image_path="System", modules=kernel, start=t0 - timedelta(minutes=1))
+    mcshield = w.add_process(
+        1324,
+        "mcshield.exe",
+        image_path=r"C:\Program Files\Common Files\McAfee\AVSolution\mcshield.exe",
+        command_line=r'"C:\Program Files\Common Files\McAfee\AVSolution\mcshield.exe"',
+        parent_pid=512,
+        company="McAfee, Inc.",
+        version="15.7.0.1078",
+        description="McAfee On-Access Scanner service",
+        start=t0 - timedelta(seconds=50),
+    )
+    ti = w.add_process(
+        1788,
+        "TrustedInstaller.exe",
+        image_path=r"C:\Windows\servicing\TrustedInstaller.exe",
+        command_line=r"C:\Windows\servicing\TrustedInstaller.exe",
+        parent_pid=512,
+        company=MS,
+        version="6.1.7601.24499",
+        description="Windows Modules Installer",
+        start=t0 - timedelta(seconds=15),
+        modules=_user(build),
+    )
+    repo = r"C:\Windows\System32\DriverStore\FileRepository\fbsensor.inf_amd64_neutral_5b2e9c0d4f7a1c38"
+    drivers = r"C:\Windows\System32\drivers"
+    fs = [W7_FLTMGR + 0x6F2A, W7_FLTMGR + 0x3B1C]
+    fs_tail = [W7_FLTMGR + 0x2C8D, W7_NTOS + 0x2D6A1F, W7_NTOS + 0x2D2B40, W7_NTOS + 0x08F9D3]
+    t = t0
+
+    def ev(proc: int, op: str, path: str = "", **kw: object) -> int:
+        nonlocal t
+        t += timedelta(milliseconds=4)
+        return w.add_event(proc, op, path, time=t, **kw)
+
+    ev(ti, "CreateFile", repo + r"\fbsensor.sys", desired_access=GENERIC_READ, disposition="Open", tid=1912,
+       stack=fs + fs_tail)
+    ev(ti, "ReadFile", repo + r"\fbsensor.sys", offset=0, length=48640, tid=1912)
+    ev(ti, "CreateFile", drivers + r"\SET4A1F.tmp", desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+       disposition="Create", open_result="Created", tid=1912, stack=fs + [W7_THIRD + 0x2E41C] + fs_tail)
+    ev(ti, "WriteFile", drivers + r"\SET4A1F.tmp", offset=0, length=48640, tid=1912)
+    ev(ti, "CloseFile", drivers + r"\SET4A1F.tmp", tid=1912)
+    ev(mcshield, "CreateFile", drivers + r"\SET4A1F.tmp", desired_access=GENERIC_READ, disposition="Open",
+       tid=1480)
+    ev(mcshield, "CloseFile", drivers + r"\SET4A1F.tmp", tid=1480)
+    ev(ti, "CreateFile", drivers + r"\fbsensor.sys", desired_access=DELETE | READ_ATTRIBUTES | SYNCHRONIZE,
+       disposition="Open", result="ACCESS DENIED", tid=1912,
+       stack=fs + [W7_THIRD + 0x31A08, W7_THIRD + 0x2E41C] + fs_tail)
+    ev(ti, "CreateFile", drivers + r"\SET4A1F.tmp", desired_access=DELETE | SYNCHRONIZE, disposition="Open",
+       tid=1912, stack=fs + [W7_THIRD + 0x2E41C] + fs_tail)
+    ev(ti, "CloseFile", drivers + r"\SET4A1F.tmp", tid=1912)
+    ev(ti, "CloseFile", repo + r"\fbsensor.sys", tid=1912)
+    return {"bad/procmon/Bootlog.pml": w}
+
+
 BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "lcu-storage-copy-denied-csagent": lcu_storage_copy_denied_csagent,
     "msi-1402-print-monitor-hlprotect-zh": msi_1402_print_monitor_hlprotect_zh,
@@ -1089,6 +1172,7 @@ BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "lcu-store-corrupt-sophos-zh": lcu_store_corrupt_sophos_zh,
     "pnputil-service-key-deny-ace": pnputil_service_key_deny_ace,
     "msi-1923-service-denied-sentinelone": msi_1923_service_denied_sentinelone,
+    "win7-driver-rename-denied-mfehidk": win7_driver_rename_denied_mfehidk,
 }
 
 
