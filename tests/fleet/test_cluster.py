@@ -95,6 +95,9 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(timeout=10)
+        for p in procs:
+            if p.stdin:
+                p.stdin.close()
         for fp in files:
             fp.close()
 

@@ -143,3 +143,16 @@ def test_known_hash_returns_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "sha256": first["sha256"],
         "reused": True,
     }
+
+
+def test_unreadable_file_inside_a_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def vanish(path: str) -> dict:
+        raise PermissionError(
+            13, "Permission denied", str(tmp_path / "pc" / "Windows" / "Logs" / "CBS" / "CBS.log")
+        )
+
+    b = small_kb_bundle(tmp_path, "pc", "P")
+    monkeypatch.setattr(endpoint, "_analyze", vanish)
+    row = analyze_bundle(str(b))
+    assert (row["error_kind"], row["outcome"]) == ("OSError", "unreadable")
+    assert row["error"] == f"cannot read: {b}/Windows/Logs/CBS/CBS.log: Permission denied"

@@ -109,7 +109,8 @@ def expand(paths: list[str]) -> Expansion:
 def is_bundle_folder(p: Path) -> bool:
     """True when the folder itself is one endpoint's evidence (collector or case layout)."""
     try:
-        return any(e.name.lower() in _BUNDLE_MARKERS for e in os.scandir(p))
+        with os.scandir(p) as it:
+            return any(e.name.lower() in _BUNDLE_MARKERS for e in it)
     except OSError:
         return False
 

@@ -109,6 +109,9 @@ def analyze_bundle(path: str, known: Collection[str] = ()) -> dict[str, Any]:
         row = _analyze(path)
     except CulpritError as e:
         return error_row(path, str(e), type(e).__name__, sha, time.perf_counter() - t0)
+    except OSError as e:  # a file vanished or became unreadable mid-run: retried by the next run
+        why = f"{e.filename}: {e.strerror}" if e.filename and e.strerror else str(e)
+        return error_row(path, f"cannot read: {why}", "OSError", sha, time.perf_counter() - t0)
     except (MemoryError, RecursionError) as e:
         return error_row(
             path, f"{type(e).__name__} while analyzing", type(e).__name__, sha, time.perf_counter() - t0

@@ -31,7 +31,7 @@ from culprit.fleet.endpoint import ROW_VERSION, analyze_batch, error_row
 from culprit.fleet.output import Cluster, write_all
 
 JOURNAL = "journal.jsonl"
-_RETRY_KINDS = {"WorkerError", "InternalError", "MemoryError", "RecursionError"}
+_RETRY_KINDS = {"WorkerError", "InternalError", "OSError", "MemoryError", "RecursionError"}
 _CONNECT_TIMEOUT = 30
 _WORKER_WAIT = 120
 _POLL = 0.05  # s between looks at finished tasks when none was ready
@@ -206,7 +206,8 @@ def run(
                         append(row)
                     rows[path] = row
                     note(row)
-            n_workers = max(n_workers, len({r.get("worker") for r in rows.values() if r.get("worker")}))
+            used = {r.get("worker") for r in rows.values() if r.get("worker") and not r.get("reused")}
+            n_workers = max(n_workers, len(used))
         finally:
             _close(client, cluster)
     elif progress is not None:
