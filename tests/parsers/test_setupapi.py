@@ -361,3 +361,18 @@ def test_control_bytes_found_whatever_the_read_size(monkeypatch: pytest.MonkeyPa
         assert [(w.message, w.line) for w in ctx.warnings] == [
             ("binary data in line", n) for n in (4, 8, 12, 16, 20)
         ]
+
+
+def test_crlf_and_lf_give_the_same_events(tmp_path: Path) -> None:
+    """Pieces keep CRLF (one pass less); no event may carry a stray carriage return."""
+    path = corpus_path("setupapi", "plaso_win10-10240_setupapi.dev.log")
+    lf = tmp_path / "setupapi.dev.log"
+    lf.write_bytes(path.read_bytes().replace(b"\r\n", b"\n"))
+    crlf_evs, _ = parse(path)
+    lf_evs, _ = parse(lf)
+
+    def view(evs: list) -> list:
+        return [(e.kind, e.origin.line, e.origin.text, dict(e.fields), e.time, e.message) for e in evs]
+
+    assert view(crlf_evs) == view(lf_evs)
+    assert not any("\r" in repr(v) for v in view(crlf_evs))

@@ -162,7 +162,9 @@ _CTRL_BYTES = bytes([*range(0, 9), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _BAD = re.compile(r"[\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def pieces(source: Source, ctx: ParseContext, boundary: str) -> Iterator[tuple[int, str]]:
+def pieces(
+    source: Source, ctx: ParseContext, boundary: str, keep_cr: bool = False
+) -> Iterator[tuple[int, str]]:
     """Yield ``(first_line_number, text)`` pieces of ``source``, each ending with a full line.
 
     Args:
@@ -170,8 +172,10 @@ def pieces(source: Source, ctx: ParseContext, boundary: str) -> Iterator[tuple[i
         ctx: where decoding problems and over-long lines are reported.
         boundary: a literal that starts a record at the beginning of a line (``">>>  ["``);
             pieces are cut just before the last such line of the text read so far.
+        keep_cr: leave ``\\r\\n`` line ends as they are (the caller copes with a trailing ``\\r``;
+            saves a pass over the text).
 
-    Text has ``\\n`` line ends (``\\r\\n`` normalised), no BOM, and over-long lines cut.
+    Text has ``\\n`` line ends (``\\r\\n`` normalised unless ``keep_cr``), no BOM, over-long lines cut.
     """
     enc = source.encoding
     dec = codecs.getincrementaldecoder(enc.name)(errors="replace")
@@ -187,7 +191,9 @@ def pieces(source: Source, ctx: ParseContext, boundary: str) -> Iterator[tuple[i
             if not ctrl and data and not enc.wide:
                 ctrl = len(data.translate(None, _CTRL_BYTES)) != len(data)
             text = dec.decode(data, final)
-            buf = (carry + text).replace("\r\n", "\n") if carry else text.replace("\r\n", "\n")
+            buf = carry + text if carry else text
+            if not keep_cr:
+                buf = buf.replace("\r\n", "\n")
             if final:
                 cut = len(buf)
             else:

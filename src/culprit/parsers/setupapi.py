@@ -58,13 +58,13 @@ from culprit.parsers.base import ParseContext, Parser, Source
 MAX_TEXT = 2000
 
 # >>>  [Device Install (Hardware initiated) - SWD\IP_TUNNEL_VBUS\ISATAP_0]
-_TITLE = re.compile(r">>>  \[(.*?)(?: - (.+))?\][ \t]*$", re.M)
+_TITLE = re.compile(r">>>  \[(.*?)(?: - (.+))?\][ \t\r]*$", re.M)
 # <<<  [Exit status: FAILURE(0xe0000248)]   |  <<<  [Exit Status(0x00000000)]
 _EXIT = re.compile(r"^<<<  \[Exit [Ss]tatus(?:: ([A-Z_]+)(?: ?\(([^)]*)\))?|\((0x[0-9a-fA-F]+)\))\]", re.M)
 # [Boot Session: 2015/11/22 17:58:03.498]
 _BOOT = re.compile(r"^\[Boot Session: (\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{3})\]", re.M)
 #      OS Version = 10.0.10240
-_HEADER_KV = re.compile(r"^ +(OS Version|Service Pack|Suite|ProductType|Architecture) = (.*)$", re.M)
+_HEADER_KV = re.compile(r"^ +(OS Version|Service Pack|Suite|ProductType|Architecture) = (.*?)\r?$", re.M)
 # !!!  dvi:                Add Service: Failed to modify existing service 'AmdK8'.
 # !    sig:                Verifying file against specific (valid) catalog failed! (0x800b0109)
 _ENTRY = re.compile(r"\n(!!!|!)[ \t]+([a-z.]{2,3}|ui ):[ \t]+([^\n]*)")
@@ -84,9 +84,9 @@ _INF_DOT = re.compile(r"\.[iI][nN][fF](?![a-zA-Z0-9])")
 _INF_PLACES = tuple(
     (lit, re.compile(lit + p, re.M))
     for lit, p in (
-        ("InfName ", r" *- +(?:[^\n]*\\)?([\w\-.]+\.[iI][nN][fF])[ \t]*$"),
-        ("INF path: ", r"(?:[^\n]*\\)?([\w\-.]+\.[iI][nN][fF])[ \t]*$"),
-        ("Driver Package = ", r"(?:[^\n]*\\)?([\w\-.]+\.[iI][nN][fF])[ \t]*$"),
+        ("InfName ", r" *- +(?:[^\n]*\\)?([\w\-.]+\.[iI][nN][fF])[ \t\r]*$"),
+        ("INF path: ", r"(?:[^\n]*\\)?([\w\-.]+\.[iI][nN][fF])[ \t\r]*$"),
+        ("Driver Package = ", r"(?:[^\n]*\\)?([\w\-.]+\.[iI][nN][fF])[ \t\r]*$"),
     )
 )
 # Error 5: Access is denied.   |  Error 0x800b0109: A certificate chain processed, but ...
@@ -138,7 +138,7 @@ class SetupApiParser(Parser):
         return score
 
     def parse(self, source: Source, ctx: ParseContext) -> Iterator[Event]:
-        for first, text in pieces(source, ctx, ">>>  ["):
+        for first, text in pieces(source, ctx, ">>>  [", keep_cr=True):
             yield from _piece(text, first, ctx)
 
 
@@ -171,7 +171,9 @@ def _preamble(chunk: str, base: int, ctx: ParseContext) -> Iterator[Event]:
         ln = _line_of(chunk, pos, base)
         yield Event(
             kind="setupapi:header",
-            origin=Origin(ctx.artifact, line=ln, text=chunk[pos : pos + 400].split("\n\n")[0]),
+            origin=Origin(
+                ctx.artifact, line=ln, text=chunk[pos : pos + 400].replace("\r", "").split("\n\n")[0]
+            ),
             message="SetupAPI log header: OS " + kv.get("OS Version", "?"),
             fields={
                 "os_version": kv.get("OS Version"),
@@ -204,7 +206,7 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Generator[Event, None,
     Returns the number of line ends in ``chunk`` (counted once, on the way).
     """
     tm = _TITLE.match(chunk)
-    title = tm.group(1) if tm else chunk[6 : chunk.find("\n")].rstrip("]")
+    title = tm.group(1) if tm else chunk[6 : chunk.find("\n")].rstrip("\r]")
     instance = tm.group(2) if tm else None
     start = _stamp_after(chunk, "\n>>>  Section start ", ": Section start", chunk.find)
     end = _stamp_after(chunk, "\n<<<  Section end ", ": Section end", chunk.rfind)  # footers: search back
@@ -279,7 +281,11 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Generator[Event, None,
             if i > applied:
                 now, applied = _at(now, time_val[i - 1]), i
         le = chunk.find("\n", pos)
-        raw = chunk[pos if what == _ENTRY_ITEM else rfind("\n", 0, pos) + 1 : le if le >= 0 else len(chunk)]
+        if le < 0:
+            le = len(chunk)
+        elif chunk[le - 1] == "\r":  # CRLF line end (pieces keep it: one pass less over the text)
+            le -= 1
+        raw = chunk[pos if what == _ENTRY_ITEM else rfind("\n", 0, pos) + 1 : le]
         if what == _COPY_ITEM:
             target = m.group(2)
             f = {
@@ -402,7 +408,9 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Generator[Event, None,
     yield Event(
         kind="setupapi:section",
         origin=Origin(
-            ctx.artifact, line=base, text=chunk[: chunk.find("\n")][:MAX_TEXT] if "\n" in chunk else chunk
+            ctx.artifact,
+            line=base,
+            text=(chunk[: chunk.find("\n")] if "\n" in chunk else chunk).rstrip("\r")[:MAX_TEXT],
         ),
         time=ctx.to_utc(start),
         local_time=start,
