@@ -48,6 +48,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Generator, Iterator
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from culprit.model import Event, Origin, Severity, format_code
@@ -260,7 +261,7 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Generator[Event, None,
     items += [(m.start(), _ADD_ITEM, m) for m in _ADD_ANY.finditer(chunk)]
     if "Copying '" in chunk:
         items += [(m.start(), _COPY_ITEM, m) for m in _COPY.finditer(chunk)]
-    items.sort(key=lambda t: t[0])
+    items.sort(key=itemgetter(0))
     out: list[Event | dict[str, Any]] = []  # entries stay dicts until an "Error N:" line may merge in
     errors = warnings = 0
     now = start
