@@ -151,3 +151,39 @@ def test_losing_every_worker_ends_the_run_with_a_clear_error(
             )
     kept = (tmp_path / "out" / "journal.jsonl").read_text(encoding="utf-8").splitlines()
     assert 1 <= len(kept) < 6  # what finished is kept for the rerun
+
+
+def test_a_bundle_that_hangs_becomes_a_timeout_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+    import time
+
+    from distributed import LocalCluster
+
+    from culprit.fleet import endpoint
+
+    fleet = tmp_path / "fleet"
+    for name in ("pc0", "pc1", "stuck"):
+        small_kb_bundle(fleet, name, name.upper())
+    real = endpoint._analyze
+
+    def hang(path: str) -> dict:
+        if path.endswith("stuck"):
+            time.sleep(4)
+        return real(path)
+
+    monkeypatch.setattr(endpoint, "_analyze", hang)
+    monkeypatch.setattr(runner, "_STALL", 1.0)
+    with LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None, silence_logs=logging.ERROR
+    ) as cluster:
+        res = runner.run([str(fleet)], tmp_path / "out", scheduler=cluster.scheduler_address, batch=1)
+    by = {r["bundle"]: r for r in res.rows}
+    assert by["pc0"]["outcome"] == by["pc1"]["outcome"] == "unexplained"
+    assert (by["stuck"]["error_kind"], by["stuck"]["error"]) == (
+        "Timeout",
+        "no result after 1 s (analysis stalled)",
+    )
+    assert Journal(tmp_path / "out" / "journal.jsonl").load().keys() == {
+        by["pc0"]["sha256"],
+        by["pc1"]["sha256"],
+    }

@@ -31,12 +31,13 @@ from culprit.fleet.endpoint import ROW_VERSION, analyze_batch, error_row
 from culprit.fleet.output import Cluster, write_all
 
 JOURNAL = "journal.jsonl"
-_RETRY_KINDS = {"WorkerError", "InternalError", "OSError", "MemoryError", "RecursionError"}
+_RETRY_KINDS = {"WorkerError", "InternalError", "OSError", "Timeout", "MemoryError", "RecursionError"}
 _CONNECT_TIMEOUT = 30
 _WORKER_WAIT = 120
 _POLL = 0.05  # s between looks at finished tasks when none was ready
 _CHECK_EVERY = 5.0  # s between asking the scheduler whether any worker is left
 _NO_WORKERS = 300.0  # s without a single worker before a run gives up (its rows are kept)
+_STALL = 1800.0  # s without any finished task: the unfinished bundles become Timeout rows
 _MAX_BATCH = 16  # bundles per task when there are many: a few ms of scheduling per task, not per bundle
 
 
@@ -287,15 +288,21 @@ def _close(client: Any, cluster: Any) -> None:
 
 
 class _Watchdog:
-    """Ends a run that cannot progress: no worker left (for ``_NO_WORKERS`` s) or no scheduler."""
+    """Ends a run that cannot progress: no worker left (for ``_NO_WORKERS`` s), no scheduler, or no
+    task finished for ``_STALL`` s (a bundle that hangs its worker)."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
-        self.last_check = time.monotonic()
+        self.last_check = self.last_result = time.monotonic()
         self.since: float | None = None
 
     def reset(self) -> None:
         self.since = None
+        self.last_result = time.monotonic()
+
+    def stalled(self) -> bool:
+        """True when workers are there but no task has finished for ``_STALL`` seconds."""
+        return time.monotonic() - self.last_result >= _STALL
 
     def check(self, done: int, total: int) -> None:
         now = time.monotonic()
@@ -348,6 +355,18 @@ def _stream(
         while not ac.is_empty():
             finished = ac.next_batch(block=False)
             if not finished:
+                if watch.stalled():
+                    # nothing finished anywhere for _STALL s: the rest become rows, retried by the next run
+                    for f, chunk in list(by_key.values()):
+                        f.cancel()
+                        for p in chunk:
+                            done += 1
+                            yield (
+                                p,
+                                error_row(p, f"no result after {_STALL:.0f} s (analysis stalled)", "Timeout"),
+                            )
+                    by_key.clear()
+                    return
                 watch.check(done, len(bundles))
                 time.sleep(_POLL)
                 continue
