@@ -1165,6 +1165,118 @@ def win7_driver_rename_denied_mfehidk() -> dict[str, PmlWriter]:
     return {"bad/procmon/Bootlog.pml": w}
 
 
+# --- dism-capability-service-denied-klif --------------------------------------------------------------------
+
+
+def dism_capability_service_denied_klif() -> dict[str, PmlWriter]:
+    """PAR-APP-SRV-14 (Windows Server 2019 fr-FR, UTC+1) during ``Add-WindowsCapability -Online -Name
+    OpenSSH.Server~~~~0.0.1.0``: PowerShell's DISM API session starts DismHost.exe, whose CBS provider
+    hands the package to TiWorker.exe; TiWorker.exe is denied creating the ``sshd`` service key and
+    Kaspersky's klif.sys registry callback is on the stack."""
+    build = "10.0.17763.5329"
+    t0 = datetime(2024, 2, 6, 13, 21, 8, 200000, tzinfo=UTC)
+    w = PmlWriter(computer="PAR-APP-SRV-14", os_version=(10, 0, 17763))
+    klif = Module(
+        THIRD, 0x1D2000, r"C:\Windows\system32\drivers\klif.sys", "11.0.1.1231", "AO Kaspersky Lab",
+        "Klif Mini-Filter [fre_wnet_AMD64]",
+    )
+    w.add_process(4, "System", image_path="System", modules=_kernel(klif, build), start=t0 - timedelta(days=9))
+    avp = w.add_process(
+        2844,
+        "avp.exe",
+        image_path=r"C:\Program Files (x86)\Kaspersky Lab\KES.11.11.0\avp.exe",
+        command_line=r'"C:\Program Files (x86)\Kaspersky Lab\KES.11.11.0\avp.exe"',
+        parent_pid=656,
+        company="AO Kaspersky Lab",
+        version="11.11.0.452",
+        description="Kaspersky Endpoint Security for Windows",
+        is64=False,
+        start=t0 - timedelta(days=9),
+    )
+    ps = w.add_process(
+        3980,
+        "powershell.exe",
+        image_path=r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
+        command_line=r'"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe" -NoProfile -NonInteractive'
+        r' -Command "Add-WindowsCapability -Online -Name OpenSSH.Server~~~~0.0.1.0"',
+        parent_pid=3712,
+        company=MS,
+        version=build,
+        description="Windows PowerShell",
+        user="PAR\\adm-srvops",
+        integrity="High",
+        start=t0 - timedelta(seconds=3),
+        modules=_user(build),
+    )
+    host_dir = r"C:\Windows\TEMP\3E0A5F21-7C4B-4D8E-9B16-2F6C0D91A7E4"
+    dh_cmd = host_dir + r"\dismhost.exe {5E1B3C2A-7D4F-4A9B-8C21-3F0E6D5A9B17}"
+    dh = w.add_process(
+        5236,
+        "DismHost.exe",
+        image_path=host_dir + r"\dismhost.exe",
+        command_line=dh_cmd,
+        parent_pid=3980,
+        company=MS,
+        version="10.0.17763.5201",
+        description="Dism Host Servicing Process",
+        user="PAR\\adm-srvops",
+        integrity="High",
+        start=t0 + timedelta(milliseconds=20),
+        modules=_user(build),
+    )
+    ss = (
+        r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.17763.5201"
+        r"_none_2e7c9d1b5f3a8e40"
+    )
+    ti = w.add_process(
+        4408,
+        "TiWorker.exe",
+        image_path=ss + r"\TiWorker.exe",
+        command_line=ss + r"\TiWorker.exe -Embedding",
+        parent_pid=788,
+        company=MS,
+        version="10.0.17763.5201",
+        description="Windows Modules Installer Worker",
+        start=t0 + timedelta(milliseconds=900),
+        modules=_user(build),
+    )
+    comp = r"C:\Windows\WinSxS\amd64_openssh-server-components-onecore_31bf3856ad364e35_10.0.17763.1_none_8a1c5e3f0b2d7a64"
+
+    def at(s: float) -> datetime:
+        return t0 + timedelta(seconds=s)
+
+    w.add_event(ps, "Process Create", host_dir + r"\dismhost.exe", time=at(0.018), pid=5236, command_line=dh_cmd,
+                tid=4012)
+    w.add_event(dh, "Process Start", time=at(0.020), parent_pid=3980, command_line=dh_cmd,
+                current_directory=host_dir + "\\", tid=5240)
+    w.add_event(dh, "Load Image", host_dir + r"\dismhost.exe", time=at(0.021), image_base=0x7FF7B2A10000,
+                image_size=0x2C000, tid=5240)
+    w.add_event(dh, "Load Image", host_dir + r"\CbsProvider.dll", time=at(0.412), image_base=0x7FFB8C0F0000,
+                image_size=0x9E000, tid=5240)
+    w.add_event(dh, "CreateFile", r"C:\Windows\Logs\DISM\dism.log", time=at(0.415),
+                desired_access=GENERIC_WRITE | SYNCHRONIZE, disposition="OpenIf", open_result="Opened", tid=5240)
+    w.add_event(ti, "RegOpenKey", r"HKLM\COMPONENTS", time=at(1.3), desired_access=KEY_READ, tid=4520)
+    w.add_event(ti, "CreateFile", comp + r"\sshd.exe", time=at(130.1), desired_access=GENERIC_READ,
+                disposition="Open", tid=4520, stack=_fs_stack(0x3A1C8))
+    w.add_event(ti, "CreateFile", r"C:\Windows\System32\OpenSSH\sshd.exe", time=at(130.4),
+                desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE, disposition="Create",
+                open_result="Created", tid=4520, stack=_fs_stack(0x3A1C8))
+    w.add_event(ti, "CloseFile", r"C:\Windows\System32\OpenSSH\sshd.exe", time=at(130.5), tid=4520)
+    w.add_event(ti, "RegOpenKey", r"HKLM\System\CurrentControlSet\Services", time=at(130.70),
+                desired_access=KEY_READ, tid=4520)
+    w.add_event(ti, "RegCreateKey", r"HKLM\System\CurrentControlSet\Services\sshd", time=at(130.704),
+                desired_access=0xF003F, result="ACCESS DENIED", tid=4520, stack=_reg_stack(0x8C3A4))
+    w.add_event(avp, "RegQueryValue", r"HKLM\SOFTWARE\WOW6432Node\KasperskyLab\protected\KES\settings\HipsRules",
+                time=at(130.71), type="REG_DWORD", data=1, tid=3120)
+    w.add_event(ti, "RegCloseKey", r"HKLM\System\CurrentControlSet\Services", time=at(130.72), tid=4520)
+    w.add_event(ti, "CreateFile", r"C:\Windows\System32\OpenSSH\sshd.exe", time=at(130.9),
+                desired_access=0x10080, disposition="Open", options=0x1060, tid=4520)
+    w.add_event(ti, "CloseFile", r"C:\Windows\System32\OpenSSH\sshd.exe", time=at(130.91), tid=4520)
+    w.add_event(dh, "CreateFile", r"C:\Windows\Logs\DISM\dism.log", time=at(131.8),
+                desired_access=GENERIC_WRITE | SYNCHRONIZE, disposition="OpenIf", open_result="Opened", tid=5312)
+    return {"bad/procmon/add_capability.pml": w}
+
+
 BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "lcu-storage-copy-denied-csagent": lcu_storage_copy_denied_csagent,
     "msi-1402-print-monitor-hlprotect-zh": msi_1402_print_monitor_hlprotect_zh,
@@ -1173,6 +1285,7 @@ BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "pnputil-service-key-deny-ace": pnputil_service_key_deny_ace,
     "msi-1923-service-denied-sentinelone": msi_1923_service_denied_sentinelone,
     "win7-driver-rename-denied-mfehidk": win7_driver_rename_denied_mfehidk,
+    "dism-capability-service-denied-klif": dism_capability_service_denied_klif,
 }
 
 

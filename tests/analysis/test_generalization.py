@@ -25,7 +25,30 @@ CASES_DIR = Path(__file__).resolve().parent.parent / "data" / "cases"
 CASES = sorted(p.parent.name for p in CASES_DIR.glob("*/expected.json"))
 
 # (case, aspect) → why the analysis does not meet the answer key yet (for the analysis engineer).
-GAPS: dict[tuple[str, str], str] = {}
+GAPS: dict[tuple[str, str], str] = {
+    # --- round two -------------------------------------------------------------------------------------------
+    ("dism-capability-service-denied-klif", "failure"): (
+        "CBS.log: produced target 'Package~31bf3856ad364e35~amd64~~10.0.17763.1' code 0xD0000022 at line 12 (the "
+        "first Error-level CSI (F) frame), expected 'OpenSSH-Server-Package~…' 0x80070005 at line 20 (the package's "
+        "own failure) and a second failure from dism.log line 18 (AddCapability hr:0x80070005). Responsible: "
+        "_servicing._PACKAGE cuts package names with hyphens; failures.cbs_failures takes CSI gle NTSTATUS frames "
+        "as the failure; no DISM failure candidate in failures.py"
+    ),
+    ("dism-capability-service-denied-klif", "confidence"): (
+        "produced 0.70 (generic denials.denial_chain), expected >= 0.9: the CBS CSI frame names the same "
+        "Services\\sshd key that the PML shows TiWorker.exe denied with klif.sys frames; servicing.servicing_chain "
+        "only links INF/setupapi service names, not CSI SysCreateKey/PerformServiceInstall keys"
+    ),
+    ("dism-capability-service-denied-klif", "allow"): (
+        "TiWorker.exe entry has no WinSxS version-folder pattern when the finding comes from denials.denial_chain "
+        "(servicing_chain adds it); expected pattern C:\\Windows\\WinSxS\\amd64_microsoft-windows-servicingstack_*\\TiWorker.exe"
+    ),
+    ("dism-capability-service-denied-klif", "chain"): (
+        "43% cited: the chain holds CBS.log:12, PML #10, fltmc:5 but not CBS.log:16 (PerformServiceInstall sshd), "
+        "CBS.log:20 (package failure) nor dism.log:5/18 (the DISM API session's parent command line and its "
+        "AddCapability failure); responsible: denials.denial_chain does not cite the servicing/DISM log lines"
+    ),
+}
 
 
 def expected(case: str) -> dict:
