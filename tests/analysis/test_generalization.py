@@ -48,6 +48,23 @@ GAPS: dict[tuple[str, str], str] = {
         "CBS.log:20 (package failure) nor dism.log:5/18 (the DISM API session's parent command line and its "
         "AddCapability failure); responsible: denials.denial_chain does not cite the servicing/DISM log lines"
     ),
+    ("msi-1720-vbscript-ca-cybereason", "failure"): (
+        "only the product's 1603 (line 47) is produced; expected also the custom action WriteCollectorConfig "
+        "failing with its script error -2146828235 = 0x800A0035 from 'Note: 1: 1720 2: WriteCollectorConfig 3: "
+        "-2146828235 …' (line 39). Responsible: failures.py MSI custom-action failures read 1722 'returned actual "
+        "error code' but not 1720/1721 script errors"
+    ),
+    ("msi-1720-vbscript-ca-cybereason", "finding"): (
+        "produced no finding and an 'installer process quits early' suspect list naming CrsDll.dll, vbscript.dll and "
+        "scrrun.dll from tasklist /m (vbscript.dll/scrrun.dll are Windows' own); expected a non-agent finding "
+        "(kind custom-action-failed, culprit null, fix naming WriteCollectorConfig and line 41) because Note 1720 "
+        "proves the package's own script failed. Responsible: injection.injection_chain (tasklist suspects without a "
+        "capture, Windows-own check) and a missing MSI script-error signature/pass"
+    ),
+    ("msi-1720-vbscript-ca-cybereason", "chain"): (
+        "no finding, so none of MSI lines 37/39/40/43/47 (action start, Note 1720, Error 1720, Return value 3, "
+        "status 1603) is cited; follows the 'finding' gap"
+    ),
 }
 
 
