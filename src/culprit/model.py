@@ -251,12 +251,18 @@ class Step:
     origin: Origin
     alt: Origin | None = None  # the same record elsewhere (a PML event's line in Procmon's CSV export)
     summary_zh: str | None = None
+    time: datetime | None = None  # UTC time of the cited record, when it has one
+    mark: str | None = None  # start | load | denied | exit | fail | info (for timelines)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"summary": self.summary}
         if self.summary_zh:
             d["summary_zh"] = self.summary_zh
         d.update(self.origin.to_dict())
+        if self.time is not None:
+            d["time"] = iso(self.time)
+        if self.mark:
+            d["mark"] = self.mark
         if self.alt is not None:
             d["csv"] = {"artifact": self.alt.artifact, "line": self.alt.line}
         return d
@@ -272,6 +278,7 @@ class AllowRule:
     no_injection: bool = False
     pattern: str | None = None
     note: str | None = None
+    note_zh: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"process": self.process}
@@ -285,6 +292,8 @@ class AllowRule:
             d["no_injection"] = True
         if self.note:
             d["note"] = self.note
+        if self.note_zh:
+            d["note_zh"] = self.note_zh
         return d
 
 

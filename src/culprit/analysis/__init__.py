@@ -265,7 +265,29 @@ def rank(q: Inquiry) -> None:
     q.findings.sort(key=lambda f: -f.confidence)
 
 
-PASSES: tuple[Callable[[Inquiry], None], ...] = (find_failures, servicing_chain, injection_chain, good_vs_bad, denial_chain, signatures, fallback_missing, rank)
+def timestamp_steps(q: Inquiry) -> None:
+    """Give every chain step the UTC time of the log record it cites (for timelines)."""
+    from dataclasses import replace
+
+    index = {}
+    for role in ("bad", "good"):
+        for evs in q.facts._index(role).values():
+            for e in evs:
+                if e.origin.line is not None:
+                    index.setdefault((e.origin.artifact, e.origin.line), e)
+
+    def fix(s: Step) -> Step:
+        if s.time is not None or s.origin.line is None:
+            return s
+        e = index.get((s.origin.artifact, s.origin.line))
+        if e is None:
+            return s
+        return replace(s, time=e.time, mark=s.mark or ("fail" if str(e.severity) == "error" else "info"))
+
+    q.findings = [replace(f, chain=tuple(fix(s) for s in f.chain)) for f in q.findings]
+
+
+PASSES: tuple[Callable[[Inquiry], None], ...] = (find_failures, servicing_chain, injection_chain, good_vs_bad, denial_chain, signatures, fallback_missing, rank, timestamp_steps)
 
 
 def analyze(ws: Workspace, lang: str = "en") -> Analysis:

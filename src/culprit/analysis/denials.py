@@ -206,7 +206,8 @@ def build_finding(facts: Facts, g: DenialGroup, failures: list[FailureCand]) -> 
     rules = [AllowRule(process=g.image_path, registry_keys=keys, files=files)]
     if basename(g.image_path).casefold() == "services.exe" and any(f.source in ("msi", "msi-ca") for f in failures):
         rules.insert(0, AllowRule(process="C:\\Windows\\System32\\msiexec.exe", registry_keys=keys, files=files,
-                                  note="the installer that asks the Service Control Manager for the service"))
+                                  note="the installer that asks the Service Control Manager for the service",
+                                  note_zh="请求服务控制管理器创建服务的安装程序"))
     allow = tuple(rules)
     product = o.product or o.vendor or "the agent"
     role = "filesystem-filter" if kind == "file-write-denied" and o.altitude else "kernel-driver"

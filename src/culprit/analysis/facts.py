@@ -34,7 +34,7 @@ class CaptureRef:
         ev = self.cap.event(int(i))
         text = (ev.origin.text or ev.message)[:500]
         alt = Origin(self.csv_artifact, line=int(i) + 2) if self.csv_artifact else None
-        return Step(summary, Origin(self.artifact, record=int(i), text=text), alt, summary_zh)
+        return Step(summary, Origin(self.artifact, record=int(i), text=text), alt, summary_zh, ev.time, _mark(ev))
 
 
 @dataclass
@@ -134,6 +134,15 @@ class Facts:
                     key = str(ev.get("fields.destination") or ev.get("fields.file")).lower()
                     d["files"].setdefault(key, ev)
         return out
+
+
+_MARKS = {"Process Create": "start", "Process Start": "start", "Load Image": "load", "Process Exit": "exit"}
+
+
+def _mark(ev: Event) -> str:
+    if ev.get("fields.result") == "ACCESS DENIED":
+        return "denied"
+    return _MARKS.get(str(ev.get("fields.operation") or ""), "info")
 
 
 def _csv_records(csv: Artifact) -> int:

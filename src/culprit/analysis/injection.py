@@ -305,8 +305,22 @@ def build_finding(facts: Facts, v: Victim, failures: list[FailureCand], lang: st
                      + f"之前，可先临时关闭 {agent_zh} 触发注入的策略（或临时卸载 {agent_zh}）后安装，安装完成后再恢复。")
     extra: dict[str, object] = {"injector": inj_extra} if inj_extra else {}
     extra["reasons"] = v.reasons
+    extra["processes"] = _lifetimes(facts, v)
     return Finding("injected-module", title, v.score, culprit, tuple(steps),
                    Remediation(tuple(allow), workaround, workaround_zh=workaround_zh), extra, title_zh=title_zh)
+
+
+def _lifetimes(facts: Facts, v: Victim) -> dict[str, list[dict[str, object]]]:
+    """The install's processes in each run (name, pid, start, end, exit status) for timelines."""
+    def rows(root: Proc | None) -> list[dict[str, object]]:
+        if root is None:
+            return []
+        return [{"name": q.name, "pid": q.pid, "parent_pid": q.parent_pid, "start": q.start, "end": q.end,
+                 "exit_status": q.exit_status, "image_path": q.image_path} for q in [root, *root.descendants()]][:40]
+
+    bad_root = _ca_root(v.proc)
+    good_tree = next((tree_of(r) for r in facts.captures("good")), None)
+    return {"bad": rows(bad_root), "good": rows(_counterpart(bad_root, good_tree) if good_tree else None)}
 
 
 def _last_line(run: Event) -> Origin:
@@ -420,7 +434,8 @@ def allow_list(facts: Facts, v: Victim) -> list[AllowRule]:
         seen.add(key)
         pat = generalize(path)
         out.append(AllowRule(process=path, pattern=pat if pat != path else None, no_injection=True,
-                             note="the process that quit" if q is v.proc else None))
+                             note="the process that quit" if q is v.proc else None,
+                             note_zh="提前退出的进程" if q is v.proc else None))
     return out
 
 
@@ -488,7 +503,7 @@ def crash_finding(facts: Facts, failures: list[FailureCand]) -> Finding | None:
         path = str(e.get("fields.path") or proc)
         prod = owner.product or owner.vendor or "the agent"
         allow = (AllowRule(process=path, pattern=(generalize(path) if generalize(path) != path else None),
-                           no_injection=True, note="the process that crashed"),)
+                           no_injection=True, note="the process that crashed", note_zh="崩溃的进程"),)
         return Finding(
             "injected-module",
             f"{proc} crashes in {name}" + (f" ({owner.product})" if owner.product else "") + "; the install fails",
