@@ -22,6 +22,7 @@ from tests.conftest import case_path, data_path
 CASE = ("kb4474419-registry-denied", "bad", "Windows", "Logs", "CBS")
 PKG = "Package_for_KB4474419~31bf3856ad364e35~amd64~~6.1.3.2"
 E_ACCESSDENIED = 0x80070005
+FRAMES = 2  # CSI (F) frames in cbs_failure_shapes.log
 
 
 def parse(path: Path, offset: int | None = 480, name: str | None = None) -> tuple[list, ParseContext]:
@@ -244,6 +245,43 @@ def test_failure_shapes_fixture() -> None:
     assert done.fields["session_time"] == datetime(2016, 10, 31, 17, 24, 51, 432100, tzinfo=UTC)
 
 
+def test_dism_hosted_session_and_wrapped_gle() -> None:
+    """Clients with blanks, packages not named Package_*, a frame whose [gle=] wrapped to the next line."""
+    evs, ctx = parse(data_path("parsers", "cbs", "cbs_failure_shapes.log"), offset=-360)
+    assert ctx.warning_count == 0
+    lines = by_line(evs)
+    s = lines[23]
+    assert (s.kind, s.fields["client"], s.fields["session"]) == (
+        "cbs:session",
+        "DISM Package Manager Provider",
+        "30552987_3240663848",
+    )
+    assert s.fields["session_time"] == datetime(2016, 10, 31, 17, 25, 20, 77700, tzinfo=UTC)
+    ex = lines[24]
+    assert (ex.fields["client"], ex.fields["package"], ex.fields["arch"], ex.fields["version"]) == (
+        "DISM Package Manager Provider",
+        "OpenSSH-Server-Package~31bf3856ad364e35~amd64~~10.0.17763.1",
+        "amd64",
+        "10.0.17763.1",
+    )
+    assert "kb" not in ex.fields
+    f = lines[25]
+    assert f.kind == "cbs:csi_failure"
+    assert (f.code, f.fields["gle"], f.fields["symbol"], f.fields["correlation"]) == (
+        0xD0000022,
+        0xD0000022,
+        "STATUS_ACCESS_DENIED",
+        3318274,
+    )
+    assert f.fields["function"].startswith(
+        "Windows::Rtl::SystemImplementation::DirectRegistryProvider::SysCreateKey("
+    )
+    assert f.fields["continuation"] == "[gle=0xd0000022]"
+    assert set(CbsParser.utc_offsets(Source(data_path("parsers", "cbs", "cbs_failure_shapes.log"), "x"))) == {
+        -360
+    }
+
+
 def test_small_chunks_give_the_same_events(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Records never split across read chunks: a tiny chunk size must not change anything."""
     data = (
@@ -297,7 +335,7 @@ def test_binary_garbage_is_warned_not_raised(tmp_path: Path) -> None:
     evs, ctx = parse(p, offset=-360)
     assert ctx.warning_count >= 1
     assert any("binary data" in w.message for w in ctx.warnings)
-    assert sum(1 for e in evs if e.kind == "cbs:csi_failure") == 2
+    assert sum(1 for e in evs if e.kind == "cbs:csi_failure") == 2 * FRAMES
 
 
 def test_ten_megabyte_line_is_cut_with_a_warning(tmp_path: Path) -> None:
@@ -306,13 +344,14 @@ def test_ten_megabyte_line_is_cut_with_a_warning(tmp_path: Path) -> None:
     p = tmp_path / "CBS.log"
     p.write_bytes(data + huge + data)
     evs, ctx = parse(p, offset=-360)
+    n = data.count(b"\n")
     assert any("longer than" in w.message for w in ctx.warnings)
-    errs = [e for e in evs if e.origin.line == 23]
+    errs = [e for e in evs if e.origin.line == n + 1]
     assert len(errs) == 1 and errs[0].severity is Severity.ERROR
     assert len(errs[0].origin.text) <= cbs_mod.MAX_TEXT
     # the file goes on after the long line, with line numbers intact
-    assert sum(1 for e in evs if e.kind == "cbs:csi_failure") == 2
-    assert any(e.origin.line == 23 + 10 for e in evs if e.kind == "cbs:csi_failure")
+    assert sum(1 for e in evs if e.kind == "cbs:csi_failure") == 2 * FRAMES
+    assert any(e.origin.line == n + 1 + 10 for e in evs if e.kind == "cbs:csi_failure")
 
 
 def test_wrong_encoding_bytes_are_replaced_with_a_warning(tmp_path: Path) -> None:
@@ -323,8 +362,9 @@ def test_wrong_encoding_bytes_are_replaced_with_a_warning(tmp_path: Path) -> Non
     p.write_bytes(good * reps + bad.encode("cp1252"))
     evs, ctx = parse(p, offset=-360)
     assert [w.message for w in ctx.warnings] == ["bytes not valid utf-8 replaced"]
-    assert ctx.warnings[0].line == 22 * reps + 1
-    last = next(e for e in evs if e.origin.line == 22 * reps + 1)
+    n = good.count(b"\n") * reps + 1
+    assert ctx.warnings[0].line == n
+    last = next(e for e in evs if e.origin.line == n)
     assert last.code == E_ACCESSDENIED
     assert "Jos\ufffd" in last.message
 

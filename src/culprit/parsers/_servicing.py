@@ -49,7 +49,8 @@ _CODE_FORMS = re.compile(
     r"(0x[0-9A-Fa-f]{1,8}|[0-9A-Fa-f]{8})\b"
 )
 # Package_for_KB4474419~31bf3856ad364e35~amd64~~6.1.3.2
-_PACKAGE = re.compile(r"\b((?:Package|Microsoft|Windows)[\w.\-]*~[0-9a-fA-F]{16}~(\w*)~([\w\-]*)~([\d.]+))")
+# OpenSSH-Server-Package~31bf3856ad364e35~amd64~~10.0.17763.1
+_PACKAGE = re.compile(r"(?<![\w.\-])([A-Za-z][\w.\-]*~[0-9a-fA-F]{16}~(\w*)~([\w\-]*)~([\d.]+))")
 _KB = re.compile(r"(?<![A-Za-z0-9])KB(\d{6,8})(?!\d)", re.I)
 _KB_IN_NAME = re.compile(r"KB(\d{6,8})(?!\d)", re.I)
 
@@ -257,7 +258,8 @@ _CSI_F = re.compile(
     r"\(F\) (\S+)(?: #(\d+)#)?(?: (?:from|originated in function) (.*?))?\s*(?:\[gle=(0x[0-9a-fA-F]+)\])?\s*$"
 )
 # Session: 30546173_4261722401 initialized by client WindowsUpdateAgent.
-_SESSION_INIT = re.compile(r"Session: (\d+_\d+) initialized by client (.+?)\.?$")
+# Session: 31088214_2841932210 initialized by client DISM Package Manager Provider, external staging directory: (null)  # noqa: E501
+_SESSION_INIT = re.compile(r"Session: (\d+_\d+) initialized by client ([^,]+?)\.?(?:,|$)")
 # Session: 31128999_1337659839 finalized. Reboot required: yes [HRESULT = 0x00000000 - S_OK]
 _SESSION_FIN = re.compile(r"Session: (\d+_\d+) finalized\.(?: Reboot required: (yes|no))?", re.I)
 # INSTALL index: 0, phase: 1, result 5, inf: cpu.inf
@@ -268,7 +270,9 @@ _DOQE_RESULT = re.compile(r"Recording result: (0x[0-9A-Fa-f]+), for Inf: (\S+)")
 _DOQE_PACKAGE = re.compile(r"Driver package: (.+\\([^\\]+\.inf))\s*$", re.I)
 # Exec: Processing complete.  Session(Stack): 31128999_1337659839, Package: Package_for_KB... [HRESULT = ...]
 _EXEC_ACTION = re.compile(r"Exec: (.+?)(?:\.\s|:\s|\.$|,\s|$)")
-_KV = re.compile(r"\b(Package|Update|InstallDeployment|Client|Session(?:\(Stack\))?): ([^,\s\[]+)")
+_KV = re.compile(
+    r"\b(Package|Update|InstallDeployment|Client|Session(?:\(Stack\))?): ([^,\[]+?)\s*(?=,|\[|$)"
+)
 # WER: Generating failure report for package: <pkg>, status: 0x80070308, failure source: Execute, start state:
 # Staged, target state: Installed, client id: WindowsUpdateAgent
 _WER_KV = re.compile(r"(status|failure source|start state|target state|client id): ([^,]+?)\s*(?:,|$)")
@@ -312,7 +316,8 @@ def classify(comp: str, msg: str, cont: list[str] | None = None) -> tuple[str, d
 
     if comp == "CSI" and body.startswith("(F)"):
         kind = "cbs:csi_failure"
-        fm = _CSI_F.match(body)
+        # the frame's [gle=0x...] is sometimes wrapped onto a continuation line
+        fm = _CSI_F.match(body if not cont else body + " " + " ".join(c.strip() for c in cont))
         if fm:
             fields["symbol"] = fm.group(1)
             if fm.group(2):
