@@ -1277,6 +1277,132 @@ def dism_capability_service_denied_klif() -> dict[str, PmlWriter]:
     return {"bad/procmon/add_capability.pml": w}
 
 
+# --- webview2-early-exit-fcoehook-csv ------------------------------------------------------------------------
+
+
+def webview2_early_exit_fcoehook_csv() -> dict[str, PmlWriter]:
+    """The good machine of the WebView2 case, PHX-ENG-WS-0207 (Windows 10 22H2 en-US, UTC-7): the standalone
+    WebView2 Runtime installer extracts MicrosoftEdgeUpdate.exe to ``Microsoft\\Temp\\EU*.tmp``; it runs 31 s,
+    hands off to the installed Edge Update and runs the WebView2 setup, which exits 0. FortiClient's
+    FCDBLog.exe runs here too but injects nothing. (The failing machine's evidence is a Procmon CSV export
+    only, written by hand under ``bad/procmon``.)"""
+    build = "10.0.19041.4355"
+    t0 = datetime(2024, 6, 5, 22, 2, 40, 118000, tzinfo=UTC)
+    w = PmlWriter(computer="PHX-ENG-WS-0207", os_version=(10, 0, 19045))
+    w.add_process(4, "System", image_path="System", modules=_kernel(None, build), start=t0 - timedelta(hours=5))
+    fcdb = w.add_process(
+        3188,
+        "FCDBLog.exe",
+        image_path=r"C:\Program Files\Fortinet\FortiClient\FCDBLog.exe",
+        command_line=r'"C:\Program Files\Fortinet\FortiClient\FCDBLog.exe"',
+        parent_pid=760,
+        company="Fortinet Inc",
+        version="7.2.4.0972",
+        description="FortiClient Logging Daemon",
+        start=t0 - timedelta(hours=5),
+    )
+    inst_path = r"C:\Users\jpark\Downloads\MicrosoftEdgeWebView2RuntimeInstallerX64.exe"
+    inst = w.add_process(
+        4980,
+        "MicrosoftEdgeWebView2RuntimeInstallerX64.exe",
+        image_path=inst_path,
+        command_line=f'"{inst_path}" /silent /install',
+        parent_pid=4316,
+        company=MS,
+        version="1.3.185.17",
+        description="Microsoft Edge WebView2 Runtime Installer",
+        user="CORP\\jpark-adm",
+        integrity="High",
+        is64=False,
+        start=t0 - timedelta(milliseconds=40),
+        modules=_user(build, wow64=True),
+    )
+    eu_dir = r"C:\Program Files (x86)\Microsoft\Temp\EU81C4.tmp"
+    eu_cmd = (
+        f'"{eu_dir}\\MicrosoftEdgeUpdate.exe" /silent /install "appguid={{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}}'
+        '&appname=Microsoft%20Edge%20Webview2%20Runtime&needsadmin=prefers"'
+    )
+    eu = w.add_process(
+        7064,
+        "MicrosoftEdgeUpdate.exe",
+        image_path=eu_dir + r"\MicrosoftEdgeUpdate.exe",
+        command_line=eu_cmd,
+        parent_pid=4980,
+        company=MS,
+        version="1.3.185.17",
+        description="Microsoft Edge Update",
+        user="CORP\\jpark-adm",
+        integrity="High",
+        is64=False,
+        start=t0 + timedelta(milliseconds=41),
+        end=t0 + timedelta(seconds=31, milliseconds=207),
+        modules=[
+            Module(0xB30000, 0x4A000, eu_dir + r"\MicrosoftEdgeUpdate.exe", "1.3.185.17", MS, "Microsoft Edge Update"),
+            *_user(build, wow64=True),
+            Module(0x6D120000, 0x1A6000, eu_dir + r"\msedgeupdate.dll", "1.3.185.17", MS, "Microsoft Edge Update"),
+        ],
+    )
+    setup_dir = r"C:\Program Files (x86)\Microsoft\EdgeUpdate\Install\{8C1A3F52-7E06-4B8D-9D2F-61A0C5E7B394}"
+    setup_cmd = f'"{setup_dir}\\MicrosoftEdge_X64_125.0.2535.85.exe" --msedgewebview --verbose-logging --do-not-launch-msedge --system-level'
+    setup = w.add_process(
+        7532,
+        "MicrosoftEdge_X64_125.0.2535.85.exe",
+        image_path=setup_dir + r"\MicrosoftEdge_X64_125.0.2535.85.exe",
+        command_line=setup_cmd,
+        parent_pid=7064,
+        company=MS,
+        version="125.0.2535.85",
+        description="Microsoft Edge Installer",
+        user="CORP\\jpark-adm",
+        integrity="High",
+        start=t0 + timedelta(seconds=4, milliseconds=620),
+        end=t0 + timedelta(seconds=30, milliseconds=902),
+        modules=_user(build),
+    )
+
+    def at(ms: float) -> datetime:
+        return t0 + timedelta(milliseconds=ms)
+
+    eu_exe = eu_dir + r"\MicrosoftEdgeUpdate.exe"
+    w.add_event(fcdb, "RegQueryValue", r"HKLM\SOFTWARE\Fortinet\FortiClient\FA_ESNAC\exploit_prevention\enabled",
+                time=at(0), type="REG_DWORD", data=0, tid=3240)
+    w.add_event(inst, "CreateFile", eu_exe, time=at(13), desired_access=GENERIC_WRITE | READ_ATTRIBUTES | 0x10000,
+                disposition="OverwriteIf", open_result="Created", tid=4984)
+    w.add_event(inst, "CloseFile", eu_exe, time=at(14), tid=4984)
+    w.add_event(inst, "Process Create", eu_exe, time=at(41), pid=7064, command_line=eu_cmd, tid=4984)
+    w.add_event(eu, "Process Start", time=at(41.05), parent_pid=4980, command_line=eu_cmd,
+                current_directory=eu_dir + "\\", tid=4984)
+    w.add_event(eu, "Thread Create", time=at(41.1), thread_id=7068, tid=4984)
+    w.add_event(eu, "Load Image", eu_exe, time=at(41.4), image_base=0xB30000, image_size=0x4A000, tid=7068)
+    w.add_event(eu, "Load Image", r"C:\Windows\SysWOW64\ntdll.dll", time=at(42.9), image_base=0x77000000,
+                image_size=0x1F8000, tid=7068)
+    w.add_event(eu, "Load Image", r"C:\Windows\SysWOW64\kernel32.dll", time=at(44.0), image_base=0x77400000,
+                image_size=0xBF000, tid=7068)
+    w.add_event(eu, "Load Image", eu_dir + r"\msedgeupdate.dll", time=at(52.7), image_base=0x6D120000,
+                image_size=0x1A6000, tid=7068)
+    w.add_event(eu, "RegCreateKey", r"HKLM\SOFTWARE\WOW6432Node\Microsoft\EdgeUpdate\Clients"
+                r"\{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}", time=at(2210), desired_access=KEY_WRITE_CREATE,
+                disposition="REG_CREATED_NEW_KEY", tid=7068)
+    w.add_event(eu, "Process Create", setup_dir + r"\MicrosoftEdge_X64_125.0.2535.85.exe", time=at(4620), pid=7532,
+                command_line=setup_cmd, tid=7104)
+    w.add_event(setup, "Process Start", time=at(4620.1), parent_pid=7064, command_line=setup_cmd,
+                current_directory=setup_dir + "\\", tid=7536)
+    w.add_event(setup, "CreateFile",
+                r"C:\Program Files (x86)\Microsoft\EdgeWebView\Application\125.0.2535.85\msedgewebview2.exe",
+                time=at(19400), desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE, disposition="Create",
+                open_result="Created", tid=7536)
+    w.add_event(setup, "Process Exit", time=at(30902), exit_status=0, user_time=9_843_750, kernel_time=6_562_500,
+                private_bytes=48_615_424, peak_private_bytes=61_472_768, working_set=52_789_248,
+                peak_working_set=66_826_240, tid=7536)
+    w.add_event(eu, "Process Exit", time=at(31207), exit_status=0, user_time=781_250, kernel_time=625_000,
+                private_bytes=4_096_000, peak_private_bytes=4_456_448, working_set=13_221_888,
+                peak_working_set=13_447_168, tid=7068)
+    w.add_event(inst, "Process Exit", time=at(31260), exit_status=0, user_time=156_250, kernel_time=312_500,
+                private_bytes=3_407_872, peak_private_bytes=3_715_072, working_set=11_022_336,
+                peak_working_set=11_108_352, tid=4984)
+    return {"good/procmon/webview2_install.pml": w}
+
+
 BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "lcu-storage-copy-denied-csagent": lcu_storage_copy_denied_csagent,
     "msi-1402-print-monitor-hlprotect-zh": msi_1402_print_monitor_hlprotect_zh,
@@ -1286,6 +1412,7 @@ BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "msi-1923-service-denied-sentinelone": msi_1923_service_denied_sentinelone,
     "win7-driver-rename-denied-mfehidk": win7_driver_rename_denied_mfehidk,
     "dism-capability-service-denied-klif": dism_capability_service_denied_klif,
+    "webview2-early-exit-fcoehook-csv": webview2_early_exit_fcoehook_csv,
 }
 
 

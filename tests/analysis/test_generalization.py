@@ -65,6 +65,18 @@ GAPS: dict[tuple[str, str], str] = {
         "no finding, so none of MSI lines 37/39/40/43/47 (action start, Note 1720, Error 1720, Return value 3, "
         "status 1603) is cited; follows the 'finding' gap"
     ),
+    ("webview2-early-exit-fcoehook-csv", "confidence"): (
+        "produced 0.85 (reasons: non-zero exit, log stops after banner, thread from another process, absent from "
+        "good run), expected >= 0.9 as for the PML injection case: the 'quits far earlier than in the good run' "
+        "corroboration is missing because CSV processes have no start time; injection.py should take it from the "
+        "CSV's Process Start event (line 8). Same cause prints '(None ms after it started)' in the exit step"
+    ),
+    ("webview2-early-exit-fcoehook-csv", "chain"): (
+        "44% cited: steps from the CSV-only capture cite 'event' (0-based index 5/15/16/23/27) but no 'line'; a CSV "
+        "export is a text artifact whose reference is its line (index + 2: lines 7/17/18/25/29, as "
+        "docs/events/procmon.md defines origin.line). Responsible: the injection_chain step builder (give CSV "
+        "events their origin line)"
+    ),
 }
 
 
