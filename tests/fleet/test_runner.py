@@ -33,7 +33,8 @@ def test_local_cluster_run_and_resume(tmp_path: Path) -> None:
         ("no-failure", 1),
         ("unreadable", 1),
     ]
-    assert [p.done for p in seen] == [2, 3, 4] and seen[-1].total == 4 and seen[-1].errors == 1
+    assert [p.done for p in seen] == [1, 2, 3, 4] and seen[-1].total == 4 and seen[-1].errors == 1
+    assert (seen[0].analyzed, seen[-1].analyzed) == (0, 3) and seen[0].rate == 0.0
     journal = (tmp_path / "out" / "journal.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(journal) == 3  # the missing path has no hash: not journaled, retried next time
 
@@ -105,7 +106,10 @@ def test_progress_line_only_on_a_terminal(tmp_path: Path, monkeypatch: pytest.Mo
         return runner.FleetResult([], [], 1, 1, 0, 1.0, 1, "tcp://x", [], Path(outdir))
 
     monkeypatch.setattr(runner, "run", fake_run)
-    for tty, expect in ((True, "\r2/2 bundles  1 analyzed  1 reused  0 unreadable  2.0/s \n"), (False, "")):
+    for tty, expect in (
+        (True, "\r2/2 bundles  1 analyzed  1 reused  0 unreadable  2.0/s\x1b[K\n"),
+        (False, ""),
+    ):
         err = Tty() if tty else io.StringIO()
         monkeypatch.setattr("sys.stderr", err)
         assert cli.main(["fleet", str(tmp_path), "-o", str(tmp_path / "o")]) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from typing import Any
 
 from culprit.errors import ExitCode, UsageError
@@ -79,11 +80,16 @@ class _Bar:
 
     def __init__(self) -> None:
         self.shown = False
+        self.last = 0.0
 
     def __call__(self, p: Any) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.1 and p.done < p.total:
+            return  # at most ten redraws a second
+        self.last = now
         line = (
             f"\r{p.done}/{p.total} bundles  {p.analyzed} analyzed  {p.reused} reused  {p.errors} unreadable  "
-            f"{p.rate:.1f}/s "
+            f"{p.rate:.1f}/s\x1b[K"
         )
         sys.stderr.write(line)
         sys.stderr.flush()

@@ -54,7 +54,9 @@ class Progress:
 
     @property
     def rate(self) -> float:
-        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+        """Bundles per second analyzed or reused so far."""
+        n = self.analyzed + self.reused
+        return n / self.elapsed if self.elapsed > 0 else 0.0
 
 
 @dataclass
@@ -195,6 +197,8 @@ def run(
         try:
             address = str(client.scheduler.address)
             n_workers = len(client.scheduler_info().get("workers", {}))
+            if progress is not None:
+                progress(Progress(len(rows), total, 0, 0, stats["errors"], time.perf_counter() - t0))
             with journal.writer(truncate=not resume) as append:
                 for path, row in _stream(client, exp.bundles, cache, batch):
                     if row.get("reused"):
