@@ -77,6 +77,12 @@ GAPS: dict[tuple[str, str], str] = {
         "docs/events/procmon.md defines origin.line). Responsible: the injection_chain step builder (give CSV "
         "events their origin line)"
     ),
+    ("edge-msi-early-exit-no-capture-de", "missing"): (
+        "asked procmon, good-machine, driverquery, fltmc-filters but not tasklist-modules: the evidence (EU*.tmp "
+        "MicrosoftEdgeUpdate.exe quits after its banner, 0x80040c01, twice) is the early-exit/injection pattern, for "
+        "which tasklist /m (third-party DLLs in running processes) is the cheap corroboration; the driver lists fit a "
+        "denial. Responsible: missing.py's requests for an early exit without a capture"
+    ),
 }
 
 
