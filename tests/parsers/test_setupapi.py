@@ -198,6 +198,19 @@ def test_plaso_win10_log_sections_and_signature_warning() -> None:
         "tunnel",
         "nettun.inf",
     )
+    # the Win10 {Add Service: X} block's details
+    block = {
+        k: tunnel.fields[k]
+        for k in ("start_type", "service_type", "error_control", "image_path", "group", "result")
+    }
+    assert block == {
+        "start_type": 3,
+        "service_type": 1,
+        "error_control": 1,
+        "image_path": "\\SystemRoot\\System32\\drivers\\tunnel.sys",
+        "group": "NDIS",
+        "result": "created",
+    }
     sig = at(evs, 208)
     assert sig.kind == "setupapi:warning"
     assert sig.code == 0x800B0109
@@ -266,6 +279,40 @@ def test_old_header_form_and_failures_fixture() -> None:
     )
 
 
+def test_win10_addservice_line_and_block_are_one_event() -> None:
+    evs, ctx = parse(data_path(*FIXTURE))
+    assert ctx.warning_count == 0
+    adds = [e for e in evs if e.kind == "setupapi:addservice" and e.fields["service"] == "CtsAud"]
+    assert len(adds) == 1
+    a = adds[0]
+    assert a.origin.line == 49
+    assert dict(a.fields) == {
+        "section": "Device Install (DiInstallDriver)",
+        "section_line": 47,
+        "instance": "C:\\Drivers\\Contoso\\ctsaud.inf",
+        "service": "CtsAud",
+        "flags": 2,
+        "install_section": "CtsAud_Service_Inst",
+        "eventlog_section": None,
+        "inf": "ctsaud.inf",
+        "inf_line": 44,
+        "start_type": 3,
+        "service_type": 1,
+        "error_control": 1,
+        "image_path": "\\SystemRoot\\System32\\drivers\\ctsaud.sys",
+        "display_name": "Contoso Audio",
+    }
+    fail = at(evs, 56)
+    assert (fail.kind, fail.fields["service"], fail.code, fail.fields["error_line"]) == (
+        "setupapi:service_failure",
+        "CtsAud",
+        5,
+        57,
+    )
+    sto = at(evs, 59)  # "Error = 0x00000005" form
+    assert (sto.kind, sto.code, sto.fields["win32"]) == ("setupapi:error", 5, 5)
+
+
 def test_small_pieces_give_the_same_events(monkeypatch: pytest.MonkeyPatch) -> None:
     path = corpus_path("setupapi", "plaso_win10-10240_setupapi.dev.log")
     want, _ = parse(path)
@@ -303,7 +350,7 @@ def test_binary_garbage_and_huge_line(tmp_path: Path) -> None:
     msgs = [w.message for w in ctx.warnings]
     assert any("line longer than" in m for m in msgs)
     assert any("binary data" in m or "not valid" in m for m in msgs)
-    assert sum(1 for e in evs if e.kind == "setupapi:service_failure") == 2
+    assert sum(1 for e in evs if e.kind == "setupapi:service_failure") == 4  # 2 per copy of the fixture
 
 
 def test_wrong_encoding_is_warned(tmp_path: Path) -> None:
@@ -314,9 +361,10 @@ def test_wrong_encoding_is_warned(tmp_path: Path) -> None:
     p.write_bytes(good * reps + bad)
     evs, ctx = parse(p)
     assert [w.message for w in ctx.warnings] == ["bytes not valid utf-8 replaced"]
-    assert ctx.warnings[0].line == 45 * reps + 1
+    n = good.count(b"\n") * reps + 1
+    assert ctx.warnings[0].line == n
     last = evs[-1]
-    assert last.kind == "setupapi:service_failure" and last.origin.line == 45 * reps + 1
+    assert last.kind == "setupapi:service_failure" and last.origin.line == n
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

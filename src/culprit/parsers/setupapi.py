@@ -37,7 +37,9 @@ latest time the section logged before the item):
 - ``setupapi:filequeue_failure`` — ``!!!`` file-queue entries (``SPFQNOTIFY_COPYERROR``,
   ``FileQueueCommit aborting``, ``flq:``): ``win32``/``hresult`` if given.
 - ``setupapi:addservice`` — ``AddService=`` / ``{Add Service: X}``: ``service``, ``flags``,
-  ``install_section``, ``eventlog_section``, ``inf``, ``inf_line``.
+  ``install_section``, ``eventlog_section``, ``inf``, ``inf_line``; a Win10 block's ``start_type``,
+  ``service_type``, ``error_control``, ``image_path``, ``display_name``, ``group``, ``result`` (merged
+  into the ``AddService=`` line just above it for the same service).
 - ``setupapi:copy`` — file-queue ``Copying 'src' to 'dst'.``: ``source``, ``target`` (= ``path``), ``file``,
   ``inf``.
 """  # noqa: E501 - verbatim sample log lines
@@ -108,7 +110,8 @@ _COPY = re.compile(r"Copying '([^'\n]+)' to '([^'\n]+)'")
 _SXS_PREFIX = re.compile(r"^(?:amd64|x86|wow64|arm64|arm|ia64|msil)_(?=.+\.inf$)", re.I)
 _TRAILING_TIME = re.compile(r"\s(\d\d):(\d\d):(\d\d)\.(\d{3})$")
 # Verifying file against specific (valid) catalog failed! (0x800b0109)
-_PAREN_CODE = re.compile(r"\((0x[0-9a-fA-F]{8})\)")
+# ... (0x800b0109)   |   Failed to install services. Error = 0x00000005
+_PAREN_CODE = re.compile(r"(?:\(|Error = )(0x[0-9a-fA-F]{8})\b")
 _EXIT_CODES: dict[str | None, int | None] = {None: None, "OK": 0, "ok": 0}
 _MISS = object()
 
@@ -269,6 +272,9 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Generator[Event, None,
     applied = 0  # body times up to this index are applied to `now`
     prev, line = 0, base
     last_entry: dict[str, Any] | None = None  # the entry an "Error N:" line on the next line merges into
+    last_add: dict[str, Any] | None = (
+        None  # fields of the AddService= line a "{Add Service: X}" block details
+    )
     common = {"section": title, "section_line": base, "instance": instance}
     for pos, what, m in items:
         if xpos:
@@ -324,7 +330,13 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Generator[Event, None,
                     "inf": (am.group(5) or inf or "").lower() or None,
                     "inf_line": int(am.group(6)) if am.group(6) else None,
                 }
+                last_add = f
             elif bm and rfind("{", max(0, pos - 2), pos) >= 0:
+                details = _service_block(chunk, pos)
+                if last_add is not None and last_add.get("service") == bm.group(1):
+                    last_add.update(details)  # Win10: the block right after its AddService= line
+                    last_add = None
+                    continue
                 f = {
                     **common,
                     "service": bm.group(1),
@@ -333,6 +345,7 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Generator[Event, None,
                     "eventlog_section": None,
                     "inf": inf,
                     "inf_line": None,
+                    **details,
                 }
             else:
                 continue
@@ -376,7 +389,7 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Generator[Event, None,
         if em2:
             _error_code(fields, em2)
         else:
-            cm = _PAREN_CODE.search(msg) if "(0x" in msg else None
+            cm = _PAREN_CODE.search(msg) if ("(0x" in msg or "Error = " in msg) else None
             if cm:
                 _set_code(fields, int(cm.group(1), 16))
         fields["inf"] = fields.get("inf") or inf
@@ -429,6 +442,36 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Generator[Event, None,
     if xpos and xpos[-1] > prev:
         prev, line = xpos[-1], xline[-1]
     return line - base + count("\n", prev)
+
+
+# {Add Service: tunnel} ... Start Type = 3 ... Image Path = \SystemRoot\...\tunnel.sys ... Created new service
+_BLOCK_KV = re.compile(
+    r"^[! ]*[a-z]{3}: +(Start Type|Service Type|Error Control|Image Path|Display Name|Group) += (.*?)\r?$",
+    re.M,
+)
+_BLOCK_RESULT = re.compile(r"(Created new|Modified existing) service '")
+_BLOCK_KEYS = {
+    "Start Type": "start_type",
+    "Service Type": "service_type",
+    "Error Control": "error_control",
+    "Image Path": "image_path",
+    "Display Name": "display_name",
+    "Group": "group",
+}
+
+
+def _service_block(chunk: str, pos: int) -> dict[str, Any]:
+    """Details of a ``{Add Service: X}`` block (up to its ``exit``): start type, image path, result."""
+    end = chunk.find("{Add Service: exit", pos)
+    block = chunk[pos : end if end > 0 else min(len(chunk), pos + 4000)]
+    out: dict[str, Any] = {}
+    for k, v in _BLOCK_KV.findall(block):
+        key = _BLOCK_KEYS[k]
+        out[key] = _int(v) if key in ("start_type", "service_type", "error_control") else v.strip()
+    rm = _BLOCK_RESULT.search(block)
+    if rm:
+        out["result"] = "created" if rm.group(1).startswith("Created") else "modified"
+    return out
 
 
 def _finish(rec: dict[str, Any], ctx: ParseContext, utcs: dict[datetime, datetime | None]) -> Event:
