@@ -211,8 +211,7 @@ class Failure:
         d: dict[str, Any] = {"target": self.target}
         d.update(jsonable(self.extra))
         d["code"] = format_code(self.code)
-        if self.symbol:
-            d["symbol"] = self.symbol
+        d["symbol"] = self.symbol or None
         d["artifact"] = self.origin.artifact
         if self.origin.line is not None:
             d["line"] = self.origin.line

@@ -25,65 +25,7 @@ CASES_DIR = Path(__file__).resolve().parent.parent / "data" / "cases"
 CASES = sorted(p.parent.name for p in CASES_DIR.glob("*/expected.json"))
 
 # (case, aspect) → why the analysis does not meet the answer key yet (for the analysis engineer).
-GAPS: dict[tuple[str, str], str] = {
-    # --- round two -------------------------------------------------------------------------------------------
-    ("dism-capability-service-denied-klif", "failure"): (
-        "CBS.log: produced target 'Package~31bf3856ad364e35~amd64~~10.0.17763.1' code 0xD0000022 at line 12 (the "
-        "first Error-level CSI (F) frame), expected 'OpenSSH-Server-Package~…' 0x80070005 at line 20 (the package's "
-        "own failure) and a second failure from dism.log line 18 (AddCapability hr:0x80070005). Responsible: "
-        "_servicing._PACKAGE cuts package names with hyphens; failures.cbs_failures takes CSI gle NTSTATUS frames "
-        "as the failure; no DISM failure candidate in failures.py"
-    ),
-    ("dism-capability-service-denied-klif", "confidence"): (
-        "produced 0.70 (generic denials.denial_chain), expected >= 0.9: the CBS CSI frame names the same "
-        "Services\\sshd key that the PML shows TiWorker.exe denied with klif.sys frames; servicing.servicing_chain "
-        "only links INF/setupapi service names, not CSI SysCreateKey/PerformServiceInstall keys"
-    ),
-    ("dism-capability-service-denied-klif", "allow"): (
-        "TiWorker.exe entry has no WinSxS version-folder pattern when the finding comes from denials.denial_chain "
-        "(servicing_chain adds it); expected pattern C:\\Windows\\WinSxS\\amd64_microsoft-windows-servicingstack_*\\TiWorker.exe"
-    ),
-    ("dism-capability-service-denied-klif", "chain"): (
-        "43% cited: the chain holds CBS.log:12, PML #10, fltmc:5 but not CBS.log:16 (PerformServiceInstall sshd), "
-        "CBS.log:20 (package failure) nor dism.log:5/18 (the DISM API session's parent command line and its "
-        "AddCapability failure); responsible: denials.denial_chain does not cite the servicing/DISM log lines"
-    ),
-    ("msi-1720-vbscript-ca-cybereason", "failure"): (
-        "only the product's 1603 (line 47) is produced; expected also the custom action WriteCollectorConfig "
-        "failing with its script error -2146828235 = 0x800A0035 from 'Note: 1: 1720 2: WriteCollectorConfig 3: "
-        "-2146828235 …' (line 39). Responsible: failures.py MSI custom-action failures read 1722 'returned actual "
-        "error code' but not 1720/1721 script errors"
-    ),
-    ("msi-1720-vbscript-ca-cybereason", "finding"): (
-        "produced no finding and an 'installer process quits early' suspect list naming CrsDll.dll, vbscript.dll and "
-        "scrrun.dll from tasklist /m (vbscript.dll/scrrun.dll are Windows' own); expected a non-agent finding "
-        "(kind custom-action-failed, culprit null, fix naming WriteCollectorConfig and line 41) because Note 1720 "
-        "proves the package's own script failed. Responsible: injection.injection_chain (tasklist suspects without a "
-        "capture, Windows-own check) and a missing MSI script-error signature/pass"
-    ),
-    ("msi-1720-vbscript-ca-cybereason", "chain"): (
-        "no finding, so none of MSI lines 37/39/40/43/47 (action start, Note 1720, Error 1720, Return value 3, "
-        "status 1603) is cited; follows the 'finding' gap"
-    ),
-    ("webview2-early-exit-fcoehook-csv", "confidence"): (
-        "produced 0.85 (reasons: non-zero exit, log stops after banner, thread from another process, absent from "
-        "good run), expected >= 0.9 as for the PML injection case: the 'quits far earlier than in the good run' "
-        "corroboration is missing because CSV processes have no start time; injection.py should take it from the "
-        "CSV's Process Start event (line 8). Same cause prints '(None ms after it started)' in the exit step"
-    ),
-    ("webview2-early-exit-fcoehook-csv", "chain"): (
-        "44% cited: steps from the CSV-only capture cite 'event' (0-based index 5/15/16/23/27) but no 'line'; a CSV "
-        "export is a text artifact whose reference is its line (index + 2: lines 7/17/18/25/29, as "
-        "docs/events/procmon.md defines origin.line). Responsible: the injection_chain step builder (give CSV "
-        "events their origin line)"
-    ),
-    ("edge-msi-early-exit-no-capture-de", "missing"): (
-        "asked procmon, good-machine, driverquery, fltmc-filters but not tasklist-modules: the evidence (EU*.tmp "
-        "MicrosoftEdgeUpdate.exe quits after its banner, 0x80040c01, twice) is the early-exit/injection pattern, for "
-        "which tasklist /m (third-party DLLs in running processes) is the cheap corroboration; the driver lists fit a "
-        "denial. Responsible: missing.py's requests for an early exit without a capture"
-    ),
-}
+GAPS: dict[tuple[str, str], str] = {}
 
 
 def expected(case: str) -> dict:

@@ -9,6 +9,7 @@ denial and a request for the evidence that would name one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +17,7 @@ import numpy as np
 from culprit.analysis.attribution import Owner, identify
 from culprit.analysis.facts import CaptureRef, Facts, basename, norm_path
 from culprit.analysis.failures import FailureCand
-from culprit.model import AllowRule, Finding, Remediation, Step
+from culprit.model import AllowRule, Event, Finding, Remediation, Step
 
 WRITE_OPS = {"RegSetValue", "RegCreateKey", "RegDeleteKey", "RegDeleteValue", "RegSetKeySecurity", "RegSetInfoKey",
              "RegOpenKey", "CreateFile", "WriteFile", "SetRenameInformationFile", "SetDispositionInformationFile",
@@ -83,9 +84,28 @@ def _service_names(facts: Facts) -> set[str]:
     return out
 
 
+# \Registry\Machine\SYSTEM\CurrentControlSet\Services\sshd      service = [l:4]'sshd'
+_NT_KEY = re.compile(r"\\Registry\\Machine\\[^'\"\s;)]+", re.I)
+_CSI_SERVICE = re.compile(r"service = \[l:\d+\]'([^']+)'")
+
+
+def _servicing_mentions(facts: Facts) -> dict[str, list[Event]]:
+    """Keys that failing servicing lines (CSI failure frames, CBS/DISM errors) name, with those lines."""
+    out: dict[str, list[Event]] = {}
+    for e in facts.events("cbs:*", "dism:*"):
+        if str(e.severity) != "error" and not e.get("fields.failure"):
+            continue
+        text = e.origin.text or e.message
+        keys = [norm_path(m.group(0)) for m in _NT_KEY.finditer(text)]
+        keys += [norm_path("HKLM\\SYSTEM\\CurrentControlSet\\Services\\" + m.group(1)) for m in _CSI_SERVICE.finditer(text)]
+        for k in keys:
+            out.setdefault(k, []).append(e)
+    return out
+
+
 def _logged_objects(facts: Facts) -> set[str]:
     """Keys and files the installer logs say were denied (error 5)."""
-    out = set()
+    out = set(_servicing_mentions(facts))
     for e in facts.events("msi:note"):
         if e.get("fields.note") in (1402, 1406) and e.get("fields.win32") == 5 and e.get("fields.key"):
             out.add(norm_path(str(e.get("fields.key"))))
@@ -153,10 +173,26 @@ def build_finding(facts: Facts, g: DenialGroup, failures: list[FailureCand]) -> 
     kinds = {k for k, _ in g.objects}
     kind = "registry-write-denied" if kinds == {"registry"} else "file-write-denied" if kinds == {"file"} else "write-denied"
     steps: list[Step] = []
-    for f in failures[:1]:
+    denied = {norm_path(p) for _k, p in g.objects}
+    if any(f.source == "dism" for f in failures):
+        for e in facts.events("dism:command_line"):
+            if e.get("fields.parent"):
+                steps.append(Step(f"DISM was started by: {str(e.get('fields.command_line'))[:200]}", e.origin,
+                                  summary_zh=f"DISM 由以下命令启动：{str(e.get('fields.command_line'))[:200]}"))
+                break
+    mentions = _servicing_mentions(facts)
+    cited: set[tuple[str, int | None]] = set()
+    for key in sorted(denied):
+        evs = mentions.get(key, [])
+        for e in evs[:1] + evs[-1:] if len(evs) > 1 else evs:
+            if (e.origin.artifact, e.origin.line) in cited:
+                continue
+            cited.add((e.origin.artifact, e.origin.line))
+            steps.append(Step(f"servicing log: the operation on {key} fails ({e.message[:120]})", e.origin,
+                              summary_zh=f"服务日志：对 {key} 的操作失败（{e.message[:120]}）"))
+    for f in failures[:3]:
         steps.append(Step(f"{f.failure.target} failed ({f.failure.code})", f.failure.origin,
                           summary_zh=f"{f.failure.target} 失败（{f.failure.code}）"))
-    denied = {norm_path(p) for _k, p in g.objects}
     for e in facts.events("msi:note"):
         key = e.get("fields.key")
         if e.get("fields.note") in (1402, 1406) and key and norm_path(str(key)) in denied:
@@ -203,7 +239,10 @@ def build_finding(facts: Facts, g: DenialGroup, failures: list[FailureCand]) -> 
             break
     keys = tuple(p for k, p in g.objects if k == "registry")
     files = tuple(p for k, p in g.objects if k == "file")
-    rules = [AllowRule(process=g.image_path, registry_keys=keys, files=files)]
+    from culprit.analysis.proctree import generalize
+
+    pat = generalize(g.image_path)
+    rules = [AllowRule(process=g.image_path, registry_keys=keys, files=files, pattern=pat if pat != g.image_path else None)]
     if basename(g.image_path).casefold() == "services.exe" and any(f.source in ("msi", "msi-ca") for f in failures):
         rules.insert(0, AllowRule(process="C:\\Windows\\System32\\msiexec.exe", registry_keys=keys, files=files,
                                   note="the installer that asks the Service Control Manager for the service",

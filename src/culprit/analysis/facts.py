@@ -34,7 +34,9 @@ class CaptureRef:
         ev = self.cap.event(int(i))
         text = (ev.origin.text or ev.message)[:500]
         alt = Origin(self.csv_artifact, line=int(i) + 2) if self.csv_artifact else None
-        return Step(summary, Origin(self.artifact, record=int(i), text=text), alt, summary_zh, ev.time, _mark(ev))
+        # A CSV export cites its line (event i = line i + 2); a PML cites the event index.
+        origin = Origin(self.artifact, line=ev.origin.line, record=int(i), text=text)
+        return Step(summary, origin, alt, summary_zh, ev.time, _mark(ev))
 
 
 @dataclass

@@ -7,6 +7,7 @@ summaries other components write (Windows Update, event logs), which only repeat
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +67,9 @@ def cbs_failures(facts: Facts) -> list[FailureCand]:
         e for e in evs
         if _is_failure_code(e.code) and str(e.severity) == "error" and not any(n in e.message for n in _NOISE)
     ]
+    # CSI failure frames are the stack of the failure, CBS's own line is the failure: prefer it.
+    cbs_own = [e for e in errors if str(e.get("fields.component") or "CBS").upper() != "CSI"]
+    errors = cbs_own or errors
     if not errors:
         errors = [e for e in failing_pkgs if _is_failure_code(e.code)]
     if not errors:
@@ -141,6 +145,20 @@ def msi_failures(facts: Facts) -> list[FailureCand]:
             Failure(product, status, status_ev.origin, _symbol(status_ev, status) or codes.symbol(status), extra),
             "msi", status_ev, 0, {"summary": summ},
         ))
+        for note in _script_errors(facts, summ.origin.artifact):
+            args = note.get("fields.args") or []
+            action = str(args[0]) if args else "?"
+            try:
+                raw = int(str(args[1]).strip())
+            except (IndexError, ValueError):
+                raw = None
+            code = raw & 0xFFFFFFFF if raw is not None else None
+            out.append(FailureCand(
+                Failure(product, code, note.origin, codes.symbol(code) if code is not None else None,
+                        {"action": action, "raw": str(raw)}),
+                "msi-ca", note, 1, {"action": action, "summary": summ, "note": note.get("fields.note"),
+                                    "script": [str(a) for a in args[2:6]]},
+            ))
         for ca in summ.get("fields.ca_errors") or []:
             ca_ev = _event_at(facts, "msi:custom-action", summ.origin.artifact, ca.get("line"))
             if ca_ev is None:
@@ -154,6 +172,11 @@ def msi_failures(facts: Facts) -> list[FailureCand]:
     return out
 
 
+def _script_errors(facts: Facts, artifact: str) -> list[Event]:
+    """``Note: 1: 1720/1721 2: <action> 3: <error> ...``: a script or program custom action failed."""
+    return [e for e in facts.events("msi:note") if e.origin.artifact == artifact and e.get("fields.note") in (1720, 1721)]
+
+
 def _event_at(facts: Facts, kind: str, artifact: str, line: Any) -> Event | None:
     if not isinstance(line, int):
         return None
@@ -161,6 +184,22 @@ def _event_at(facts: Facts, kind: str, artifact: str, line: Any) -> Event | None
         if e.origin.artifact == artifact and e.origin.line == line:
             return e
     return None
+
+
+_DISM_OBJECT = re.compile(r"(?:capability|package|feature|driver)\s+(\S+?)\.?\s*(?:-|$)", re.I)
+
+
+def dism_failures(facts: Facts) -> list[FailureCand]:
+    """The DISM operation that failed: the first error line that names what it was adding or removing."""
+    errors = [e for e in facts.events("dism:line") if str(e.severity) == "error" and _is_failure_code(e.code)]
+    for e in errors:
+        m = _DISM_OBJECT.search(e.message.split(" - ", 1)[0] + " -")
+        if m and "~" in m.group(1) or (m and "." in m.group(1)):
+            return [FailureCand(Failure(m.group(1), e.code, e.origin, _symbol(e, e.code)), "dism", e, 1, {})]
+    if errors:
+        e = errors[0]
+        return [FailureCand(Failure("DISM", e.code, e.origin, _symbol(e, e.code)), "dism", e, 1, {})]
+    return []
 
 
 def setupapi_failures(facts: Facts) -> list[FailureCand]:
@@ -206,10 +245,10 @@ def summary_failures(facts: Facts) -> list[FailureCand]:
 def find(facts: Facts) -> list[FailureCand]:
     """All failures, the one the user saw first; duplicates of the same target and code merged."""
     primary = cbs_failures(facts) + msi_failures(facts)
-    inner = setupapi_failures(facts) if primary else []
+    inner = (setupapi_failures(facts) + dism_failures(facts)) if primary else []
     cands = primary + inner
     if not primary:
-        cands += setupapi_failures(facts) + edgeupdate_failures(facts)
+        cands += setupapi_failures(facts) + dism_failures(facts) + edgeupdate_failures(facts)
     summaries = summary_failures(facts)
     if not cands:
         cands = summaries

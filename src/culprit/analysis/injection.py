@@ -55,9 +55,14 @@ def _status_text(v: int | None) -> str:
     return f"{v} (0x{v & 0xFFFFFFFF:08X})"
 
 
-def _install_roots(tree: ProcessTree, ca_paths: set[str]) -> list[Proc]:
+def _install_roots(tree: ProcessTree, ca_paths: set[str], pids: set[int] = frozenset()) -> list[Proc]:  # type: ignore[assignment]
     roots = []
     for p in tree.procs.values():
+        started = p.start_event is not None or p.create_event is not None
+        low = p.name.casefold()
+        if p.pid in pids or (started and any(w in low for w in ("setup", "install", "update"))):
+            roots.append(p)
+            continue
         if norm_path(p.image_path) in ca_paths or basename(p.image_path).casefold() in {basename(c) for c in ca_paths}:
             roots.append(p)
         elif p.name.casefold() in INSTALLER_IMAGES and (p.start_event is not None or p.create_event is not None):
@@ -104,7 +109,8 @@ def find_victims(facts: Facts, failures: list[FailureCand]) -> list[Victim]:
     out: list[Victim] = []
     for ref in facts.captures("bad"):
         tree = tree_of(ref)
-        roots = _install_roots(tree, ca_paths)
+        roots = _install_roots(tree, ca_paths, {int(e.get("fields.pid")) for e in facts.events("edgeupdate:run")
+                                                if isinstance(e.get("fields.pid"), int)})
         for p in tree.procs.values():
             if p.exit_event is None or not p.loads:
                 continue

@@ -7,6 +7,7 @@ without decoding anything else.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -135,6 +136,9 @@ class ProcessTree:
             p = self.procs.get(k)
             if p is not None:
                 p.first_event, p.event_count, p.last_event = f, c, last
+                if p.start is None:  # CSV exports carry no process table: the first event is the start
+                    with contextlib.suppress(Exception):
+                        p.start = cap.datetime(f) if hasattr(cap, "datetime") else cap.event(f).time
         by_parent: dict[tuple[int, int], list[Proc]] = defaultdict(list)
         for q in self.procs.values():
             by_parent[(q.pid, q.parent_pid)].append(q)
