@@ -179,6 +179,8 @@ def injection_chain(q: Inquiry) -> None:
         q.missing.append(missing.request("procmon", q.lang, process=proc or "msiexec.exe"))
         if not q.facts.captures("good"):
             q.missing.append(missing.request("good-machine", q.lang, process=proc))
+        if not q.facts.events("tasklist:process"):  # which foreign modules are loaded where, at no cost
+            q.missing.append(missing.request("tasklist-modules", q.lang, process=proc))
         sus = injection.suspects_without_capture(q.facts)
         if sus:
             q.unresolved.append({"kind": "injected-module", "suspects": sus,
