@@ -205,3 +205,21 @@ def test_wrong_encoding_is_warned(tmp_path: Path) -> None:
     assert [w.message for w in ctx.warnings] == ["bytes not valid utf-8 replaced"]
     assert ctx.warnings[0].line == good.count(b"\n") + 5000 + 3
     assert len(kind(evs, "inf:service")) == 2
+
+
+def test_dirid_13_is_the_driver_store_folder(tmp_path: Path) -> None:
+    text = (
+        '[Version]\r\nSignature="$WINDOWS NT$"\r\n[DestinationDirs]\r\nDefaultDestDir = 13\r\n'
+        "[Inst.NT]\r\nCopyFiles = Drv\r\n[Drv]\r\nfbaud.sys\r\n[Inst.NT.Services]\r\n"
+        "AddService = fbaud,0x2,Svc\r\n[Svc]\r\nServiceType = 1\r\nStartType = 3\r\n"
+        "ServiceBinary = %13%\\fbaud.sys\r\n"
+    )
+    store = "C:\\Windows\\System32\\DriverStore\\FileRepository"
+    for name, folder in (("fbaud.inf", "fbaud.inf_*"), ("oem42.inf", "*")):
+        p = tmp_path / name
+        p.write_text(text, "ascii")
+        evs, ctx = parse(p)
+        assert ctx.warning_count == 0
+        f = kind(evs, "inf:file")[0]
+        assert (f.fields["dirid"], f.fields["destination"]) == (13, f"{store}\\{folder}\\fbaud.sys")
+        assert kind(evs, "inf:service")[0].fields["service_binary"] == f"{store}\\{folder}\\fbaud.sys"

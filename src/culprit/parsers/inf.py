@@ -89,6 +89,7 @@ class _Inf:
     names: dict[str, str] = field(default_factory=dict)  # lower-case -> as written
     lines: dict[str, int] = field(default_factory=dict)  # lower-case -> header line
     strings: dict[str, str] = field(default_factory=dict)
+    store_dir: str = DIRIDS[13]  # DIRID 13: this package's driver store folder (name known up to its hash)
 
 
 @register
@@ -116,6 +117,7 @@ class InfParser(Parser):
 
     def parse(self, source: Source, ctx: ParseContext) -> Iterator[Event]:
         inf = _read(source, ctx)
+        inf.store_dir = _store_dir(source.filename)
         name = source.filename.lower()
         # INFs are small: build every event, then hand them out in file order.
         yield from sorted(_events(inf, name, ctx), key=lambda e: e.origin.line or 0)
@@ -225,7 +227,7 @@ def _subst(inf: _Inf, value: str) -> str:
         if key == "":
             return "%"
         if key.isdigit() and int(key) in DIRIDS:
-            return DIRIDS[int(key)]
+            return inf.store_dir if int(key) == 13 else DIRIDS[int(key)]
         return inf.strings.get(key.lower(), m.group(0))
 
     return _SUBST.sub(one, value)
@@ -365,10 +367,20 @@ def _dest_dirs(
     return dirs, default
 
 
-def _dir_path(dirid: int | None, sub: str | None) -> str | None:
+def _store_dir(filename: str) -> str:
+    """DIRID 13 for this INF: ``...\\FileRepository\\cpu.inf_*`` (the folder ends with arch and hash).
+
+    A published ``oemNN.inf`` keeps its original name in the store, which the file does not say: ``*``.
+    """
+    name = filename.lower()
+    folder = "*" if re.fullmatch(r"oem\d+\.inf", name) else f"{name}_*"
+    return f"{DIRIDS[13]}\\{folder}"
+
+
+def _dir_path(dirid: int | None, sub: str | None, inf: _Inf | None = None) -> str | None:
     if dirid is None or dirid not in DIRIDS:
         return None
-    base = DIRIDS[dirid]
+    base = inf.store_dir if dirid == 13 and inf is not None else DIRIDS[dirid]
     return base.rstrip("\\") + "\\" + sub.strip("\\") if sub else base
 
 
@@ -401,7 +413,7 @@ def _files(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
                         for fl in sec
                         if fl.values and (fl.values[0] or fl.key)
                     ]
-                base = _dir_path(dirid, sub)
+                base = _dir_path(dirid, sub, inf)
                 for fl, fname, src, csec in entries:
                     dest = f"{base}\\{fname}" if base else None
                     if (fname.lower(), dest) in seen:
