@@ -354,7 +354,7 @@ class _Builder:
         got = self.bodies.get(body_b, _MISSING)
         if got is _MISSING:
             hit = self._body(body_b, lineno)
-            if len(self.bodies) > 100_000:
+            if len(self.bodies) > 20_000:  # bounded memory (~20 MB) on logs of unique lines
                 self.bodies.clear()
             self.bodies[body_b] = hit
         else:
