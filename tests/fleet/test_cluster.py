@@ -212,6 +212,7 @@ def test_fleet_on_a_real_dask_cluster(scheduler: str, fleet: Fleet, tmp_path: Pa
     assert rule["process"] == "C:\\Windows\\servicing\\TrustedInstaller.exe"
     assert "HKLM\\SYSTEM\\CurrentControlSet\\Services\\AmdK8" in rule["registry_keys"]
     assert "C:\\Windows\\System32\\drivers\\amdk8.sys" in rule["files"]
+    assert doc["clusters"][2]["missing"]["procmon"] == 6  # what to collect next for the unproven cluster
     edge_allow = doc["clusters"][1]["allow"]
     assert all(r["no_injection"] for r in edge_allow)
     assert "C:\\Program Files (x86)\\Microsoft\\Temp\\EU*.tmp\\MicrosoftEdgeUpdate.exe" in [

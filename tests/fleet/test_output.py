@@ -11,7 +11,7 @@ import pytest
 from culprit.fleet.endpoint import empty_row, error_row
 from culprit.fleet.output import clusters, merge_allow, read_parquet, render_html, render_markdown, write_all
 
-pytest.importorskip("pyarrow", reason="the fleet extra (pyarrow) is not installed")
+pq = pytest.importorskip("pyarrow.parquet", reason="the fleet extra (pyarrow) is not installed")
 
 ALLOW = [
     {
@@ -102,7 +102,8 @@ def test_merge_allow_unions_keys_per_process_pattern() -> None:
 def test_write_all_files_and_parquet_roundtrip(tmp_path: Path) -> None:
     rows = [
         _row(0),
-        _row(1, conf=None, outcome="unexplained", sig="s-cccccccccccc", allow=[]),
+        _row(1, conf=None, outcome="unexplained", sig="s-cccccccccccc", allow=[])
+        | {"missing": "procmon,acl"},
         error_row("/x/cut.zip", "damaged | zip", "InputError"),
     ]
     rows[0]["reused"] = True
@@ -125,6 +126,10 @@ def test_write_all_files_and_parquet_roundtrip(tmp_path: Path) -> None:
     doc = json.loads((tmp_path / "clusters.json").read_text(encoding="utf-8"))
     assert doc["generated_utc"] == "2024-09-10T08:00:00Z"
     assert doc["counts"] == {"explained": 1, "unexplained": 1, "no-failure": 0, "unreadable": 1}
+    assert [c["missing"] for c in doc["clusters"]] == [{}, {"procmon": 1, "acl": 1}, {}]
+    md = (tmp_path / "summary.md").read_text("utf-8")
+    assert "- Evidence that would prove the cause: procmon ×1, acl ×1" in md
+    assert pq.read_schema(tmp_path / "endpoints.parquet").metadata[b"culprit.schema"] == b"culprit.fleet/1"
 
 
 def test_markdown_and_html(tmp_path: Path) -> None:

@@ -85,7 +85,7 @@ def write_parquet(rows: Sequence[Mapping[str, Any]], path: str | os.PathLike[str
 
     schema = arrow_schema()
     cols = {name: [_cell(r.get(name), t) for r in rows] for name, t in COLUMNS}
-    table = pa.table(cols, schema=schema)
+    table = pa.table(cols, schema=schema.with_metadata({"culprit.schema": FLEET_SCHEMA}))
     with _atomic(path) as tmp:
         pq.write_table(table, tmp, compression="zstd")
 
@@ -128,7 +128,8 @@ class Cluster:
         os_builds, locales: value → count (``None`` as ``"?"``).
         allow: the allow rules of its endpoints, merged per process pattern.
         workaround, workaround_zh, fix, fix_zh: remediation texts of the most confident row.
-        errors: for ``unreadable``: error text → count.
+        errors: for ``unreadable``: error kind → count.
+        missing: for ``unexplained``: evidence the analyses asked for (catalog id → endpoints).
     """
 
     signature: str
@@ -154,6 +155,7 @@ class Cluster:
     fix: str | None = None
     fix_zh: str | None = None
     errors: dict[str, int] = field(default_factory=dict)
+    missing: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The cluster as JSON types (the ``clusters`` entries of ``clusters.json``)."""
@@ -214,6 +216,10 @@ def _cluster(sig: str, rows: list[Mapping[str, Any]]) -> Cluster:
     c.allow = merge_allow(json.loads(a) for a in allows)
     if c.outcome == UNREADABLE:
         c.errors = dict(Counter(str(r.get("error_kind") or "error") for r in rows).most_common())
+    if c.outcome == "unexplained":
+        c.missing = dict(
+            Counter(m for r in rows for m in str(r.get("missing") or "").split(",") if m).most_common()
+        )
     return c
 
 
@@ -336,6 +342,7 @@ _T: dict[str, dict[str, str]] = {
     "workaround": {"en": "Workaround", "zh": "临时规避"},
     "fix": {"en": "Fix", "zh": "修复"},
     "errors": {"en": "Errors", "zh": "错误"},
+    "missing": {"en": "Evidence that would prove the cause", "zh": "可查明原因的补充证据"},
     "unreadable_list": {"en": "Bundles that could not be read", "zh": "无法读取的日志包"},
     "bundle": {"en": "Bundle", "zh": "日志包"},
     "error": {"en": "Error", "zh": "错误"},
@@ -455,6 +462,8 @@ def render_markdown(
         if c.outcome == UNREADABLE:
             out.append(f"- {_t('errors', lang)}: " + ", ".join(f"{k} ×{n}" for k, n in c.errors.items()))
             continue
+        if c.missing:
+            out.append(f"- {_t('missing', lang)}: " + ", ".join(f"{k} ×{n}" for k, n in c.missing.items()))
         if c.outcome == NO_FAILURE:
             continue
         out += ["", f"### {_t('allow', lang)}", ""]
@@ -565,12 +574,13 @@ def render_html(
             + ", ".join(f"{e(k)} ×{n}" for k, n in c.locales.items())
             + "</li>"
         )
-        if c.outcome == UNREADABLE:
-            h.append(
-                f"<li>{e(_t('errors', lang))}: "
-                + ", ".join(f"{e(k)} ×{n}" for k, n in c.errors.items())
-                + "</li>"
-            )
+        for key, counts in (("errors", c.errors), ("missing", c.missing)):
+            if counts:
+                h.append(
+                    f"<li>{e(_t(key, lang))}: "
+                    + ", ".join(f"{e(k)} ×{n}" for k, n in counts.items())
+                    + "</li>"
+                )
         h.append("</ul>")
         if c.outcome in ("explained", "unexplained"):
             h.append(f"<h3>{e(_t('allow', lang))}</h3>")
