@@ -601,11 +601,11 @@ def render_html(
                         proc += f"<br>{e(_t('example', lang))}: <code>{e(str(rule['process']))}</code>"
                     if rule.get("no_injection"):
                         proc += f"<br>{e(_t('no_injection', lang))}"
-                    cells = "".join(
+                    tds = "".join(
                         "<td>" + "<br>".join(f"<code>{e(x)}</code>" for x in rule.get(k) or ()) + "</td>"
                         for k in cols
                     )
-                    h.append(f"<tr><td>{proc}</td>{cells}</tr>")
+                    h.append(f"<tr><td>{proc}</td>{tds}</tr>")
                 h.append("</tbody></table>")
             workaround, fix = _remedy(c, lang)
             if workaround:
