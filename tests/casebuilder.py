@@ -1102,11 +1102,19 @@ def win7_driver_rename_denied_mfehidk() -> dict[str, PmlWriter]:
     kernel = [
         Module(W7_NTOS, 0x5E6000, r"C:\Windows\system32\ntoskrnl.exe", build, MS, "NT Kernel & System"),
         Module(
-            W7_FLTMGR, 0x4C000, r"C:\Windows\system32\drivers\fltmgr.sys", build, MS,
+            W7_FLTMGR,
+            0x4C000,
+            r"C:\Windows\system32\drivers\fltmgr.sys",
+            build,
+            MS,
             "Microsoft Filesystem Filter Manager",
         ),
         Module(
-            W7_THIRD, 0x1A4000, r"C:\Windows\system32\drivers\mfehidk.sys", "15.7.0.1078", "McAfee, Inc.",
+            W7_THIRD,
+            0x1A4000,
+            r"C:\Windows\system32\drivers\mfehidk.sys",
+            "15.7.0.1078",
+            "McAfee, Inc.",
             "McAfee Link Driver",
         ),
     ]
@@ -1145,21 +1153,56 @@ def win7_driver_rename_denied_mfehidk() -> dict[str, PmlWriter]:
         t += timedelta(milliseconds=4)
         return w.add_event(proc, op, path, time=t, **kw)
 
-    ev(ti, "CreateFile", repo + r"\fbsensor.sys", desired_access=GENERIC_READ, disposition="Open", tid=1912,
-       stack=fs + fs_tail)
+    ev(
+        ti,
+        "CreateFile",
+        repo + r"\fbsensor.sys",
+        desired_access=GENERIC_READ,
+        disposition="Open",
+        tid=1912,
+        stack=[*fs, *fs_tail],
+    )
     ev(ti, "ReadFile", repo + r"\fbsensor.sys", offset=0, length=48640, tid=1912)
-    ev(ti, "CreateFile", drivers + r"\SET4A1F.tmp", desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
-       disposition="Create", open_result="Created", tid=1912, stack=fs + [W7_THIRD + 0x2E41C] + fs_tail)
+    ev(
+        ti,
+        "CreateFile",
+        drivers + r"\SET4A1F.tmp",
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="Create",
+        open_result="Created",
+        tid=1912,
+        stack=[*fs, W7_THIRD + 0x2E41C, *fs_tail],
+    )
     ev(ti, "WriteFile", drivers + r"\SET4A1F.tmp", offset=0, length=48640, tid=1912)
     ev(ti, "CloseFile", drivers + r"\SET4A1F.tmp", tid=1912)
-    ev(mcshield, "CreateFile", drivers + r"\SET4A1F.tmp", desired_access=GENERIC_READ, disposition="Open",
-       tid=1480)
+    ev(
+        mcshield,
+        "CreateFile",
+        drivers + r"\SET4A1F.tmp",
+        desired_access=GENERIC_READ,
+        disposition="Open",
+        tid=1480,
+    )
     ev(mcshield, "CloseFile", drivers + r"\SET4A1F.tmp", tid=1480)
-    ev(ti, "CreateFile", drivers + r"\fbsensor.sys", desired_access=DELETE | READ_ATTRIBUTES | SYNCHRONIZE,
-       disposition="Open", result="ACCESS DENIED", tid=1912,
-       stack=fs + [W7_THIRD + 0x31A08, W7_THIRD + 0x2E41C] + fs_tail)
-    ev(ti, "CreateFile", drivers + r"\SET4A1F.tmp", desired_access=DELETE | SYNCHRONIZE, disposition="Open",
-       tid=1912, stack=fs + [W7_THIRD + 0x2E41C] + fs_tail)
+    ev(
+        ti,
+        "CreateFile",
+        drivers + r"\fbsensor.sys",
+        desired_access=DELETE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="Open",
+        result="ACCESS DENIED",
+        tid=1912,
+        stack=[*fs, W7_THIRD + 0x31A08, W7_THIRD + 0x2E41C, *fs_tail],
+    )
+    ev(
+        ti,
+        "CreateFile",
+        drivers + r"\SET4A1F.tmp",
+        desired_access=DELETE | SYNCHRONIZE,
+        disposition="Open",
+        tid=1912,
+        stack=[*fs, W7_THIRD + 0x2E41C, *fs_tail],
+    )
     ev(ti, "CloseFile", drivers + r"\SET4A1F.tmp", tid=1912)
     ev(ti, "CloseFile", repo + r"\fbsensor.sys", tid=1912)
     return {"bad/procmon/Bootlog.pml": w}
@@ -1177,10 +1220,16 @@ def dism_capability_service_denied_klif() -> dict[str, PmlWriter]:
     t0 = datetime(2024, 2, 6, 13, 21, 8, 200000, tzinfo=UTC)
     w = PmlWriter(computer="PAR-APP-SRV-14", os_version=(10, 0, 17763))
     klif = Module(
-        THIRD, 0x1D2000, r"C:\Windows\system32\drivers\klif.sys", "11.0.1.1231", "AO Kaspersky Lab",
+        THIRD,
+        0x1D2000,
+        r"C:\Windows\system32\drivers\klif.sys",
+        "11.0.1.1231",
+        "AO Kaspersky Lab",
         "Klif Mini-Filter [fre_wnet_AMD64]",
     )
-    w.add_process(4, "System", image_path="System", modules=_kernel(klif, build), start=t0 - timedelta(days=9))
+    w.add_process(
+        4, "System", image_path="System", modules=_kernel(klif, build), start=t0 - timedelta(days=9)
+    )
     avp = w.add_process(
         2844,
         "avp.exe",
@@ -1240,44 +1289,136 @@ def dism_capability_service_denied_klif() -> dict[str, PmlWriter]:
         start=t0 + timedelta(milliseconds=900),
         modules=_user(build),
     )
-    comp = r"C:\Windows\WinSxS\amd64_openssh-server-components-onecore_31bf3856ad364e35_10.0.17763.1_none_8a1c5e3f0b2d7a64"
+    comp = (
+        r"C:\Windows\WinSxS\amd64_openssh-server-components-onecore_31bf3856ad364e35_10.0.17763.1"
+        r"_none_8a1c5e3f0b2d7a64"
+    )
 
     def at(s: float) -> datetime:
         return t0 + timedelta(seconds=s)
 
-    w.add_event(ps, "Process Create", host_dir + r"\dismhost.exe", time=at(0.018), pid=5236, command_line=dh_cmd,
-                tid=4012)
-    w.add_event(dh, "Process Start", time=at(0.020), parent_pid=3980, command_line=dh_cmd,
-                current_directory=host_dir + "\\", tid=5240)
-    w.add_event(dh, "Load Image", host_dir + r"\dismhost.exe", time=at(0.021), image_base=0x7FF7B2A10000,
-                image_size=0x2C000, tid=5240)
-    w.add_event(dh, "Load Image", host_dir + r"\CbsProvider.dll", time=at(0.412), image_base=0x7FFB8C0F0000,
-                image_size=0x9E000, tid=5240)
-    w.add_event(dh, "CreateFile", r"C:\Windows\Logs\DISM\dism.log", time=at(0.415),
-                desired_access=GENERIC_WRITE | SYNCHRONIZE, disposition="OpenIf", open_result="Opened", tid=5240)
+    w.add_event(
+        ps,
+        "Process Create",
+        host_dir + r"\dismhost.exe",
+        time=at(0.018),
+        pid=5236,
+        command_line=dh_cmd,
+        tid=4012,
+    )
+    w.add_event(
+        dh,
+        "Process Start",
+        time=at(0.020),
+        parent_pid=3980,
+        command_line=dh_cmd,
+        current_directory=host_dir + "\\",
+        tid=5240,
+    )
+    w.add_event(
+        dh,
+        "Load Image",
+        host_dir + r"\dismhost.exe",
+        time=at(0.021),
+        image_base=0x7FF7B2A10000,
+        image_size=0x2C000,
+        tid=5240,
+    )
+    w.add_event(
+        dh,
+        "Load Image",
+        host_dir + r"\CbsProvider.dll",
+        time=at(0.412),
+        image_base=0x7FFB8C0F0000,
+        image_size=0x9E000,
+        tid=5240,
+    )
+    w.add_event(
+        dh,
+        "CreateFile",
+        r"C:\Windows\Logs\DISM\dism.log",
+        time=at(0.415),
+        desired_access=GENERIC_WRITE | SYNCHRONIZE,
+        disposition="OpenIf",
+        open_result="Opened",
+        tid=5240,
+    )
     w.add_event(ti, "RegOpenKey", r"HKLM\COMPONENTS", time=at(1.3), desired_access=KEY_READ, tid=4520)
-    w.add_event(ti, "CreateFile", comp + r"\sshd.exe", time=at(130.1), desired_access=GENERIC_READ,
-                disposition="Open", tid=4520, stack=_fs_stack(0x3A1C8))
-    w.add_event(ti, "CreateFile", r"C:\Windows\System32\OpenSSH\sshd.exe", time=at(130.4),
-                desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE, disposition="Create",
-                open_result="Created", tid=4520, stack=_fs_stack(0x3A1C8))
+    w.add_event(
+        ti,
+        "CreateFile",
+        comp + r"\sshd.exe",
+        time=at(130.1),
+        desired_access=GENERIC_READ,
+        disposition="Open",
+        tid=4520,
+        stack=_fs_stack(0x3A1C8),
+    )
+    w.add_event(
+        ti,
+        "CreateFile",
+        r"C:\Windows\System32\OpenSSH\sshd.exe",
+        time=at(130.4),
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="Create",
+        open_result="Created",
+        tid=4520,
+        stack=_fs_stack(0x3A1C8),
+    )
     w.add_event(ti, "CloseFile", r"C:\Windows\System32\OpenSSH\sshd.exe", time=at(130.5), tid=4520)
-    w.add_event(ti, "RegOpenKey", r"HKLM\System\CurrentControlSet\Services", time=at(130.70),
-                desired_access=KEY_READ, tid=4520)
-    w.add_event(ti, "RegCreateKey", r"HKLM\System\CurrentControlSet\Services\sshd", time=at(130.704),
-                desired_access=0xF003F, result="ACCESS DENIED", tid=4520, stack=_reg_stack(0x8C3A4))
-    w.add_event(avp, "RegQueryValue", r"HKLM\SOFTWARE\WOW6432Node\KasperskyLab\protected\KES\settings\HipsRules",
-                time=at(130.71), type="REG_DWORD", data=1, tid=3120)
+    w.add_event(
+        ti,
+        "RegOpenKey",
+        r"HKLM\System\CurrentControlSet\Services",
+        time=at(130.70),
+        desired_access=KEY_READ,
+        tid=4520,
+    )
+    w.add_event(
+        ti,
+        "RegCreateKey",
+        r"HKLM\System\CurrentControlSet\Services\sshd",
+        time=at(130.704),
+        desired_access=0xF003F,
+        result="ACCESS DENIED",
+        tid=4520,
+        stack=_reg_stack(0x8C3A4),
+    )
+    w.add_event(
+        avp,
+        "RegQueryValue",
+        r"HKLM\SOFTWARE\WOW6432Node\KasperskyLab\protected\KES\settings\HipsRules",
+        time=at(130.71),
+        type="REG_DWORD",
+        data=1,
+        tid=3120,
+    )
     w.add_event(ti, "RegCloseKey", r"HKLM\System\CurrentControlSet\Services", time=at(130.72), tid=4520)
-    w.add_event(ti, "CreateFile", r"C:\Windows\System32\OpenSSH\sshd.exe", time=at(130.9),
-                desired_access=0x10080, disposition="Open", options=0x1060, tid=4520)
+    w.add_event(
+        ti,
+        "CreateFile",
+        r"C:\Windows\System32\OpenSSH\sshd.exe",
+        time=at(130.9),
+        desired_access=0x10080,
+        disposition="Open",
+        options=0x1060,
+        tid=4520,
+    )
     w.add_event(ti, "CloseFile", r"C:\Windows\System32\OpenSSH\sshd.exe", time=at(130.91), tid=4520)
-    w.add_event(dh, "CreateFile", r"C:\Windows\Logs\DISM\dism.log", time=at(131.8),
-                desired_access=GENERIC_WRITE | SYNCHRONIZE, disposition="OpenIf", open_result="Opened", tid=5312)
+    w.add_event(
+        dh,
+        "CreateFile",
+        r"C:\Windows\Logs\DISM\dism.log",
+        time=at(131.8),
+        desired_access=GENERIC_WRITE | SYNCHRONIZE,
+        disposition="OpenIf",
+        open_result="Opened",
+        tid=5312,
+    )
     return {"bad/procmon/add_capability.pml": w}
 
 
-# --- webview2-early-exit-fcoehook-csv ------------------------------------------------------------------------
+# --- webview2-early-exit-fcoehook-csv ---------------------------------------------------------------------
 
 
 def webview2_early_exit_fcoehook_csv() -> dict[str, PmlWriter]:
@@ -1289,7 +1430,9 @@ def webview2_early_exit_fcoehook_csv() -> dict[str, PmlWriter]:
     build = "10.0.19041.4355"
     t0 = datetime(2024, 6, 5, 22, 2, 40, 118000, tzinfo=UTC)
     w = PmlWriter(computer="PHX-ENG-WS-0207", os_version=(10, 0, 19045))
-    w.add_process(4, "System", image_path="System", modules=_kernel(None, build), start=t0 - timedelta(hours=5))
+    w.add_process(
+        4, "System", image_path="System", modules=_kernel(None, build), start=t0 - timedelta(hours=5)
+    )
     fcdb = w.add_process(
         3188,
         "FCDBLog.exe",
@@ -1319,8 +1462,8 @@ def webview2_early_exit_fcoehook_csv() -> dict[str, PmlWriter]:
     )
     eu_dir = r"C:\Program Files (x86)\Microsoft\Temp\EU81C4.tmp"
     eu_cmd = (
-        f'"{eu_dir}\\MicrosoftEdgeUpdate.exe" /silent /install "appguid={{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}}'
-        '&appname=Microsoft%20Edge%20Webview2%20Runtime&needsadmin=prefers"'
+        f'"{eu_dir}\\MicrosoftEdgeUpdate.exe" /silent /install '
+        '"appguid={F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}&appname=Microsoft%20Edge%20Webview2%20Runtime&needsadmin=prefers"'
     )
     eu = w.add_process(
         7064,
@@ -1337,13 +1480,25 @@ def webview2_early_exit_fcoehook_csv() -> dict[str, PmlWriter]:
         start=t0 + timedelta(milliseconds=41),
         end=t0 + timedelta(seconds=31, milliseconds=207),
         modules=[
-            Module(0xB30000, 0x4A000, eu_dir + r"\MicrosoftEdgeUpdate.exe", "1.3.185.17", MS, "Microsoft Edge Update"),
+            Module(
+                0xB30000,
+                0x4A000,
+                eu_dir + r"\MicrosoftEdgeUpdate.exe",
+                "1.3.185.17",
+                MS,
+                "Microsoft Edge Update",
+            ),
             *_user(build, wow64=True),
-            Module(0x6D120000, 0x1A6000, eu_dir + r"\msedgeupdate.dll", "1.3.185.17", MS, "Microsoft Edge Update"),
+            Module(
+                0x6D120000, 0x1A6000, eu_dir + r"\msedgeupdate.dll", "1.3.185.17", MS, "Microsoft Edge Update"
+            ),
         ],
     )
     setup_dir = r"C:\Program Files (x86)\Microsoft\EdgeUpdate\Install\{8C1A3F52-7E06-4B8D-9D2F-61A0C5E7B394}"
-    setup_cmd = f'"{setup_dir}\\MicrosoftEdge_X64_125.0.2535.85.exe" --msedgewebview --verbose-logging --do-not-launch-msedge --system-level'
+    setup_cmd = (
+        f'"{setup_dir}\\MicrosoftEdge_X64_125.0.2535.85.exe" --msedgewebview --verbose-logging'
+        " --do-not-launch-msedge --system-level"
+    )
     setup = w.add_process(
         7532,
         "MicrosoftEdge_X64_125.0.2535.85.exe",
@@ -1364,43 +1519,298 @@ def webview2_early_exit_fcoehook_csv() -> dict[str, PmlWriter]:
         return t0 + timedelta(milliseconds=ms)
 
     eu_exe = eu_dir + r"\MicrosoftEdgeUpdate.exe"
-    w.add_event(fcdb, "RegQueryValue", r"HKLM\SOFTWARE\Fortinet\FortiClient\FA_ESNAC\exploit_prevention\enabled",
-                time=at(0), type="REG_DWORD", data=0, tid=3240)
-    w.add_event(inst, "CreateFile", eu_exe, time=at(13), desired_access=GENERIC_WRITE | READ_ATTRIBUTES | 0x10000,
-                disposition="OverwriteIf", open_result="Created", tid=4984)
+    w.add_event(
+        fcdb,
+        "RegQueryValue",
+        r"HKLM\SOFTWARE\Fortinet\FortiClient\FA_ESNAC\exploit_prevention\enabled",
+        time=at(0),
+        type="REG_DWORD",
+        data=0,
+        tid=3240,
+    )
+    w.add_event(
+        inst,
+        "CreateFile",
+        eu_exe,
+        time=at(13),
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | 0x10000,
+        disposition="OverwriteIf",
+        open_result="Created",
+        tid=4984,
+    )
     w.add_event(inst, "CloseFile", eu_exe, time=at(14), tid=4984)
     w.add_event(inst, "Process Create", eu_exe, time=at(41), pid=7064, command_line=eu_cmd, tid=4984)
-    w.add_event(eu, "Process Start", time=at(41.05), parent_pid=4980, command_line=eu_cmd,
-                current_directory=eu_dir + "\\", tid=4984)
+    w.add_event(
+        eu,
+        "Process Start",
+        time=at(41.05),
+        parent_pid=4980,
+        command_line=eu_cmd,
+        current_directory=eu_dir + "\\",
+        tid=4984,
+    )
     w.add_event(eu, "Thread Create", time=at(41.1), thread_id=7068, tid=4984)
     w.add_event(eu, "Load Image", eu_exe, time=at(41.4), image_base=0xB30000, image_size=0x4A000, tid=7068)
-    w.add_event(eu, "Load Image", r"C:\Windows\SysWOW64\ntdll.dll", time=at(42.9), image_base=0x77000000,
-                image_size=0x1F8000, tid=7068)
-    w.add_event(eu, "Load Image", r"C:\Windows\SysWOW64\kernel32.dll", time=at(44.0), image_base=0x77400000,
-                image_size=0xBF000, tid=7068)
-    w.add_event(eu, "Load Image", eu_dir + r"\msedgeupdate.dll", time=at(52.7), image_base=0x6D120000,
-                image_size=0x1A6000, tid=7068)
-    w.add_event(eu, "RegCreateKey", r"HKLM\SOFTWARE\WOW6432Node\Microsoft\EdgeUpdate\Clients"
-                r"\{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}", time=at(2210), desired_access=KEY_WRITE_CREATE,
-                disposition="REG_CREATED_NEW_KEY", tid=7068)
-    w.add_event(eu, "Process Create", setup_dir + r"\MicrosoftEdge_X64_125.0.2535.85.exe", time=at(4620), pid=7532,
-                command_line=setup_cmd, tid=7104)
-    w.add_event(setup, "Process Start", time=at(4620.1), parent_pid=7064, command_line=setup_cmd,
-                current_directory=setup_dir + "\\", tid=7536)
-    w.add_event(setup, "CreateFile",
-                r"C:\Program Files (x86)\Microsoft\EdgeWebView\Application\125.0.2535.85\msedgewebview2.exe",
-                time=at(19400), desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE, disposition="Create",
-                open_result="Created", tid=7536)
-    w.add_event(setup, "Process Exit", time=at(30902), exit_status=0, user_time=9_843_750, kernel_time=6_562_500,
-                private_bytes=48_615_424, peak_private_bytes=61_472_768, working_set=52_789_248,
-                peak_working_set=66_826_240, tid=7536)
-    w.add_event(eu, "Process Exit", time=at(31207), exit_status=0, user_time=781_250, kernel_time=625_000,
-                private_bytes=4_096_000, peak_private_bytes=4_456_448, working_set=13_221_888,
-                peak_working_set=13_447_168, tid=7068)
-    w.add_event(inst, "Process Exit", time=at(31260), exit_status=0, user_time=156_250, kernel_time=312_500,
-                private_bytes=3_407_872, peak_private_bytes=3_715_072, working_set=11_022_336,
-                peak_working_set=11_108_352, tid=4984)
+    w.add_event(
+        eu,
+        "Load Image",
+        r"C:\Windows\SysWOW64\ntdll.dll",
+        time=at(42.9),
+        image_base=0x77000000,
+        image_size=0x1F8000,
+        tid=7068,
+    )
+    w.add_event(
+        eu,
+        "Load Image",
+        r"C:\Windows\SysWOW64\kernel32.dll",
+        time=at(44.0),
+        image_base=0x77400000,
+        image_size=0xBF000,
+        tid=7068,
+    )
+    w.add_event(
+        eu,
+        "Load Image",
+        eu_dir + r"\msedgeupdate.dll",
+        time=at(52.7),
+        image_base=0x6D120000,
+        image_size=0x1A6000,
+        tid=7068,
+    )
+    w.add_event(
+        eu,
+        "RegCreateKey",
+        r"HKLM\SOFTWARE\WOW6432Node\Microsoft\EdgeUpdate\Clients"
+        r"\{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}",
+        time=at(2210),
+        desired_access=KEY_WRITE_CREATE,
+        disposition="REG_CREATED_NEW_KEY",
+        tid=7068,
+    )
+    w.add_event(
+        eu,
+        "Process Create",
+        setup_dir + r"\MicrosoftEdge_X64_125.0.2535.85.exe",
+        time=at(4620),
+        pid=7532,
+        command_line=setup_cmd,
+        tid=7104,
+    )
+    w.add_event(
+        setup,
+        "Process Start",
+        time=at(4620.1),
+        parent_pid=7064,
+        command_line=setup_cmd,
+        current_directory=setup_dir + "\\",
+        tid=7536,
+    )
+    w.add_event(
+        setup,
+        "CreateFile",
+        r"C:\Program Files (x86)\Microsoft\EdgeWebView\Application\125.0.2535.85\msedgewebview2.exe",
+        time=at(19400),
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="Create",
+        open_result="Created",
+        tid=7536,
+    )
+    w.add_event(
+        setup,
+        "Process Exit",
+        time=at(30902),
+        exit_status=0,
+        user_time=9_843_750,
+        kernel_time=6_562_500,
+        private_bytes=48_615_424,
+        peak_private_bytes=61_472_768,
+        working_set=52_789_248,
+        peak_working_set=66_826_240,
+        tid=7536,
+    )
+    w.add_event(
+        eu,
+        "Process Exit",
+        time=at(31207),
+        exit_status=0,
+        user_time=781_250,
+        kernel_time=625_000,
+        private_bytes=4_096_000,
+        peak_private_bytes=4_456_448,
+        working_set=13_221_888,
+        peak_working_set=13_447_168,
+        tid=7068,
+    )
+    w.add_event(
+        inst,
+        "Process Exit",
+        time=at(31260),
+        exit_status=0,
+        user_time=156_250,
+        kernel_time=312_500,
+        private_bytes=3_407_872,
+        peak_private_bytes=3_715_072,
+        working_set=11_022_336,
+        peak_working_set=11_108_352,
+        tid=4984,
+    )
     return {"good/procmon/webview2_install.pml": w}
+
+
+# --- zip-lcu-service-denied-360-zh (a bundle delivered as one zip, built at test time) ---------------------
+
+
+def zip_lcu_service_denied_360_zh() -> dict[str, PmlWriter]:
+    """CD-BR-KIOSK-031 (Windows 10 22H2 zh-CN, UTC+8): the support engineer's reproduction of the failed
+    service change, ``reg add HKLM\\SYSTEM\\CurrentControlSet\\Services\\FbFprSvc /v Start ...`` from an
+    elevated cmd.exe; reg.exe is denied opening the key for Set Value and 360's AtdrAgent64.sys registry
+    callback is on the stack."""
+    build = "10.0.19041.4046"
+    t0 = datetime(2024, 3, 15, 2, 41, 9, 512000, tzinfo=UTC)
+    w = PmlWriter(computer="CD-BR-KIOSK-031", os_version=(10, 0, 19045))
+    atdr = Module(
+        THIRD,
+        0xF4000,
+        r"C:\Windows\system32\drivers\AtdrAgent64.sys",
+        "10.0.0.1021",
+        "360.cn",
+        "360 终端安全 驱动",
+    )
+    w.add_process(
+        4, "System", image_path="System", modules=_kernel(atdr, build), start=t0 - timedelta(hours=3)
+    )
+    agent = w.add_process(
+        3056,
+        "360EntClient.exe",
+        image_path=r"C:\Program Files (x86)\360\360Safe\EntClient\360EntClient.exe",
+        command_line=r'"C:\Program Files (x86)\360\360Safe\EntClient\360EntClient.exe" /service',
+        parent_pid=692,
+        company="360.cn",
+        version="10.0.0.1021",
+        description="360终端安全管理系统",
+        is64=False,
+        start=t0 - timedelta(hours=3),
+    )
+    cmd = w.add_process(
+        6120,
+        "cmd.exe",
+        image_path=r"C:\Windows\system32\cmd.exe",
+        command_line=r'"C:\Windows\system32\cmd.exe"',
+        parent_pid=5304,
+        company=MS,
+        version=build,
+        description="Windows 命令处理程序",
+        user="CD-BR-KIOSK-031\\运维管理员",
+        integrity="High",
+        start=t0 - timedelta(minutes=2),
+        modules=_user(build),
+    )
+    reg_cmd = r"reg  add HKLM\SYSTEM\CurrentControlSet\Services\FbFprSvc /v Start /t REG_DWORD /d 2 /f"
+    reg = w.add_process(
+        6488,
+        "reg.exe",
+        image_path=r"C:\Windows\system32\reg.exe",
+        command_line=reg_cmd,
+        parent_pid=6120,
+        company=MS,
+        version=build,
+        description="注册表控制台工具",
+        user="CD-BR-KIOSK-031\\运维管理员",
+        integrity="High",
+        start=t0 + timedelta(milliseconds=5),
+        end=t0 + timedelta(milliseconds=61),
+        modules=[
+            Module(0x7FF6E1B20000, 0x1B000, r"C:\Windows\system32\reg.exe", build, MS, "注册表控制台工具"),
+            *_user(build),
+        ],
+    )
+    key = r"HKLM\System\CurrentControlSet\Services\FbFprSvc"
+
+    def at(ms: float) -> datetime:
+        return t0 + timedelta(milliseconds=ms)
+
+    w.add_event(
+        cmd,
+        "Process Create",
+        r"C:\Windows\system32\reg.exe",
+        time=at(4.8),
+        pid=6488,
+        command_line=reg_cmd,
+        tid=6124,
+    )
+    w.add_event(
+        reg,
+        "Process Start",
+        time=at(5.0),
+        parent_pid=6120,
+        command_line=reg_cmd,
+        current_directory="C:\\Windows\\system32\\",
+        tid=6492,
+    )
+    w.add_event(
+        reg,
+        "Load Image",
+        r"C:\Windows\system32\reg.exe",
+        time=at(5.3),
+        image_base=0x7FF6E1B20000,
+        image_size=0x1B000,
+        tid=6492,
+    )
+    w.add_event(
+        reg,
+        "RegOpenKey",
+        key,
+        time=at(38.2),
+        desired_access=0x20006,
+        result="ACCESS DENIED",
+        tid=6492,
+        stack=_reg_stack(0x3B7C0),
+    )
+    w.add_event(
+        agent,
+        "RegQueryValue",
+        r"HKLM\SOFTWARE\WOW6432Node\360Safe\EntClient\RegProtect\Enabled",
+        time=at(38.9),
+        type="REG_DWORD",
+        data=1,
+        tid=3104,
+    )
+    w.add_event(
+        reg,
+        "Process Exit",
+        time=at(61.0),
+        exit_status=1,
+        user_time=0,
+        kernel_time=156_250,
+        private_bytes=1_388_544,
+        peak_private_bytes=1_441_792,
+        working_set=5_586_944,
+        peak_working_set=5_603_328,
+        tid=6492,
+    )
+    return {"procmon/reg_repro.pml": w}
+
+
+def build_zip_bundle(case: str) -> bytes:
+    """The single-zip bundle of ``case``: the text files under ``<case>/bundle/`` as they lie on the machine,
+    each ``CbsPersist_*.log`` packed into its ``CbsPersist_*.cab`` (as Windows archives them) and the case's
+    captures from :data:`ZIP_BUNDLES` added."""
+    from tests.builders import build_cab, build_zip
+
+    src = CASES / case / "bundle"
+    members: dict[str, bytes] = {}
+    for p in sorted(src.rglob("*")):
+        if not p.is_file():
+            continue
+        rel = p.relative_to(src).as_posix()
+        if p.name.startswith("CbsPersist_") and p.suffix == ".log":
+            members[rel[: -len(".log")] + ".cab"] = build_cab({p.name: p.read_bytes()})
+        else:
+            members[rel] = p.read_bytes()
+    for rel, w in ZIP_BUNDLES[case]().items():
+        members[rel] = w.to_bytes()
+    return build_zip(members)
 
 
 BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
@@ -1413,6 +1823,11 @@ BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "win7-driver-rename-denied-mfehidk": win7_driver_rename_denied_mfehidk,
     "dism-capability-service-denied-klif": dism_capability_service_denied_klif,
     "webview2-early-exit-fcoehook-csv": webview2_early_exit_fcoehook_csv,
+}
+
+# Cases delivered as one zip built at test time (``build_zip_bundle``): case → its captures (zip-relative).
+ZIP_BUNDLES: dict[str, Callable[[], dict[str, PmlWriter]]] = {
+    "zip-lcu-service-denied-360-zh": zip_lcu_service_denied_360_zh,
 }
 
 
