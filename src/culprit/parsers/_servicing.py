@@ -100,6 +100,8 @@ def package_fields(text: str) -> dict[str, Any]:
         ``{"package", "arch", "version", "kb"}`` (``kb`` like ``KB4474419`` when the name has one),
         or an empty dict.
     """
+    if "~" not in text:  # every package identity has its ~ separators: skip the regex otherwise
+        return {}
     m = _PACKAGE.search(text)
     if not m:
         return {}
