@@ -4,7 +4,9 @@ The captures are written only with the project's writer (:class:`culprit.parsers
 every process, module, stack and event below is chosen by us to match the case's logs (times are UTC,
 the logs' local times minus the machine's offset). The committed ``.pml`` files are this module's output:
 regenerate them with ``.venv/bin/python -m tests.casebuilder`` after changing a builder (the tests check
-that the committed bytes are what the builders produce).
+that the committed bytes are what the builders produce). Cases delivered as one zip (``ZIP_BUNDLES``) are
+not committed as binaries: :func:`build_zip_bundle` packs ``<case>/bundle/`` (CbsPersist logs into nested
+cabinets) and their captures into a zip at test time.
 
 Format: PML version 9 (``shared/docs/formats.md`` §7.1). On Windows Procmon saves captures wherever the
 user chooses; boot-time captures are converted to ``Bootlog.pml`` by default.
