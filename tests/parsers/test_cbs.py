@@ -397,3 +397,13 @@ def test_every_case_cbs_file_parses_cleanly() -> None:
             lines = evs[-1].fields["lines"]
             assert len(evs) > 1, s.name
             assert ctx.warning_count < max(1, lines // 100), (s.name, ctx.warnings[:3])
+
+
+def test_keyword_fallback_builds_the_same_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Events are built positionally when the model's field order allows; the keyword path is the same."""
+    path = data_path("parsers", "cbs", "cbs_failure_shapes.log")
+    fast, _ = parse(path, offset=-360)
+    monkeypatch.setattr(cbs_mod, "_POSITIONAL", False)
+    slow, _ = parse(path, offset=-360)
+    assert fast == slow
+    assert cbs_mod._POSITIONAL is False

@@ -216,7 +216,10 @@ class _Scanner:
         line = base_line
         done = -1  # end of the last record
         size = len(work)
-        event = self.builder.event
+        builder = self.builder
+        event, lookup = builder.event, builder.lookup
+        bodies_get, stamps_get = builder.bodies.get, builder.stamps.get
+        art, exact = builder.artifact, self.exact_offsets
         kept = kept_lines = 0
         for s in starts:
             if s < done:
@@ -246,9 +249,33 @@ class _Scanner:
                 end = s + MAX_RECORD
             kept += 1
             kept_lines += count(b"\n", s, end) if end != nl + 1 else 1
-            ev = event(work, s, end, line, base_off + s if self.exact_offsets else None)
-            if ev is not None:
-                yield ev
+            if not _POSITIONAL:
+                ev = event(work, s, end, line, base_off + s if self.exact_offsets else None)
+                if ev is not None:
+                    yield ev
+                continue
+            # The builder's work, inlined for the common case (cached body and stamp).
+            body_b = work[s + 19 : end]
+            hit: Any = bodies_get(body_b, _MISSING)  # a _Body, None (malformed) or _MISSING
+            if hit is _MISSING or (hit is not None and hit[6]):
+                hit = lookup(body_b, line)
+            if hit is None:
+                continue
+            stamp_b = work[s : s + 19]
+            times = stamps_get(stamp_b) or builder.times(stamp_b)
+            full = times[2] + hit[0]
+            yield Event(
+                hit[1],
+                Origin(art, line, None, base_off + s if exact else None, full[:MAX_TEXT]),
+                times[1],
+                times[0],
+                times[3],
+                hit[2],
+                None,
+                hit[5],
+                hit[3],
+                hit[4],
+            )
         if work and not work.endswith(b"\n") and done == size:
             kept_lines += 1
         self.kept += kept
@@ -334,6 +361,7 @@ _SEVERITY = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Sever
 
 # (record text after the stamp, kind, severity, message, read-only fields, code, had undecodable bytes)
 _Body = tuple[str, str, Severity, str, Mapping[str, Any], "int | None", bool]
+_Times = tuple[datetime | None, datetime | None, str, int | None]
 _MISSING = object()
 
 
@@ -346,11 +374,10 @@ class _Builder:
         self.codec = "utf-8" if source.encoding.wide else source.encoding.name
         self.artifact = ctx.artifact
         self.bodies: dict[bytes, _Body | None] = {}
-        self.stamps: dict[bytes, tuple[datetime | None, datetime | None, str, int | None]] = {}
+        self.stamps: dict[bytes, _Times] = {}
 
-    def event(self, work: bytes, s: int, end: int, lineno: int, offset: int | None) -> Event | None:
-        """The event of the record ``work[s:end]`` (None, with a warning, if it is malformed)."""
-        stamp_b, body_b = work[s : s + 19], work[s + 19 : end]
+    def lookup(self, body_b: bytes, lineno: int) -> _Body | None:
+        """The decoded, classified record body (cached); warns for bad bytes or a malformed line."""
         got = self.bodies.get(body_b, _MISSING)
         if got is _MISSING:
             hit = self._body(body_b, lineno)
@@ -363,8 +390,10 @@ class _Builder:
                 self.ctx.warn(f"bytes not valid {self.source.encoding.label} replaced", lineno)
         if hit is None:
             self.ctx.warn("malformed CBS line", lineno)
-            return None
-        text, kind, sev, msg, fields, code, _bad = hit
+        return hit
+
+    def times(self, stamp_b: bytes) -> _Times:
+        """(local, UTC, stamp text, offset) of a 19-byte stamp (cached)."""
         times = self.stamps.get(stamp_b)
         if times is None:
             stamp = stamp_b.decode("ascii", "replace")
@@ -373,6 +402,15 @@ class _Builder:
             if len(self.stamps) > 100_000:
                 self.stamps.clear()
             self.stamps[stamp_b] = times
+        return times
+
+    def event(self, work: bytes, s: int, end: int, lineno: int, offset: int | None) -> Event | None:
+        """The event of the record ``work[s:end]`` (None, with a warning, if it is malformed)."""
+        hit = self.lookup(work[s + 19 : end], lineno)
+        if hit is None:
+            return None
+        text, kind, sev, msg, fields, code, _bad = hit
+        times = self.times(work[s : s + 19])
         full = times[2] + text
         text_ = full if len(full) <= MAX_TEXT else full[:MAX_TEXT]
         if _POSITIONAL:  # ~25 % cheaper than keywords; the field order is checked at import
