@@ -26,15 +26,7 @@ CASES_DIR = Path(__file__).resolve().parent.parent / "data" / "cases"
 CASES = sorted(p.parent.name for p in CASES_DIR.glob("*/expected.json"))
 
 # (case, aspect) → why the analysis does not meet the answer key yet (for the analysis engineer).
-GAPS: dict[tuple[str, str], str] = {
-    ("zip-lcu-service-denied-360-zh", "failure"): (
-        "target 'Package_for_RollupFix~31bf3856ad364e35~amd64~~19041.4170.1.6', expected 'KB5035845' "
-        "(code, line and the nested CbsPersist artifact are right): cumulative updates are "
-        "Package_for_RollupFix, the KB is only in the Exec line's 'Update: 5035845-4432_neutral_LDR'. "
-        "Responsible: failures.cbs_failures / _servicing.package_fields (take the KB from the update name "
-        "when the package name has none)"
-    ),
-}
+GAPS: dict[tuple[str, str], str] = {}
 
 
 def expected(case: str) -> dict:

@@ -78,7 +78,7 @@ def cbs_failures(facts: Facts) -> list[FailureCand]:
     first = errors[0]
     pkg_ev = _nearest_package(first, failing_pkgs) or _nearest_package(first, pkg_events)
     package = str(pkg_ev.get("fields.package")) if pkg_ev else None
-    kb = _kb(pkg_ev) if pkg_ev else None
+    kb = (_kb(pkg_ev) if pkg_ev else None) or (_kb_of_update(evs, package) if package else None)
     target = kb or package or "Windows servicing operation"
     extra: dict[str, Any] = {}
     if package:
@@ -116,6 +116,21 @@ def _last_failing_run(evs: list[Event]) -> list[Event]:
             # keep the earlier runs too, after it: package lines of the session may precede the failing run
             return run + [e for r in runs if r is not run for e in r]
     return evs
+
+
+# Exec: Installing Package: Package_for_RollupFix~..., Update: 5035845-4432_neutral_LDR, ...
+_UPDATE_KB = re.compile(r"\bUpdate: (\d{6,8})-\d+_")
+
+
+def _kb_of_update(evs: list[Event], package: str) -> str | None:
+    """A cumulative update's KB: its package is Package_for_RollupFix, the update name carries the number."""
+    for e in evs:
+        text = e.origin.text or e.message
+        if package in text:
+            m = _UPDATE_KB.search(text)
+            if m:
+                return "KB" + m.group(1)
+    return None
 
 
 def _nearest_package(ev: Event, cands: list[Event]) -> Event | None:
