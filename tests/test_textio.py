@@ -38,7 +38,7 @@ def test_utf16le_without_bom() -> None:
 
 
 def test_utf8_bom() -> None:
-    data = codecs.BOM_UTF8 + '"Time of Day","Process Name"\r\n'.encode()
+    data = codecs.BOM_UTF8 + b'"Time of Day","Process Name"\r\n'
     enc, got, _ = lines(data)
     assert enc.label == "utf-8-bom"
     assert got[0][2] == '"Time of Day","Process Name"'

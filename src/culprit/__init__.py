@@ -11,6 +11,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from culprit.pipeline import Workspace, load  # noqa: E402
+from culprit.pipeline import Workspace, load
 
 __all__ = ["Workspace", "__version__", "load"]

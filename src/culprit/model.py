@@ -124,10 +124,7 @@ class Event:
         for part in rest.split(".") if rest else ():
             if cur is None:
                 return default
-            if isinstance(cur, Mapping):
-                cur = cur.get(part, None)
-            else:
-                cur = getattr(cur, part, None)
+            cur = cur.get(part, None) if isinstance(cur, Mapping) else getattr(cur, part, None)
         return default if cur is None else cur
 
     def to_dict(self) -> dict[str, Any]:

@@ -225,4 +225,4 @@ def _settle_offset(
 
 
 def _round15(minutes: int) -> int:
-    return int(round(minutes / 15.0)) * 15
+    return round(minutes / 15.0) * 15

@@ -168,7 +168,7 @@ def test_crash_in_third_party_module_is_decisive_without_capture(tmp_path: Path,
                           "path": "C:\\Program Files (x86)\\Microsoft\\Temp\\EU1F2E.tmp\\MicrosoftEdgeUpdate.exe"})
     real = facts_mod.Facts._index
 
-    def index(self, role):  # noqa: ANN001, ANN202
+    def index(self, role):
         idx = real(self, role)
         if role == "bad":
             idx.setdefault("evtx:app-crash", [crash])

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from culprit.analysis import failures as failures_pass
 from culprit.analysis import denials, injection, missing, servicing
+from culprit.analysis import failures as failures_pass
 from culprit.analysis.facts import Facts, basename
 from culprit.analysis.failures import FailureCand
 from culprit.model import Analysis, Finding, Missing, Remediation, Step, Warning_

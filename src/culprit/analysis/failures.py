@@ -99,7 +99,7 @@ def _chronological(evs: list[Event]) -> list[Event]:
         t = e.local_time or (e.time.replace(tzinfo=None) if e.time else None)
         if t is not None and e.origin.artifact not in first:
             first[e.origin.artifact] = t
-    far = datetime.max
+    far = datetime.max  # noqa: DTZ901 - local wall-clock times, compared only with each other
     return sorted(evs, key=lambda e: (first.get(e.origin.artifact, far), e.origin.artifact, e.origin.line or 0))
 
 
@@ -209,7 +209,7 @@ def dism_failures(facts: Facts) -> list[FailureCand]:
     errors = [e for e in facts.events("dism:line") if str(e.severity) == "error" and _is_failure_code(e.code)]
     for e in errors:
         m = _DISM_OBJECT.search(e.message.split(" - ", 1)[0] + " -")
-        if m and "~" in m.group(1) or (m and "." in m.group(1)):
+        if (m and "~" in m.group(1)) or (m and "." in m.group(1)):
             return [FailureCand(Failure(m.group(1), e.code, e.origin, _symbol(e, e.code)), "dism", e, 1, {})]
     if errors:
         e = errors[0]
@@ -284,7 +284,6 @@ def summary_evidence(facts: Facts, code: int | None, kb: str | None) -> list[Eve
     evs = [e for k in ("windowsupdate:*", "reportingevents:*", "evtx:*") for e in facts.events(k)]
     for ev in evs:
         c = ev.code if ev.code is not None else ev.get("fields.hresult")
-        if code is not None and c == code and str(ev.severity) == "error":
-            if kb is None or _kb(ev) in (None, kb):
-                out.append(ev)
+        if code is not None and c == code and str(ev.severity) == "error" and (kb is None or _kb(ev) in (None, kb)):
+            out.append(ev)
     return out

@@ -63,9 +63,7 @@ def _install_roots(tree: ProcessTree, ca_paths: set[str], pids: set[int] = froze
         if p.pid in pids or (started and any(w in low for w in ("setup", "install", "update"))):
             roots.append(p)
             continue
-        if norm_path(p.image_path) in ca_paths or basename(p.image_path).casefold() in {basename(c) for c in ca_paths}:
-            roots.append(p)
-        elif p.name.casefold() in INSTALLER_IMAGES and (p.start_event is not None or p.create_event is not None):
+        if norm_path(p.image_path) in ca_paths or basename(p.image_path).casefold() in {basename(c) for c in ca_paths} or (p.name.casefold() in INSTALLER_IMAGES and (p.start_event is not None or p.create_event is not None)):
             roots.append(p)
     return roots
 

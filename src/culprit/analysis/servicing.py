@@ -17,19 +17,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 import numpy as np
 
 from culprit.analysis.attribution import Owner, identify
 from culprit.analysis.facts import CaptureRef, Facts, basename, norm_path
 from culprit.analysis.failures import FailureCand, summary_evidence
-from culprit.model import AllowRule, Event, Origin, Step
+from culprit.model import AllowRule, Event, Step
 
 SERVICES = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\"
 WRITERS_OK = ("NT AUTHORITY\\SYSTEM", "BUILTIN\\Administrators", "NT SERVICE\\TrustedInstaller", "SYSTEM",
               "Administrators", "TrustedInstaller")
-DENIED = (5, 0x80070005, 0xC0000022)
 
 
 @dataclass
@@ -74,10 +72,6 @@ class ServicingCase:
 
 def _services_key(svc: str) -> str:
     return SERVICES + svc
-
-
-def _is_denied(code: Any) -> bool:
-    return isinstance(code, int) and (code in DENIED or (code & 0xFFFF) == 5 and (code >> 16) & 0x1FFF == 7)
 
 
 def failing_infs(facts: Facts) -> list[Event]:
@@ -414,7 +408,3 @@ def driver_steps(facts: Facts, case: ServicingCase) -> list[Step]:
             what = ev.get("fields.display_name") or ev.get("fields.altitude") or ""
             out.append(Step(f"{o.module} is loaded ({what})", ev.origin, summary_zh=f"本机加载了 {o.module}（{what}）"))
     return out
-
-
-def origin_of(ev: Event) -> Origin:
-    return ev.origin

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
                 continue
             evs = (e for e in a.events if pred is None or pred(e))
             if args.limit is not None:
-                evs = (e for i, e in zip(range(args.limit - shown), evs))
+                evs = (e for _, e in zip(range(args.limit - shown), evs, strict=False))
             shown += render.write(evs, out, args.format, source=multi)
             info = a.info()
             print(

@@ -10,7 +10,7 @@ import importlib
 import pkgutil
 from typing import TypeVar
 
-from culprit.parsers.base import Parser, ParseContext, Source
+from culprit.parsers.base import ParseContext, Parser, Source
 
 __all__ = ["PARSERS", "ParseContext", "Parser", "Source", "get", "register", "sniff"]
 

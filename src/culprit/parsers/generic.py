@@ -13,7 +13,7 @@ from datetime import datetime
 
 from culprit.model import Event, Origin, Severity
 from culprit.parsers import register
-from culprit.parsers.base import Parser, ParseContext, Source
+from culprit.parsers.base import ParseContext, Parser, Source
 
 # 2024-09-03 10:15:22, Info   |  2024/09/03 10:15:22.123  |  [09/03/2024 10:15:22.1234]
 _STAMPS = (
