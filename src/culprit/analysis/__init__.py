@@ -224,6 +224,10 @@ def denial_chain(q: Inquiry) -> None:
     groups = denials.find(q.facts, q.failures)
     if groups:
         q.findings.append(denials.build_finding(q.facts, groups[0], q.failures))
+        return
+    locks = denials.find_locks(q.facts, q.failures)
+    if locks:
+        q.findings.append(denials.lock_finding(q.facts, locks[0], q.failures))
 
 
 def signatures(q: Inquiry) -> None:

@@ -260,3 +260,116 @@ def build_finding(facts: Facts, g: DenialGroup, failures: list[FailureCand]) -> 
     return Finding(kind, title, min(g.score, 0.95), o.culprit(role, {"evidence": "stack frame of the denied operation"}),
                    tuple(steps), Remediation(allow, wa, workaround_zh=wa_zh), {"denied_events": len(g.indexes)},
                    title_zh=title_zh)
+
+
+# --- files held open by another process (SHARING VIOLATION) ----------------------------------------
+
+
+@dataclass
+class Lock:
+    """An installer process refused a file because another process holds it open without sharing."""
+
+    ref: CaptureRef
+    index: int  # the SHARING VIOLATION event
+    path: str
+    victim: str
+    victim_image: str
+    holder_pid: int
+    holder: str
+    holder_image: str
+    holder_company: str | None
+    open_index: int  # the holder's CreateFile that is still open
+    score: float = 0.0
+    owner: Owner | None = None
+
+
+def _q(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def find_locks(facts: Facts, failures: list[FailureCand]) -> list[Lock]:
+    """Sharing violations of install processes, with the process that held the file open."""
+    installers = _install_processes(facts, failures)
+    out: list[Lock] = []
+    for ref in facts.captures("bad"):
+        cap = ref.cap
+        try:
+            idx = np.asarray(cap.where("result = 'SHARING VIOLATION'"))
+        except Exception:
+            continue
+        seen: set[tuple[str, str]] = set()
+        for i in idx.tolist()[:2000]:
+            ev = cap.event(i)
+            victim = ev.process.name if ev.process and ev.process.name else "?"
+            path = str(ev.get("fields.path") or "")
+            if not path or (victim.casefold(), path.casefold()) in seen:
+                continue
+            seen.add((victim.casefold(), path.casefold()))
+            ours = victim.casefold() in installers or any(w in victim.casefold() for w in ("setup", "install"))
+            if not ours:
+                continue
+            holder = _holder(cap, path, i, ev.process.pid if ev.process else None)
+            if holder is None:
+                continue
+            h_i, h_ev = holder
+            hp = h_ev.process
+            lock = Lock(ref, i, path, victim, str(ev.get("fields.image_path") or victim), hp.pid if hp else -1,
+                        hp.name if hp and hp.name else "?", str(h_ev.get("fields.image_path") or ""),
+                        str(h_ev.get("fields.company") or "") or None, h_i)
+            lock.owner = identify(facts, lock.holder_image or lock.holder, lock.holder_company)
+            lock.score = 0.0 if lock.owner.microsoft else 0.9
+            if lock.score:
+                out.append(lock)
+    out.sort(key=lambda x: -x.score)
+    return out
+
+
+def _holder(cap: object, path: str, before: int, victim_pid: int | None) -> tuple[int, object] | None:
+    """The last successful open of ``path`` by another process that was not closed before ``before``."""
+    try:
+        idx = [int(i) for i in np.asarray(cap.where(f"path = {_q(path)}")) if int(i) < before]  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    open_by: dict[int, tuple[int, object]] = {}
+    for i in idx:
+        ev = cap.event(i)  # type: ignore[attr-defined]
+        pid = ev.process.pid if ev.process else None
+        if pid is None or pid == victim_pid:
+            continue
+        op = ev.get("fields.operation")
+        if op == "CreateFile" and ev.get("fields.result") == "SUCCESS":
+            open_by[pid] = (i, ev)
+        elif op == "CloseFile":
+            open_by.pop(pid, None)
+    if not open_by:
+        return None
+    return max(open_by.values(), key=lambda t: t[0])
+
+
+def lock_finding(facts: Facts, lk: Lock, failures: list[FailureCand]) -> Finding:
+    o = lk.owner or identify(facts, lk.holder_image or lk.holder)
+    steps: list[Step] = []
+    for f in failures[:2]:
+        steps.append(Step(f"{f.failure.target} failed ({f.failure.code})", f.failure.origin,
+                          summary_zh=f"{f.failure.target} 失败（{f.failure.code}）"))
+    steps.append(lk.ref.step(lk.open_index, f"{lk.holder} (PID {lk.holder_pid}) opens {lk.path} and keeps it open",
+                             f"{lk.holder}（PID {lk.holder_pid}）打开 {lk.path} 且一直未关闭"))
+    steps.append(lk.ref.step(lk.index, f"Procmon: {lk.victim} cannot open {lk.path}: SHARING VIOLATION",
+                             f"Procmon：{lk.victim} 无法打开 {lk.path}：共享冲突（SHARING VIOLATION）"))
+    for ev in o.evidence[:1]:
+        steps.append(Step(f"{o.module} is installed on this machine" + (f" ({o.product})" if o.product else ""),
+                          ev.origin, summary_zh=f"本机安装了 {o.module}" + (f"（{o.product}）" if o.product else "")))
+    product = o.product or o.vendor or lk.holder
+    role = "service"
+    title = f"{lk.holder} ({product}) holds {basename(lk.path)} open, so {lk.victim} cannot replace it"
+    title_zh = f"{lk.holder}（{product}）一直占用 {basename(lk.path)}，导致 {lk.victim} 无法替换该文件"
+    allow = (AllowRule(process=lk.victim_image, files=(lk.path,),
+                       note=f"exclude this file from {lk.holder}'s scanning/monitoring while the install runs",
+                       note_zh=f"安装期间请让 {lk.holder} 不要扫描或占用该文件"),)
+    wa = (f"Have the {product} vendor stop {lk.holder} holding {lk.path} (exclude it from scanning or monitoring), "
+          f"or stop {product} while the install runs; then install again.")
+    wa_zh = f"请 {product} 厂商让 {lk.holder} 不再占用 {lk.path}（将其排除在扫描/监控之外），或在安装期间临时停止 {product}，然后重新安装。"
+    culprit = o.culprit(role, {"evidence": "holds the file open without sharing", "pid": lk.holder_pid,
+                               "process_path": lk.holder_image})
+    return Finding("file-locked", title, lk.score, culprit, tuple(steps),
+                   Remediation(allow, wa, workaround_zh=wa_zh), {"file": lk.path}, title_zh=title_zh)
