@@ -43,25 +43,13 @@ from culprit.model import Event, Origin
 from culprit.parsers import register
 from culprit.parsers._tables import abbreviate_key, clip, tool_lines
 from culprit.parsers.base import ParseContext, Parser, Source
+from culprit.parsers.procmon.consts import REG_TYPES
 
 HEADER_V5 = "Windows Registry Editor Version 5.00"
 HEADER_V4 = "REGEDIT4"
 MAX_VALUE_CHARS = 8 * 1024 * 1024  # a continued hex value longer than this is cut with a warning
 
-TYPES = {
-    0: "REG_NONE",
-    1: "REG_SZ",
-    2: "REG_EXPAND_SZ",
-    3: "REG_BINARY",
-    4: "REG_DWORD",
-    5: "REG_DWORD_BIG_ENDIAN",
-    6: "REG_LINK",
-    7: "REG_MULTI_SZ",
-    8: "REG_RESOURCE_LIST",
-    9: "REG_FULL_RESOURCE_DESCRIPTOR",
-    10: "REG_RESOURCE_REQUIREMENTS_LIST",
-    11: "REG_QWORD",
-}
+TYPES = REG_TYPES  # registry value types by number (one table for .reg files and Procmon)
 
 # [HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\AmdK8]     [-HKEY_CURRENT_USER\Software\X]
 _KEY = re.compile(r"^\[(?P<del>-?)(?P<key>[^\]]*)\]\s*$")
