@@ -1794,6 +1794,140 @@ def zip_lcu_service_denied_360_zh() -> dict[str, PmlWriter]:
     return {"procmon/reg_repro.pml": w}
 
 
+# --- round three --------------------------------------------------------------------------------------------
+# --- lcu-driver-sharing-violation-dsagent-ptbr -------------------------------------------------------------
+
+
+def lcu_driver_sharing_violation_dsagent_ptbr() -> dict[str, PmlWriter]:
+    """SP-SRV-APP07 (Windows Server 2019, pt-BR, UTC-3) during the online driver queue of KB5036896:
+    Trend Micro Deep Security's ds_agent.exe opened ``drivers\\fbnic.sys`` 41 s earlier sharing only Read
+    and never closed it, so TiWorker.exe's CreateFile for writing ends in SHARING VIOLATION. Only Windows
+    frames are on that stack (the sharing check is the file system's); Trend Micro's minifilter is loaded
+    but not on it."""
+    build = "10.0.17763.5696"
+    t0 = datetime(2024, 4, 10, 5, 17, 40, 380000, tzinfo=UTC)
+    w = PmlWriter(computer="SP-SRV-APP07", os_version=(10, 0, 17763))
+    tm = Module(
+        THIRD,
+        0x1A000,
+        r"C:\Windows\system32\drivers\tmevtmgr.sys",
+        "20.0.0.8438",
+        "Trend Micro Inc.",
+        "Trend Micro Event Management Driver",
+    )
+    w.add_process(4, "System", image_path="System", modules=_kernel(tm, build), start=t0 - timedelta(days=12))
+    svc = w.add_process(
+        812,
+        "svchost.exe",
+        image_path=r"C:\Windows\system32\svchost.exe",
+        command_line=r"C:\Windows\system32\svchost.exe -k DcomLaunch -p",
+        parent_pid=640,
+        company=MS,
+        version=build,
+        description="Host Process for Windows Services",
+        start=t0 - timedelta(days=12),
+    )
+    dsa_dir = r"C:\Program Files\Trend Micro\Deep Security Agent"
+    dsa = w.add_process(
+        2936,
+        "ds_agent.exe",
+        image_path=dsa_dir + r"\ds_agent.exe",
+        command_line=f'"{dsa_dir}\\ds_agent.exe" -w "{dsa_dir}\\" -b -i -e "{dsa_dir}\\\\dsa.mof"',
+        parent_pid=640,
+        company="Trend Micro Inc.",
+        version="20.0.0.8438",
+        description="Trend Micro Deep Security Agent",
+        start=t0 - timedelta(days=12),
+        modules=[
+            Module(
+                0x7FF7A2D10000,
+                0x1C4000,
+                dsa_dir + r"\ds_agent.exe",
+                "20.0.0.8438",
+                "Trend Micro Inc.",
+                "Trend Micro Deep Security Agent",
+            ),
+            *_user(build),
+        ],
+    )
+    ti_dir = (
+        r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.17763.5689"
+        r"_none_5d3e8b0c2f7a41d2"
+    )
+    ti = w.add_process(
+        4412,
+        "TiWorker.exe",
+        image_path=ti_dir + r"\TiWorker.exe",
+        command_line=ti_dir + r"\TiWorker.exe -Embedding",
+        parent_pid=812,
+        company=MS,
+        version="10.0.17763.5689",
+        description="Windows Modules Installer Worker",
+        start=t0 - timedelta(minutes=19, seconds=28),
+        modules=_user(build),
+    )
+    target = r"C:\Windows\System32\drivers\fbnic.sys"
+    source = r"C:\Windows\System32\DriverStore\FileRepository\fbnic.inf_amd64_e51c9a07b3d28f46\fbnic.sys"
+
+    def at(s: float) -> datetime:
+        return t0 + timedelta(seconds=s)
+
+    # The agent's integrity scan opens the driver (Read, sharing Read only) and keeps the handle.
+    w.add_event(
+        dsa,
+        "CreateFile",
+        target,
+        time=at(-41.207),
+        desired_access=GENERIC_READ | SYNCHRONIZE,
+        disposition="Open",
+        options=0x60,
+        share_mode=0x1,
+        tid=3180,
+        stack=_fs_stack(None),
+    )
+    w.add_event(dsa, "ReadFile", target, time=at(-41.205), offset=0, length=65536, tid=3180)
+    w.add_event(dsa, "ReadFile", target, time=at(-41.203), offset=65536, length=65536, tid=3180)
+    w.add_event(dsa, "ReadFile", target, time=at(-41.201), offset=131072, length=65536, tid=3180)
+    w.add_event(
+        ti,
+        "CreateFile",
+        source,
+        time=at(1.566),
+        desired_access=GENERIC_READ | SYNCHRONIZE,
+        disposition="Open",
+        share_mode=0x5,
+        tid=4420,
+    )
+    w.add_event(ti, "ReadFile", source, time=at(1.567), offset=0, length=212992, tid=4420)
+    for k, s in enumerate((1.568, 1.601, 1.634)):  # SetupAPI retries the target twice before giving up
+        w.add_event(
+            ti,
+            "CreateFile",
+            target,
+            time=at(s),
+            desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+            disposition="OverwriteIf",
+            options=0x60,
+            share_mode=0x0,
+            result="SHARING VIOLATION",
+            tid=4420,
+            stack=_fs_stack(None),
+            duration=1200 + 40 * k,
+        )
+    w.add_event(ti, "CloseFile", source, time=at(1.690), tid=4420)
+    w.add_event(
+        dsa,
+        "RegQueryValue",
+        r"HKLM\SOFTWARE\TrendMicro\Deep Security Agent\IntegrityMonitoring\Enabled",
+        time=at(2.004),
+        type="REG_DWORD",
+        data=1,
+        tid=3180,
+    )
+    del svc
+    return {"bad/procmon/lcu_retry.pml": w}
+
+
 def build_zip_bundle(case: str) -> bytes:
     """The single-zip bundle of ``case``: the text files under ``<case>/bundle/`` as they lie on the machine,
     each ``CbsPersist_*.log`` packed into its ``CbsPersist_*.cab`` (as Windows archives them) and the case's
@@ -1825,6 +1959,7 @@ BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "win7-driver-rename-denied-mfehidk": win7_driver_rename_denied_mfehidk,
     "dism-capability-service-denied-klif": dism_capability_service_denied_klif,
     "webview2-early-exit-fcoehook-csv": webview2_early_exit_fcoehook_csv,
+    "lcu-driver-sharing-violation-dsagent-ptbr": lcu_driver_sharing_violation_dsagent_ptbr,
 }
 
 # Cases delivered as one zip built at test time (``build_zip_bundle``): case → its captures (zip-relative).

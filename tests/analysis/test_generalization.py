@@ -26,7 +26,20 @@ CASES_DIR = Path(__file__).resolve().parent.parent / "data" / "cases"
 CASES = sorted(p.parent.name for p in CASES_DIR.glob("*/expected.json"))
 
 # (case, aspect) → why the analysis does not meet the answer key yet (for the analysis engineer).
-GAPS: dict[tuple[str, str], str] = {}
+GAPS: dict[tuple[str, str], str] = {
+    # Round three (docs/cases.md "Round three").
+    ("lcu-driver-sharing-violation-dsagent-ptbr", "chain"): (
+        "file-locked chain cites only the failure headers (CBS.log 20, setupapi 12) and PML 0/6; "
+        "not the Doqe 'INSTALL ... result 32' / 'Recording result: 0x80070020' lines (CBS.log 15, 16) "
+        "nor the SetupAPI copy error (setupapi 35): denials.lock_finding does not add the servicing "
+        "chain's steps"
+    ),
+    ("lcu-driver-sharing-violation-dsagent-ptbr", "allow"): (
+        "allow rule for TiWorker.exe has no 'pattern' (the WinSxS servicing-stack folder changes with "
+        "every SSU); denials.lock_finding builds AllowRule(process=victim_image, files=...) without the "
+        "servicing pattern"
+    ),
+}
 
 
 def expected(case: str) -> dict:
