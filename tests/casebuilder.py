@@ -1928,6 +1928,102 @@ def lcu_driver_sharing_violation_dsagent_ptbr() -> dict[str, PmlWriter]:
     return {"bad/procmon/lcu_retry.pml": w}
 
 
+# --- msi-1310-file-write-denied-cortex ----------------------------------------------------------------------
+
+
+def msi_1310_file_write_denied_cortex() -> dict[str, PmlWriter]:
+    """TYO-ENG-WS-118 (Windows 11 24H2, en-US, UTC+9) during the SCCM-delivered install of Fabrikam Sync
+    Client: the Windows Installer service (msiexec.exe, the ``MSI (s)`` process) writes ``FbSync.exe`` and is
+    then denied creating ``FbSyncShell.dll`` under Program Files; Cortex XDR's cyvrfsfd.sys minifilter is
+    between the FltMgr frames. The rollback deletes FbSync.exe."""
+    build = "10.0.26100.1742"
+    t0 = datetime(2024, 9, 12, 5, 6, 52, 496000, tzinfo=UTC)
+    w = PmlWriter(computer="TYO-ENG-WS-118", os_version=(10, 0, 26100))
+    cortex = Module(
+        THIRD,
+        0x81000,
+        r"C:\Windows\system32\drivers\cyvrfsfd.sys",
+        "8.4.1.11536",
+        "Palo Alto Networks",
+        "Cortex XDR File System Filter",
+    )
+    w.add_process(
+        4, "System", image_path="System", modules=_kernel(cortex, build), start=t0 - timedelta(hours=5)
+    )
+    w.add_process(
+        3308,
+        "cyserver.exe",
+        image_path=r"C:\Program Files\Palo Alto Networks\Traps\cyserver.exe",
+        command_line=r'"C:\Program Files\Palo Alto Networks\Traps\cyserver.exe"',
+        parent_pid=1012,
+        company="Palo Alto Networks",
+        version="8.4.1.11536",
+        description="Cortex XDR Service",
+        start=t0 - timedelta(hours=5),
+    )
+    msi = w.add_process(
+        8060,
+        "msiexec.exe",
+        image_path=r"C:\Windows\System32\msiexec.exe",
+        command_line=r"C:\Windows\system32\msiexec.exe /V",
+        parent_pid=1012,
+        company=MS,
+        version=build,
+        description="Windows® installer",
+        start=t0 - timedelta(minutes=3),
+        modules=_user(build),
+    )
+    folder = r"C:\Program Files\Fabrikam\Sync Client"
+    t = t0
+
+    def ev(op: str, path: str, gap: float = 2.0, **kw: object) -> int:
+        nonlocal t
+        t += timedelta(milliseconds=gap)
+        return w.add_event(msi, op, path, time=t, tid=8008, **kw)
+
+    ev(
+        "CreateFile",
+        folder,
+        desired_access=READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="OpenIf",
+        options=0x21,
+        open_result="Created",
+    )
+    ev("CloseFile", folder)
+    ev(
+        "CreateFile",
+        folder + r"\FbSync.exe",
+        gap=12.0,
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="OverwriteIf",
+        share_mode=0x0,
+        open_result="Created",
+    )
+    for k in range(3):
+        ev("WriteFile", folder + r"\FbSync.exe", gap=40.0, offset=k * 1048576, length=1048576)
+    ev("CloseFile", folder + r"\FbSync.exe", gap=20.0)
+    denied = dict(
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="OverwriteIf",
+        share_mode=0x0,
+        result="ACCESS DENIED",
+        stack=_fs_stack(0x4A1C0),
+    )
+    ev("CreateFile", folder + r"\FbSyncShell.dll", gap=14.0, **denied)
+    ev("CreateFile", folder + r"\FbSyncShell.dll", gap=1000.0, **denied)  # Windows Installer's retry
+    ev(
+        "CreateFile",
+        folder + r"\FbSync.exe",
+        gap=60.0,
+        desired_access=0x10080,  # Delete, Read Attributes: the rollback removes the copied file
+        disposition="Open",
+        options=0x1040,
+        share_mode=0x7,
+    )
+    ev("CloseFile", folder + r"\FbSync.exe")
+    return {"bad/procmon/sync_client_install.pml": w}
+
+
 def build_zip_bundle(case: str) -> bytes:
     """The single-zip bundle of ``case``: the text files under ``<case>/bundle/`` as they lie on the machine,
     each ``CbsPersist_*.log`` packed into its ``CbsPersist_*.cab`` (as Windows archives them) and the case's
@@ -1960,6 +2056,7 @@ BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "dism-capability-service-denied-klif": dism_capability_service_denied_klif,
     "webview2-early-exit-fcoehook-csv": webview2_early_exit_fcoehook_csv,
     "lcu-driver-sharing-violation-dsagent-ptbr": lcu_driver_sharing_violation_dsagent_ptbr,
+    "msi-1310-file-write-denied-cortex": msi_1310_file_write_denied_cortex,
 }
 
 # Cases delivered as one zip built at test time (``build_zip_bundle``): case → its captures (zip-relative).

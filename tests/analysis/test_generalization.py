@@ -39,6 +39,25 @@ GAPS: dict[tuple[str, str], str] = {
         "every SSU); denials.lock_finding builds AllowRule(process=victim_image, files=...) without the "
         "servicing pattern"
     ),
+    ("msi-1310-file-write-denied-cortex", "finding"): (
+        "culprit.product is None, expected 'Cortex XDR': cyvrfsfd.sys is known only from the altitude list "
+        "(vendor Palo Alto Networks) although the module's description and the running cyserver.exe name "
+        "Cortex XDR (kb.products / attribution do not carry the product over from the agent's process)"
+    ),
+    ("msi-1310-file-write-denied-cortex", "confidence"): (
+        "confidence 0.7, expected >= 0.9: MSI 'Note: 1: 1310 2: 5 3: <file>' names the very file the stack "
+        "shows denied, but denials._logged_objects / build_finding only count Notes 1402/1406 with a key"
+    ),
+    ("msi-1310-file-write-denied-cortex", "allow"): (
+        "allow rule for msiexec.exe holds only the denied FbSyncShell.dll, not the other file of the same "
+        "folder the log installs (FbSync.exe, 'File: ...; To be installed'): denials.build_finding uses "
+        "the denied objects only"
+    ),
+    ("msi-1310-file-write-denied-cortex", "chain"): (
+        "57 % cited: the chain lacks the MSI Note 1310 (line 50) and 'Error 1310 ... System error 5' "
+        "(line 53) lines and the fltmc line of cyvrfsfd (6); denials.build_finding cites the 1603 and "
+        "InstallFinalize lines only"
+    ),
 }
 
 
