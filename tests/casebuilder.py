@@ -2024,6 +2024,148 @@ def msi_1310_file_write_denied_cortex() -> dict[str, PmlWriter]:
     return {"bad/procmon/sync_client_install.pml": w}
 
 
+# --- drvinst-hardware-copy-denied-devicelock-ru ------------------------------------------------------------
+
+
+def drvinst_hardware_copy_denied_devicelock_ru() -> dict[str, PmlWriter]:
+    """MSK-OPS-WS-0931 (Windows 10 LTSC 2021, ru-RU, UTC+3) when a USB document camera is plugged in: the
+    Plug and Play service starts DrvInst.exe, which reads ``fbcam.sys`` from the driver store and is denied
+    creating ``System32\\drivers\\fbcam.sys``; DeviceLock's DLFsFlt.sys minifilter is between the FltMgr
+    frames. No servicing stack is involved (no CBS, no TiWorker.exe)."""
+    build = "10.0.19041.4522"
+    t0 = datetime(2024, 6, 18, 7, 42, 17, 540000, tzinfo=UTC)
+    w = PmlWriter(computer="MSK-OPS-WS-0931", os_version=(10, 0, 19044))
+    dl = Module(
+        THIRD,
+        0x5C000,
+        r"C:\Windows\system32\drivers\DLFsFlt.sys",
+        "9.0.84.1",
+        "DeviceLock, Inc.",
+        "DeviceLock File System Filter Driver",
+    )
+    w.add_process(4, "System", image_path="System", modules=_kernel(dl, build), start=t0 - timedelta(hours=2))
+    pnp = w.add_process(
+        1076,
+        "svchost.exe",
+        image_path=r"C:\Windows\system32\svchost.exe",
+        command_line=r"C:\Windows\system32\svchost.exe -k DcomLaunch -p",
+        parent_pid=760,
+        company=MS,
+        version=build,
+        description="Хост-процесс для служб Windows",
+        start=t0 - timedelta(hours=2),
+    )
+    w.add_process(
+        2840,
+        "DLService.exe",
+        image_path=r"C:\Windows\SysWOW64\dlservice\DLService.exe",
+        command_line=r"C:\Windows\SysWOW64\dlservice\DLService.exe",
+        parent_pid=760,
+        company="DeviceLock, Inc.",
+        version="9.0.84.1",
+        description="DeviceLock Service",
+        is64=False,
+        start=t0 - timedelta(hours=2),
+    )
+    dev = r"USB\VID_1FB0&PID_0C27&MI_00\7&2f41c8a&0&0000"
+    cmd = f'C:\\Windows\\system32\\DrvInst.exe "4" "0" "{dev}" "" "" "6f2c8a3b1" "0000000000000000"'
+    drv = w.add_process(
+        7312,
+        "drvinst.exe",
+        image_path=r"C:\Windows\system32\DrvInst.exe",
+        command_line=cmd,
+        parent_pid=1076,
+        company=MS,
+        version=build,
+        description="Driver Installation Module",
+        start=t0,
+        end=t0 + timedelta(milliseconds=1861),
+        modules=[
+            Module(
+                0x7FF6B3A40000,
+                0x5B000,
+                r"C:\Windows\system32\DrvInst.exe",
+                build,
+                MS,
+                "Driver Installation Module",
+            ),
+            *_user(build),
+        ],
+    )
+    repo = r"C:\Windows\System32\DriverStore\FileRepository\fbcam.inf_amd64_4e7a1c9b02d5f638"
+    target = r"C:\Windows\System32\drivers\fbcam.sys"
+
+    def at(ms: float) -> datetime:
+        return t0 + timedelta(milliseconds=ms)
+
+    w.add_event(
+        pnp,
+        "Process Create",
+        r"C:\Windows\system32\DrvInst.exe",
+        time=at(0.0),
+        pid=7312,
+        command_line=cmd,
+        tid=1180,
+    )
+    w.add_event(
+        drv,
+        "Process Start",
+        time=at(0.2),
+        parent_pid=1076,
+        command_line=cmd,
+        current_directory="C:\\Windows\\system32\\",
+        tid=7316,
+    )
+    w.add_event(
+        drv,
+        "Load Image",
+        r"C:\Windows\system32\DrvInst.exe",
+        time=at(0.5),
+        image_base=0x7FF6B3A40000,
+        image_size=0x5B000,
+        tid=7316,
+    )
+    w.add_event(drv, "CreateFile", repo + r"\fbcam.inf", time=at(52.0), desired_access=GENERIC_READ, tid=7316)
+    w.add_event(drv, "ReadFile", repo + r"\fbcam.inf", time=at(52.3), offset=0, length=5734, tid=7316)
+    w.add_event(drv, "CloseFile", repo + r"\fbcam.inf", time=at(52.6), tid=7316)
+    w.add_event(
+        drv,
+        "CreateFile",
+        repo + r"\fbcam.sys",
+        time=at(1689.0),
+        desired_access=GENERIC_READ | SYNCHRONIZE,
+        share_mode=0x1,
+        tid=7316,
+    )
+    w.add_event(
+        drv,
+        "CreateFile",
+        target,
+        time=at(1690.4),
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="OverwriteIf",
+        share_mode=0x0,
+        result="ACCESS DENIED",
+        tid=7316,
+        stack=_fs_stack(0x2D3F0),
+    )
+    w.add_event(drv, "CloseFile", repo + r"\fbcam.sys", time=at(1691.0), tid=7316)
+    w.add_event(
+        drv,
+        "Process Exit",
+        time=at(1861.0),
+        exit_status=5,
+        user_time=312_500,
+        kernel_time=468_750,
+        private_bytes=3_407_872,
+        peak_private_bytes=3_588_096,
+        working_set=11_272_192,
+        peak_working_set=11_304_960,
+        tid=7316,
+    )
+    return {"bad/procmon/camera_plugin.pml": w}
+
+
 def build_zip_bundle(case: str) -> bytes:
     """The single-zip bundle of ``case``: the text files under ``<case>/bundle/`` as they lie on the machine,
     each ``CbsPersist_*.log`` packed into its ``CbsPersist_*.cab`` (as Windows archives them) and the case's
@@ -2057,6 +2199,7 @@ BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "webview2-early-exit-fcoehook-csv": webview2_early_exit_fcoehook_csv,
     "lcu-driver-sharing-violation-dsagent-ptbr": lcu_driver_sharing_violation_dsagent_ptbr,
     "msi-1310-file-write-denied-cortex": msi_1310_file_write_denied_cortex,
+    "drvinst-hardware-copy-denied-devicelock-ru": drvinst_hardware_copy_denied_devicelock_ru,
 }
 
 # Cases delivered as one zip built at test time (``build_zip_bundle``): case → its captures (zip-relative).

@@ -58,6 +58,21 @@ GAPS: dict[tuple[str, str], str] = {
         "(line 53) lines and the fltmc line of cyvrfsfd (6); denials.build_finding cites the 1603 and "
         "InstallFinalize lines only"
     ),
+    ("drvinst-hardware-copy-denied-devicelock-ru", "finding"): (
+        "culprit product None / vendor 'CenterTools Software GmbH' (the altitude allocation), expected "
+        "'DeviceLock' / 'DeviceLock, Inc.' as the loaded module's company and description and the running "
+        "DLService.exe say: attribution.identify prefers the altitude list's vendor over the image's company"
+    ),
+    ("drvinst-hardware-copy-denied-devicelock-ru", "allow"): (
+        "DrvInst.exe rule lacks the INF's AddReg key HKLM\\SOFTWARE\\Fabrikam\\DocumentCamera "
+        "([FbCam_Software_AddReg]); servicing._inf_objects collects only AddService keys and CopyFiles "
+        "targets"
+    ),
+    ("drvinst-hardware-copy-denied-devicelock-ru", "chain"): (
+        "60 % cited: no step for the failing hardware-initiated section (setupapi 12) or its "
+        "'cmd: ...DrvInst.exe' writer line (setupapi 14); servicing.build starts from CBS driver results "
+        "and cites only the copy error, the PML event and fltmc when there is no CBS"
+    ),
 }
 
 
