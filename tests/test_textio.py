@@ -113,3 +113,10 @@ def test_offsets_point_at_line_starts(enc: str) -> None:
     e = textio.sniff_encoding(data, "zh-CN")
     for _, off, t in textio.iter_lines(io.BytesIO(data), e):
         assert data[off:].decode(enc, errors="ignore").startswith(t)
+
+
+def test_log_damaged_after_its_start_is_still_text() -> None:
+    head = b"2024-09-03 10:15:22, Info                  CBS    Starting TrustedInstaller initialization.\r\n" * 40
+    data = head + bytes(range(256)) * 8
+    assert not textio.looks_binary(data)
+    assert textio.looks_binary(b"\x00\x01\x02PML_" + head)

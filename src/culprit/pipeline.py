@@ -179,6 +179,9 @@ def load(
                 "machine time zone unknown (no manifest.json, no log that states it): local times read as UTC",
             )
         )
+    for a in artifacts:
+        if a.parser is None and a.source.filename.lower() != "manifest.json":
+            warnings.append(Warning_(a.name, f"not read: {a.skipped}"))
     ws = Workspace(bundles, artifacts, warnings, offset, how)
     if not any(a.parser for a in artifacts):
         ws.close()

@@ -51,7 +51,9 @@ def looks_binary(head: bytes) -> bool:
         return False
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF8)) or _utf16_without_bom(head):
         return False
-    sample = head[:8192]
+    # Judge by the beginning: binary formats announce themselves in their header, while a damaged log
+    # (garbage or NULs further in) is still a log whose damage the parser reports line by line.
+    sample = head[:2048]
     if b"\x00" in sample:
         return True
     ctrl = sum(1 for b in sample if b < 9 or 13 < b < 32)

@@ -208,3 +208,21 @@ def test_bad_manifest_is_a_warning(tmp_path: Path) -> None:
     with open_bundle(root) as b:
         assert b.manifest is None
         assert "manifest.json not used" in b.warnings[0].message
+
+
+def test_damaged_archive_inside_a_folder_is_skipped_not_fatal(tmp_path: Path) -> None:
+    root = tmp_path / "bundle"
+    root.mkdir()
+    (root / "CBS.log").write_bytes(CBS_LINE)
+    (root / "old.zip").write_bytes(b"PK\x03\x04" + os.urandom(100))
+    with open_bundle(root) as b:
+        assert names(b) == ["bundle/CBS.log"]
+        assert b.skipped[0][0] == "bundle/old.zip" and "damaged archive not read" in b.skipped[0][1]
+
+
+def test_hostile_archive_inside_a_folder_is_still_fatal(tmp_path: Path) -> None:
+    root = tmp_path / "bundle"
+    root.mkdir()
+    (root / "evil.zip").write_bytes(build_zip({"../x.log": b"x"}))
+    with pytest.raises(HostileArchiveError):
+        open_bundle(root)

@@ -155,10 +155,18 @@ def _add_file(bundle: Bundle, fp: Path, display: str, limits: Limits, depth: int
     if head.startswith(ZIP_MAGICS) or cab.is_cab(head):
         if depth >= limits.max_depth:
             raise HostileArchiveError(f"{display}: archives nested deeper than {limits.max_depth} levels")
-        if head.startswith(ZIP_MAGICS):
-            _extract_zip(bundle, fp, display, limits, depth + 1)
-        else:
-            _extract_cab(bundle, fp, display, limits, depth + 1)
+        try:
+            if head.startswith(ZIP_MAGICS):
+                _extract_zip(bundle, fp, display, limits, depth + 1)
+            else:
+                _extract_cab(bundle, fp, display, limits, depth + 1)
+        except HostileArchiveError:
+            raise  # never a partial result for an archive that tries something
+        except InputError as e:
+            if fp == bundle.path:
+                raise  # the bundle itself cannot be opened
+            # A damaged archive among the bundle's files: the rest of the bundle is still evidence.
+            bundle.skipped.append((display, f"damaged archive not read: {e}"))
         return
     if head.startswith(SEVENZ_MAGIC):
         bundle.skipped.append((display, "7-Zip archive: not supported yet; send a .zip or the folder"))
