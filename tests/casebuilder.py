@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from culprit.parsers.procmon.writer import Module, PmlWriter
@@ -2166,6 +2166,379 @@ def drvinst_hardware_copy_denied_devicelock_ru() -> dict[str, PmlWriter]:
     return {"bad/procmon/camera_plugin.pml": w}
 
 
+# --- setup-exe-early-exit-sysfer-zh ------------------------------------------------------------------------
+
+SEP = r"C:\Program Files\Symantec\Symantec Endpoint Protection\14.3.10148.8000.105\Bin64"
+
+
+def _meeting_setup_run(
+    w: PmlWriter, t0: datetime, user: str, folder: str, pids: tuple[int, int], injected: bool
+) -> None:
+    """One run of Fabrikam Meeting's two-stage setup (32-bit) on a Windows 10 22H2 zh-CN machine: the
+    downloaded bootstrapper extracts ``setup.exe`` into ``%TEMP%\\FbMtgSetup_<random>`` and starts it with
+    ``/stage2``; stage 2 writes its own log and, when it lives, installs and starts ``FbMtgUpdater.exe``."""
+    build = "10.0.19041.4648"
+    w.add_process(
+        4, "System", image_path="System", modules=_kernel(None, build), start=t0 - timedelta(hours=3)
+    )
+    sep = w.add_process(
+        2764,
+        "ccSvcHst.exe",
+        image_path=SEP + r"\ccSvcHst.exe",
+        command_line=(
+            f'"{SEP}\\ccSvcHst.exe" /s "Symantec Endpoint Protection" /m "{SEP}\\sms.dll" /prefetch:1'
+        ),
+        parent_pid=744,
+        company="Broadcom",
+        version="14.3.10148.8000",
+        description="Symantec Service Framework",
+        start=t0 - timedelta(hours=3),
+        modules=_user(build),
+    )
+    stage1_pid, stage2_pid = pids
+    home = f"C:\\Users\\{user}"
+    boot = home + r"\Downloads\FabrikamMeetingSetup_5.3.2.exe"
+    setup = folder + r"\setup.exe"
+    cmd2 = f'"{setup}" /stage2 /lang=2052 /parent={stage1_pid}'
+    log = (
+        home
+        + r"\AppData\Local\Temp\FbMeetingSetup_"
+        + t0.astimezone(timezone(timedelta(hours=8))).strftime("%Y%m%d_%H%M%S")
+        + ".log"
+    )
+    user_name = f"CORP\\{user}"
+    s1 = w.add_process(
+        stage1_pid,
+        "FabrikamMeetingSetup_5.3.2.exe",
+        image_path=boot,
+        command_line=f'"{boot}" ',
+        parent_pid=5012,
+        company="Fabrikam, Inc.",
+        version="5.3.2.1870",
+        description="Fabrikam 会议 安装程序",
+        user=user_name,
+        integrity="High",
+        is64=False,
+        start=t0 - timedelta(seconds=2),
+        modules=_user(build, wow64=True),
+    )
+    smods = [
+        Module(0x00D20000, 0x2B1000, setup, "5.3.2.1870", "Fabrikam, Inc.", "Fabrikam 会议 安装程序"),
+        *_user(build, wow64=True),
+    ]
+    if injected:
+        smods.append(
+            Module(
+                0x6E3A0000,
+                0x4F000,
+                r"C:\Windows\SysWOW64\sysfer.dll",
+                "14.3.10148.8000",
+                "Broadcom",
+                "Symantec CMC Firewall sysfer",
+            )
+        )
+    life = timedelta(milliseconds=74) if injected else timedelta(seconds=24, milliseconds=640)
+    s2 = w.add_process(
+        stage2_pid,
+        "setup.exe",
+        image_path=setup,
+        command_line=cmd2,
+        parent_pid=stage1_pid,
+        company="Fabrikam, Inc.",
+        version="5.3.2.1870",
+        description="Fabrikam 会议 安装程序",
+        user=user_name,
+        integrity="High",
+        is64=False,
+        start=t0,
+        end=t0 + life,
+        modules=smods,
+    )
+    upd = r"C:\Program Files (x86)\Fabrikam\Meeting\FbMtgUpdater.exe"
+    u = None
+    if not injected:
+        u = w.add_process(
+            stage2_pid + 712,
+            "FbMtgUpdater.exe",
+            image_path=upd,
+            command_line=f'"{upd}" /register',
+            parent_pid=stage2_pid,
+            company="Fabrikam, Inc.",
+            version="5.3.2.1870",
+            description="Fabrikam 会议 更新服务",
+            user=user_name,
+            integrity="High",
+            is64=False,
+            start=t0 + timedelta(seconds=22, milliseconds=770),
+            end=t0 + timedelta(seconds=24, milliseconds=410),
+            modules=_user(build, wow64=True),
+        )
+
+    def at(ms: float) -> datetime:
+        return t0 + timedelta(milliseconds=ms)
+
+    t1 = stage1_pid + 4
+    t2 = stage2_pid + 4
+    w.add_event(
+        s1,
+        "CreateFile",
+        folder,
+        time=at(-900),
+        desired_access=READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="Create",
+        options=0x21,
+        open_result="Created",
+        tid=t1,
+    )
+    w.add_event(
+        s1,
+        "CreateFile",
+        setup,
+        time=at(-880),
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="OverwriteIf",
+        open_result="Created",
+        tid=t1,
+    )
+    w.add_event(s1, "WriteFile", setup, time=at(-870), offset=0, length=2822144, tid=t1)
+    w.add_event(s1, "CloseFile", setup, time=at(-20), tid=t1)
+    w.add_event(
+        sep,
+        "RegQueryValue",
+        r"HKLM\SOFTWARE\Symantec\Symantec Endpoint Protection\SMC\SYKNAPPS\ApplicationControl\Enabled",
+        time=at(-3),
+        type="REG_DWORD",
+        data=1 if injected else 0,
+        tid=2980,
+    )
+    w.add_event(s1, "Process Create", setup, time=at(-0.4), pid=stage2_pid, command_line=cmd2, tid=t1)
+    w.add_event(
+        s2,
+        "Process Start",
+        time=at(0.0),
+        parent_pid=stage1_pid,
+        command_line=cmd2,
+        current_directory=folder + "\\",
+        tid=t2,
+    )
+    w.add_event(s2, "Thread Create", time=at(0.1), thread_id=t2, tid=t1)
+    w.add_event(s2, "Load Image", setup, time=at(0.3), image_base=0x00D20000, image_size=0x2B1000, tid=t2)
+    w.add_event(
+        s2,
+        "Load Image",
+        r"C:\Windows\System32\ntdll.dll",
+        time=at(0.5),
+        image_base=0x7FFC1A000000,
+        image_size=0x1F8000,
+        tid=t2,
+    )
+    w.add_event(
+        s2,
+        "Load Image",
+        r"C:\Windows\SysWOW64\ntdll.dll",
+        time=at(0.7),
+        image_base=0x77000000,
+        image_size=0x1A3000,
+        tid=t2,
+    )
+    w.add_event(
+        s2,
+        "Load Image",
+        r"C:\Windows\SysWOW64\kernel32.dll",
+        time=at(2.1),
+        image_base=0x77400000,
+        image_size=0xF0000,
+        tid=t2,
+    )
+    w.add_event(
+        s2,
+        "Load Image",
+        r"C:\Windows\SysWOW64\KernelBase.dll",
+        time=at(2.4),
+        image_base=0x77800000,
+        image_size=0x214000,
+        tid=t2,
+    )
+    w.add_event(
+        s2,
+        "CreateFile",
+        log,
+        time=at(6.0),
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="OverwriteIf",
+        share_mode=0x1,
+        open_result="Created",
+        tid=t2,
+    )
+    w.add_event(s2, "WriteFile", log, time=at(6.3), offset=0, length=402, tid=t2)
+    if injected:
+        w.add_event(s2, "Thread Create", time=at(9.0), thread_id=6412, tid=2980)
+        w.add_event(
+            s2,
+            "Load Image",
+            r"C:\Windows\SysWOW64\sysfer.dll",
+            time=at(9.4),
+            image_base=0x6E3A0000,
+            image_size=0x4F000,
+            tid=6412,
+        )
+        w.add_event(s2, "Thread Exit", time=at(11.2), tid=6412)
+        w.add_event(s2, "WriteFile", log, time=at(14.0), offset=402, length=78, tid=t2)
+        w.add_event(
+            s2,
+            "Process Exit",
+            time=at(74.0),
+            exit_status=0xC0000409,
+            user_time=0,
+            kernel_time=156_250,
+            private_bytes=1_236_992,
+            peak_private_bytes=1_302_528,
+            working_set=6_098_944,
+            peak_working_set=6_115_328,
+            tid=t2,
+        )
+        w.add_event(
+            s1,
+            "Process Exit",
+            time=at(120.0),
+            exit_status=1,
+            user_time=156_250,
+            kernel_time=312_500,
+            private_bytes=2_043_904,
+            peak_private_bytes=4_915_200,
+            working_set=9_170_944,
+            peak_working_set=12_406_784,
+            tid=t1,
+        )
+        return
+    assert u is not None
+    w.add_event(s2, "WriteFile", log, time=at(14.0), offset=402, length=78, tid=t2)
+    w.add_event(
+        s2,
+        "CreateFile",
+        r"C:\Program Files (x86)\Fabrikam\Meeting",
+        time=at(293.0),
+        desired_access=READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="OpenIf",
+        options=0x21,
+        open_result="Created",
+        tid=t2,
+    )
+    w.add_event(
+        s2,
+        "CreateFile",
+        upd,
+        time=at(16200.0),
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="OverwriteIf",
+        open_result="Created",
+        tid=t2,
+    )
+    w.add_event(s2, "CloseFile", upd, time=at(16230.0), tid=t2)
+    w.add_event(
+        s2,
+        "Process Create",
+        upd,
+        time=at(22769.0),
+        pid=stage2_pid + 712,
+        command_line=f'"{upd}" /register',
+        tid=t2,
+    )
+    w.add_event(
+        u,
+        "Process Start",
+        time=at(22770.0),
+        parent_pid=stage2_pid,
+        command_line=f'"{upd}" /register',
+        current_directory=folder + "\\",
+        tid=stage2_pid + 716,
+    )
+    w.add_event(
+        u,
+        "Load Image",
+        upd,
+        time=at(22770.4),
+        image_base=0x00400000,
+        image_size=0x1A2000,
+        tid=stage2_pid + 716,
+    )
+    w.add_event(
+        u,
+        "RegCreateKey",
+        r"HKLM\System\CurrentControlSet\Services\FbMtgUpdater",
+        time=at(23100.0),
+        desired_access=KEY_WRITE_CREATE,
+        disposition="REG_CREATED_NEW_KEY",
+        tid=stage2_pid + 716,
+    )
+    w.add_event(
+        u,
+        "Process Exit",
+        time=at(24410.0),
+        exit_status=0,
+        user_time=312_500,
+        kernel_time=468_750,
+        private_bytes=2_621_440,
+        peak_private_bytes=2_818_048,
+        working_set=8_912_896,
+        peak_working_set=9_011_200,
+        tid=stage2_pid + 716,
+    )
+    w.add_event(
+        s2,
+        "Process Exit",
+        time=at(24640.0),
+        exit_status=0,
+        user_time=5_468_750,
+        kernel_time=3_906_250,
+        private_bytes=5_242_880,
+        peak_private_bytes=6_029_312,
+        working_set=15_728_640,
+        peak_working_set=16_252_928,
+        tid=t2,
+    )
+    w.add_event(
+        s1,
+        "Process Exit",
+        time=at(24700.0),
+        exit_status=0,
+        user_time=156_250,
+        kernel_time=312_500,
+        private_bytes=2_043_904,
+        peak_private_bytes=4_915_200,
+        working_set=9_170_944,
+        peak_working_set=12_406_784,
+        tid=t1,
+    )
+
+
+def setup_exe_early_exit_sysfer_zh() -> dict[str, PmlWriter]:
+    """SZ-FIN-NB-0318 (bad) and SZ-FIN-NB-0402 (good), Windows 10 22H2 zh-CN, UTC+8. On the bad machine
+    a ccSvcHst.exe thread (TID 2980) creates a thread in Fabrikam Meeting's stage-2 ``setup.exe`` (32-bit)
+    that loads ``C:\\Windows\\SysWOW64\\sysfer.dll`` (Broadcom, in a Windows folder but not Windows' own);
+    setup.exe dies 74 ms after start (0xC0000409) and its log stops after the banner. On the good machine
+    (no application-control policy) setup.exe runs 24.6 s and registers FbMtgUpdater.exe."""
+    bad = PmlWriter(computer="SZ-FIN-NB-0318", os_version=(10, 0, 19045))
+    _meeting_setup_run(
+        bad,
+        datetime(2024, 7, 26, 7, 30, 12, 412000, tzinfo=UTC),
+        "wangwei",
+        r"C:\Users\wangwei\AppData\Local\Temp\FbMtgSetup_4F2A91",
+        (5124, 6388),
+        injected=True,
+    )
+    good = PmlWriter(computer="SZ-FIN-NB-0402", os_version=(10, 0, 19045))
+    _meeting_setup_run(
+        good,
+        datetime(2024, 7, 26, 8, 5, 40, 96000, tzinfo=UTC),
+        "lihua",
+        r"C:\Users\lihua\AppData\Local\Temp\FbMtgSetup_9B07C3",
+        (4410, 7036),
+        injected=False,
+    )
+    return {"bad/procmon/meeting_setup.pml": bad, "good/procmon/meeting_setup.pml": good}
+
+
 def build_zip_bundle(case: str) -> bytes:
     """The single-zip bundle of ``case``: the text files under ``<case>/bundle/`` as they lie on the machine,
     each ``CbsPersist_*.log`` packed into its ``CbsPersist_*.cab`` (as Windows archives them) and the case's
@@ -2200,6 +2573,7 @@ BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "lcu-driver-sharing-violation-dsagent-ptbr": lcu_driver_sharing_violation_dsagent_ptbr,
     "msi-1310-file-write-denied-cortex": msi_1310_file_write_denied_cortex,
     "drvinst-hardware-copy-denied-devicelock-ru": drvinst_hardware_copy_denied_devicelock_ru,
+    "setup-exe-early-exit-sysfer-zh": setup_exe_early_exit_sysfer_zh,
 }
 
 # Cases delivered as one zip built at test time (``build_zip_bundle``): case → its captures (zip-relative).
