@@ -91,6 +91,28 @@ GAPS: dict[tuple[str, str], str] = {
     ("setup-exe-early-exit-sysfer-zh", "allow"): _SETUP_EXE_NO_FINDING,
     ("setup-exe-early-exit-sysfer-zh", "chain"): _SETUP_EXE_NO_FINDING,
     ("setup-exe-early-exit-sysfer-zh", "without-good"): _SETUP_EXE_NO_FINDING,
+    ("drvinst-hardware-copy-denied-devicelock-ru", "encoding"): (
+        "setupapi.dev.log (ANSI, manifest ansi_code_page 1251, locale ru-RU) is decoded as cp1252, so "
+        "'Отказано в доступе.' reads as mojibake without a warning: textio.sniff_encoding ignores the "
+        "manifest's code page for non-Chinese locales"
+    ),
+    ("win7-wu-restart-failure-logs-only-ko", "encoding"): (
+        "WindowsUpdate.log and ReportingEvents.log (CP949, manifest ansi_code_page 949, ko-KR) are decoded "
+        "as cp936: Korean text reads as Chinese mojibake without a warning (textio.sniff_encoding guesses "
+        "GBK for any double-byte text instead of using the manifest's code page)"
+    ),
+    ("win7-wu-restart-failure-logs-only-ko", "failure"): (
+        "failure cited at ReportingEvents.log 2 (the 183 summary row), expected WindowsUpdate.log 47 "
+        "'Post-reboot status for package Package_for_RollupFix~...: 0x80070005.' (KB4534310 from the same "
+        "update's Title line 11): failures.summary_failures keeps only severity-error lines, and that "
+        "line is level Info"
+    ),
+    ("win7-wu-restart-failure-logs-only-ko", "missing"): (
+        "procmon request is the live-capture text: the WU log shows the failure at restart "
+        "(requiresReboot=1, service shutdown 03:09, new session 03:31, Post-reboot status 0x80070005), "
+        "but analysis/__init__ passes boot=True only from a servicing case built on CBS, and names no "
+        "TrustedInstaller.exe"
+    ),
 }
 
 
@@ -152,6 +174,14 @@ def test_bundle_reads_without_warnings(case: str) -> None:
         assert [str(w) for w in ws.all_warnings()] == []
         assert ws.utc_offset is not None and "manifest.json" in ws.offset_source
     assert result(case)["warnings"] == []
+
+
+@pytest.mark.parametrize("case", _params("encoding", lambda e: "encodings" in e["bundle"]))
+def test_ansi_logs_decoded_in_the_machines_code_page(case: str) -> None:
+    """ANSI text is decoded in the code page the manifest names (cp1251, cp949...), not guessed as another."""
+    got = {a["path"]: a.get("encoding") for a in result(case)["bundle"]["artifacts"]}
+    for artifact, enc in expected(case)["bundle"]["encodings"].items():
+        assert got.get(artifact) == enc, (artifact, got.get(artifact))
 
 
 @pytest.mark.parametrize("case", _params("failure"))
