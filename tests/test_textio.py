@@ -120,3 +120,12 @@ def test_log_damaged_after_its_start_is_still_text() -> None:
     data = head + bytes(range(256)) * 8
     assert not textio.looks_binary(data)
     assert textio.looks_binary(b"\x00\x01\x02PML_" + head)
+
+
+def test_manifest_code_page_decides_8bit_text() -> None:
+    text = "Ошибка 5: Отказано в доступе.\r\n"
+    data = text.encode("cp1251")
+    assert textio.sniff_encoding(data, None, 1251).label == "cp1251"
+    assert textio.sniff_encoding(data, None, "936").label == "cp936"
+    assert textio.sniff_encoding("ok\r\n".encode(), None, 1251).label == "utf-8"  # UTF-8 stays UTF-8
+    assert textio.sniff_encoding(data, None, "bogus").label == "cp1252"

@@ -35,9 +35,7 @@ class Encoding:
     @property
     def label(self) -> str:
         """The name recorded on the artifact (``utf-16le-bom``, ``gbk``...)."""
-        base = {"utf-8": "utf-8", "utf-16-le": "utf-16le", "gbk": "cp936", "cp1252": "cp1252"}.get(
-            self.name, self.name
-        )
+        base = {"utf-8": "utf-8", "utf-16-le": "utf-16le", "gbk": "cp936"}.get(self.name, self.name)
         return base + ("-bom" if self.bom else "")
 
     @property
@@ -69,12 +67,30 @@ def _utf16_without_bom(head: bytes) -> bool:
     return odd.count(0) >= 0.6 * len(odd) and even.count(0) < 0.2 * len(even)
 
 
-def sniff_encoding(head: bytes, locale: str | None = None) -> Encoding:
+def code_page_codec(code_page: int | str | None) -> str | None:
+    """Python's codec for a Windows ANSI code page (936 → gbk, 1251 → cp1251), None if unknown."""
+    if code_page in (None, ""):
+        return None
+    try:
+        n = int(str(code_page).lower().removeprefix("cp"))
+    except ValueError:
+        return None
+    name = {936: "gbk", 65001: "utf-8"}.get(n, f"cp{n}")
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return None
+    return name
+
+
+def sniff_encoding(head: bytes, locale: str | None = None, code_page: int | str | None = None) -> Encoding:
     """Choose the encoding of a file from its first bytes.
 
     Args:
         head: the first bytes of the file (64 KiB is plenty).
         locale: the machine's locale if the bundle says it (``zh-CN`` prefers CP936).
+        code_page: the machine's ANSI code page if the bundle says it (the collector's manifest does):
+            8-bit text that is not UTF-8 is read in it.
     """
     if head.startswith(codecs.BOM_UTF16_LE):
         return Encoding("utf-16-le", 2, "BOM FF FE")
@@ -89,6 +105,9 @@ def sniff_encoding(head: bytes, locale: str | None = None) -> Encoding:
         # A multi-byte character cut by the end of the sample is still UTF-8.
         if e.start >= len(head) - 3 and e.reason == "unexpected end of data":
             return Encoding("utf-8", 0, "valid UTF-8")
+    cp = code_page_codec(code_page)
+    if cp and cp != "utf-8":
+        return Encoding(cp, 0, f"not UTF-8; the machine's ANSI code page {code_page}")
     zh = bool(locale and locale.lower().startswith("zh"))
     try:
         text = head.decode("gbk")

@@ -34,86 +34,7 @@ _SETUP_EXE_NO_FINDING = (
 )
 
 # (case, aspect) → why the analysis does not meet the answer key yet (for the analysis engineer).
-GAPS: dict[tuple[str, str], str] = {
-    # Round three (docs/cases.md "Round three").
-    ("lcu-driver-sharing-violation-dsagent-ptbr", "chain"): (
-        "file-locked chain cites only the failure headers (CBS.log 20, setupapi 12) and PML 0/6; "
-        "not the Doqe 'INSTALL ... result 32' / 'Recording result: 0x80070020' lines (CBS.log 15, 16) "
-        "nor the SetupAPI copy error (setupapi 35): denials.lock_finding does not add the servicing "
-        "chain's steps"
-    ),
-    ("lcu-driver-sharing-violation-dsagent-ptbr", "allow"): (
-        "allow rule for TiWorker.exe has no 'pattern' (the WinSxS servicing-stack folder changes with "
-        "every SSU); denials.lock_finding builds AllowRule(process=victim_image, files=...) without the "
-        "servicing pattern"
-    ),
-    ("msi-1310-file-write-denied-cortex", "finding"): (
-        "culprit.product is None, expected 'Cortex XDR': cyvrfsfd.sys is known only from the altitude list "
-        "(vendor Palo Alto Networks) although the module's description and the running cyserver.exe name "
-        "Cortex XDR (kb.products / attribution do not carry the product over from the agent's process)"
-    ),
-    ("msi-1310-file-write-denied-cortex", "confidence"): (
-        "confidence 0.7, expected >= 0.9: MSI 'Note: 1: 1310 2: 5 3: <file>' names the very file the stack "
-        "shows denied, but denials._logged_objects / build_finding only count Notes 1402/1406 with a key"
-    ),
-    ("msi-1310-file-write-denied-cortex", "allow"): (
-        "allow rule for msiexec.exe holds only the denied FbSyncShell.dll, not the other file of the same "
-        "folder the log installs (FbSync.exe, 'File: ...; To be installed'): denials.build_finding uses "
-        "the denied objects only"
-    ),
-    ("msi-1310-file-write-denied-cortex", "chain"): (
-        "57 % cited: the chain lacks the MSI Note 1310 (line 50) and 'Error 1310 ... System error 5' "
-        "(line 53) lines and the fltmc line of cyvrfsfd (6); denials.build_finding cites the 1603 and "
-        "InstallFinalize lines only"
-    ),
-    ("drvinst-hardware-copy-denied-devicelock-ru", "finding"): (
-        "culprit product None / vendor 'CenterTools Software GmbH' (the altitude allocation), expected "
-        "'DeviceLock' / 'DeviceLock, Inc.' as the loaded module's company and description and the running "
-        "DLService.exe say: attribution.identify prefers the altitude list's vendor over the image's company"
-    ),
-    ("drvinst-hardware-copy-denied-devicelock-ru", "allow"): (
-        "DrvInst.exe rule lacks the INF's AddReg key HKLM\\SOFTWARE\\Fabrikam\\DocumentCamera "
-        "([FbCam_Software_AddReg]); servicing._inf_objects collects only AddService keys and CopyFiles "
-        "targets"
-    ),
-    ("drvinst-hardware-copy-denied-devicelock-ru", "chain"): (
-        "60 % cited: no step for the failing hardware-initiated section (setupapi 12) or its "
-        "'cmd: ...DrvInst.exe' writer line (setupapi 14); servicing.build starts from CBS driver results "
-        "and cites only the copy error, the PML event and fltmc when there is no CBS"
-    ),
-    ("setup-exe-early-exit-sysfer-zh", "failure"): (
-        "no failure at all: a non-MSI installer's only failure record is the PML Process Exit of "
-        "setup.exe (event 19, 0xC0000409 STATUS_STACK_BUFFER_OVERRUN); failures.find_failures reads "
-        "logs only, and the setup's own plain-text log (text:line) has no error, it just stops"
-    ),
-    ("setup-exe-early-exit-sysfer-zh", "finding"): _SETUP_EXE_NO_FINDING,
-    ("setup-exe-early-exit-sysfer-zh", "confidence"): _SETUP_EXE_NO_FINDING,
-    ("setup-exe-early-exit-sysfer-zh", "allow"): _SETUP_EXE_NO_FINDING,
-    ("setup-exe-early-exit-sysfer-zh", "chain"): _SETUP_EXE_NO_FINDING,
-    ("setup-exe-early-exit-sysfer-zh", "without-good"): _SETUP_EXE_NO_FINDING,
-    ("drvinst-hardware-copy-denied-devicelock-ru", "encoding"): (
-        "setupapi.dev.log (ANSI, manifest ansi_code_page 1251, locale ru-RU) is decoded as cp1252, so "
-        "'Отказано в доступе.' reads as mojibake without a warning: textio.sniff_encoding ignores the "
-        "manifest's code page for non-Chinese locales"
-    ),
-    ("win7-wu-restart-failure-logs-only-ko", "encoding"): (
-        "WindowsUpdate.log and ReportingEvents.log (CP949, manifest ansi_code_page 949, ko-KR) are decoded "
-        "as cp936: Korean text reads as Chinese mojibake without a warning (textio.sniff_encoding guesses "
-        "GBK for any double-byte text instead of using the manifest's code page)"
-    ),
-    ("win7-wu-restart-failure-logs-only-ko", "failure"): (
-        "failure cited at ReportingEvents.log 2 (the 183 summary row), expected WindowsUpdate.log 47 "
-        "'Post-reboot status for package Package_for_RollupFix~...: 0x80070005.' (KB4534310 from the same "
-        "update's Title line 11): failures.summary_failures keeps only severity-error lines, and that "
-        "line is level Info"
-    ),
-    ("win7-wu-restart-failure-logs-only-ko", "missing"): (
-        "procmon request is the live-capture text: the WU log shows the failure at restart "
-        "(requiresReboot=1, service shutdown 03:09, new session 03:31, Post-reboot status 0x80070005), "
-        "but analysis/__init__ passes boot=True only from a servicing case built on CBS, and names no "
-        "TrustedInstaller.exe"
-    ),
-}
+GAPS: dict[tuple[str, str], str] = {}
 
 
 def expected(case: str) -> dict:
@@ -192,7 +113,8 @@ def test_failure(case: str) -> None:
         assert gf["target"] == ef["target"]
         assert gf["code"].lower() == ef["code"].lower()
         assert gf["symbol"] == ef["symbol"]
-        assert (gf["artifact"], gf["line"]) == (ef["artifact"], ef["line"])
+        # a text log is cited by line, a PML capture by event index
+        assert (gf["artifact"], gf.get("line", gf.get("event"))) == (ef["artifact"], ef.get("line", ef.get("event")))
 
 
 @pytest.mark.parametrize("case", _params("finding"))

@@ -223,3 +223,21 @@ def test_dirid_13_is_the_driver_store_folder(tmp_path: Path) -> None:
         f = kind(evs, "inf:file")[0]
         assert (f.fields["dirid"], f.fields["destination"]) == (13, f"{store}\\{folder}\\fbaud.sys")
         assert kind(evs, "inf:service")[0].fields["service_binary"] == f"{store}\\{folder}\\fbaud.sys"
+
+
+def test_addreg_keys(tmp_path) -> None:
+    from culprit import pipeline
+
+    inf = tmp_path / "fbx.inf"
+    inf.write_text(
+        "[Version]\r\nSignature=\"$WINDOWS NT$\"\r\n[DefaultInstall]\r\nAddReg=Fbx_AddReg, Fbx_Dev_AddReg\r\n"
+        "[Fbx_AddReg]\r\nHKLM,\"%Base%\\Widget\",Mode,0x00010001,1\r\nHKLM,\"%Base%\\Widget\",Dir,,%11%\r\n"
+        "[Fbx_Dev_AddReg]\r\nHKR,,UpperFilters,0x00010000,fbxflt\r\n[Strings]\r\nBase=\"SOFTWARE\\Fabrikam\"\r\n",
+        encoding="ascii", newline="")
+    with pipeline.load([inf]) as ws:
+        evs = [e for e in ws.artifacts[0].events if e.kind == "inf:addreg"]
+    assert [(e.get("fields.root"), e.get("fields.key"), e.get("fields.value_name")) for e in evs] == [
+        ("HKLM", "HKLM\\SOFTWARE\\Fabrikam\\Widget", "Mode"),
+        ("HKLM", "HKLM\\SOFTWARE\\Fabrikam\\Widget", "Dir"),
+        ("HKR", None, "UpperFilters"),
+    ]

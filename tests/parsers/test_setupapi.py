@@ -58,6 +58,7 @@ def test_case_failed_cpu_inf_section() -> None:
         "exit_status": "FAILURE",
         "exit_code": 5,
         "command_line": "C:\\Windows\\servicing\\TrustedInstaller.exe",
+        "command_line_line": 117,
         "inf": "cpu.inf",
         "subsections": [
             {"name": "Build Driver List", "exit_code": 0, "line": 133, "depth": 0},

@@ -162,7 +162,7 @@ def custom_action_script(q: Inquiry) -> None:
 def injection_chain(q: Inquiry) -> None:
     if any(f.kind == "custom-action-failed" for f in q.findings) and not q.facts.captures("bad"):
         return  # the package's own script failed: nothing to suspect without a capture
-    installer = [f for f in q.failures if f.source in ("msi", "msi-ca", "edgeupdate")]
+    installer = [f for f in q.failures if f.source in ("msi", "msi-ca", "edgeupdate", "capture")]
     early = [e for e in q.facts.events("edgeupdate:run") if e.get("fields.early_exit")]
     if not installer and not early:
         return
@@ -227,7 +227,9 @@ def denial_chain(q: Inquiry) -> None:
         return
     locks = denials.find_locks(q.facts, q.failures)
     if locks:
-        q.findings.append(denials.lock_finding(q.facts, locks[0], q.failures))
+        prefix = list(q.servicing.steps) if q.servicing else None
+        q.findings.append(denials.lock_finding(q.facts, locks[0], q.failures, prefix))
+        q.unresolved = [u for u in q.unresolved if u.get("kind") not in ("file-write-denied", "registry-write-denied")]
 
 
 def signatures(q: Inquiry) -> None:
@@ -300,8 +302,13 @@ def fallback_missing(q: Inquiry) -> None:
     if sources & {"setupapi"} and not q.facts.infs:
         want.append(("inf", {}))
     if not has_cap:
-        boot = any(e.get("fields.failure") for e in q.facts.events("cbs:startup"))
-        want.append(("procmon", {"boot": boot}))
+        boot = any(e.get("fields.failure") for e in q.facts.events("cbs:startup")) or any(
+            "post-reboot" in e.message.casefold() or "restart" in e.message.casefold()
+            for e in q.facts.events("windowsupdate:*")
+            if isinstance(e.code, int) and e.code & 0x80000000)
+        proc = ("TrustedInstaller.exe" if sources & {"cbs", "wu", "dism"} else "msiexec.exe" if sources & {"msi", "msi-ca"}
+                else None)
+        want.append(("procmon", {"boot": boot, **({"process": proc} if proc else {})}))
     want += [(k, {}) for k in ("driverquery", "fltmc-filters") if _kind_of(k) not in kinds]
     for k, params in want:
         try:

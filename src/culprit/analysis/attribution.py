@@ -82,6 +82,8 @@ def identify(facts: Facts, name_or_path: str, company: str | None = None, versio
     if hits:
         h = hits[0]
         o.product, o.vendor = h.product, h.vendor
+        if not h.product and o.company:
+            o.vendor = o.company  # the file's own version info beats an altitude allocation's owner
         o.role_hint, o.mechanism, o.how_en, o.how_zh = h.role, h.mechanism, h.how_en, h.how_zh
         if h.microsoft:
             o.microsoft = True
@@ -89,11 +91,55 @@ def identify(facts: Facts, name_or_path: str, company: str | None = None, versio
         row = altitudes.lookup(name) or altitudes.lookup(stem + ".sys")
         if row is not None:
             o.vendor = o.vendor or getattr(row, "company", None)
+    if not o.product and o.company and o.description:
+        o.product = _product_from_siblings(facts, o)
     v = microsoft.recognize(name=name, path=o.path, company=o.company)
     if not hits or not o.product:
         o.microsoft = o.microsoft or v.is_microsoft
     o.microsoft_reason = v.reason
     return o
+
+
+_GENERIC = {"file", "system", "filter", "driver", "mini-filter", "minifilter", "service", "kernel", "module",
+            "agent", "helper", "library", "dll", "component", "host", "process", "core", "engine", "x64", "x86"}
+
+
+def _product_from_siblings(facts: Facts, o: Owner) -> str | None:
+    """The product two binaries of the same company share in their descriptions.
+
+    ``Cortex XDR File System Filter`` (the driver) and ``Cortex XDR Service`` (a running process of the same
+    company) name the product ``Cortex XDR``. One description alone proves nothing.
+    """
+    mine = (o.description or "").split()
+    best: list[str] = []
+    company = (o.company or "").casefold()
+    # First: a running process of the same company that the knowledge base knows (by name or install path).
+    for ref in facts.captures("bad"):
+        for rec in ref.cap.processes:
+            if (rec.company or "").casefold() == company and rec.image_path:
+                hit = next((h for h in products.lookup(rec.image_path)
+                            if h.product and h.matched != "keyword" and h.confidence >= 0.8), None)
+                if hit is not None:
+                    if not o.vendor or o.vendor == o.company:
+                        o.vendor = hit.vendor or o.vendor
+                    return hit.product
+    for ref in facts.captures("bad"):
+        for rec in ref.cap.processes:
+            others = [(rec.company, rec.description)] + [(m.company, m.description) for m in rec.modules or ()]
+            for company, desc in others:
+                if not desc or (company or "").casefold() != (o.company or "").casefold() or desc == o.description:
+                    continue
+                theirs = desc.split()
+                common: list[str] = []
+                for a, b in zip(mine, theirs, strict=False):
+                    if a.casefold() != b.casefold():
+                        break
+                    common.append(a)
+                while common and common[-1].casefold() in _GENERIC:
+                    common.pop()
+                if len(common) > len(best):
+                    best = common
+    return " ".join(best) or None
 
 
 def is_foreign(path: str, company: str | None, own_dirs: tuple[str, ...] = ()) -> bool:

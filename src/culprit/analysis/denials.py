@@ -103,12 +103,44 @@ def _servicing_mentions(facts: Facts) -> dict[str, list[Event]]:
     return out
 
 
+def _msi_file_error(e: Event) -> str | None:
+    """``Note: 1: 1310 2: 5 3: <file>`` (error writing) / ``1304``: the file, when the error is 5."""
+    args = e.get("fields.args") or []
+    if e.get("fields.note") in (1304, 1310) and len(args) >= 2 and str(args[0]).strip() == "5":
+        return str(args[1]).strip()
+    return None
+
+
+# Executing op: SetTargetFolder(Folder=C:\Program Files\Fabrikam\Sync Client\)
+_TARGET = re.compile(r"Folder=([^,)]+)")
+# Executing op: FileCopy(SourceName=FbSync.exe,...,DestName=FbSync.exe,...)
+_DEST = re.compile(r"DestName=([^,)]+)")
+
+
+def msi_script_files(facts: Facts) -> list[str]:
+    """Every file the Windows Installer script copies (SetTargetFolder + FileCopy), in script order."""
+    out: list[str] = []
+    folder = ""
+    for e in facts.events("msi:op"):
+        op, args = e.get("fields.op"), str(e.get("fields.args") or "")
+        if op == "SetTargetFolder" and (m := _TARGET.search(args)):
+            folder = m.group(1)
+        elif op == "FileCopy" and folder and (m := _DEST.search(args)):
+            path = folder.rstrip("\\") + "\\" + m.group(1)
+            if path not in out:
+                out.append(path)
+    return out
+
+
 def _logged_objects(facts: Facts) -> set[str]:
     """Keys and files the installer logs say were denied (error 5)."""
     out = set(_servicing_mentions(facts))
     for e in facts.events("msi:note"):
         if e.get("fields.note") in (1402, 1406) and e.get("fields.win32") == 5 and e.get("fields.key"):
             out.add(norm_path(str(e.get("fields.key"))))
+        f = _msi_file_error(e)
+        if f:
+            out.add(norm_path(f))
     for svc in _service_names(facts):
         out.add(norm_path("HKLM\\SYSTEM\\CurrentControlSet\\Services\\" + svc))
     return out
@@ -201,6 +233,17 @@ def build_finding(facts: Facts, g: DenialGroup, failures: list[FailureCand]) -> 
                               summary_zh=f"Windows Installer：Note {e.get('fields.note')}，无法打开/写入 {key}，"
                                          f"错误 {e.get('fields.win32')}"))
             break
+    for e in facts.events("msi:note"):
+        f = _msi_file_error(e)
+        if f and norm_path(f) in denied:
+            steps.append(Step(f"Windows Installer: Note {e.get('fields.note')}: error 5 writing {f}", e.origin,
+                              summary_zh=f"Windows Installer：Note {e.get('fields.note')}，写入 {f} 时出现错误 5（拒绝访问）"))
+            for x in facts.events("msi:error"):
+                if x.get("fields.error") == e.get("fields.note") and x.origin.artifact == e.origin.artifact:
+                    steps.append(Step(f"Error {x.get('fields.error')}: error writing to {f}, system error 5", x.origin,
+                                      summary_zh=f"错误 {x.get('fields.error')}：写入 {f} 失败，系统错误 5"))
+                    break
+            break
     for a in facts.events("msi:action"):
         if a.get("fields.first_failure"):
             steps.append(Step(f"{a.get('fields.action')}: return value 3; rollback follows", a.origin,
@@ -239,6 +282,12 @@ def build_finding(facts: Facts, g: DenialGroup, failures: list[FailureCand]) -> 
             break
     keys = tuple(p for k, p in g.objects if k == "registry")
     files = tuple(p for k, p in g.objects if k == "file")
+    if files and basename(g.image_path).casefold() == "msiexec.exe":
+        # the installer writes every file of the same folders, not only the first one denied
+        folders = {norm_path(f).rsplit("\\", 1)[0] for f in files}
+        more = [f for f in msi_script_files(facts) if norm_path(f).rsplit("\\", 1)[0] in folders
+                and norm_path(f) not in {norm_path(x) for x in files}]
+        files = files + tuple(more)
     from culprit.analysis.proctree import generalize
 
     pat = generalize(g.image_path)
@@ -346,12 +395,13 @@ def _holder(cap: object, path: str, before: int, victim_pid: int | None) -> tupl
     return max(open_by.values(), key=lambda t: t[0])
 
 
-def lock_finding(facts: Facts, lk: Lock, failures: list[FailureCand]) -> Finding:
+def lock_finding(facts: Facts, lk: Lock, failures: list[FailureCand], prefix: list[Step] | None = None) -> Finding:
     o = lk.owner or identify(facts, lk.holder_image or lk.holder)
-    steps: list[Step] = []
-    for f in failures[:2]:
-        steps.append(Step(f"{f.failure.target} failed ({f.failure.code})", f.failure.origin,
-                          summary_zh=f"{f.failure.target} 失败（{f.failure.code}）"))
+    steps: list[Step] = list(prefix or [])
+    if not steps:
+        for f in failures[:2]:
+            steps.append(Step(f"{f.failure.target} failed ({f.failure.code})", f.failure.origin,
+                              summary_zh=f"{f.failure.target} 失败（{f.failure.code}）"))
     steps.append(lk.ref.step(lk.open_index, f"{lk.holder} (PID {lk.holder_pid}) opens {lk.path} and keeps it open",
                              f"{lk.holder}（PID {lk.holder_pid}）打开 {lk.path} 且一直未关闭"))
     steps.append(lk.ref.step(lk.index, f"Procmon: {lk.victim} cannot open {lk.path}: SHARING VIOLATION",
@@ -363,7 +413,10 @@ def lock_finding(facts: Facts, lk: Lock, failures: list[FailureCand]) -> Finding
     role = "service"
     title = f"{lk.holder} ({product}) holds {basename(lk.path)} open, so {lk.victim} cannot replace it"
     title_zh = f"{lk.holder}（{product}）一直占用 {basename(lk.path)}，导致 {lk.victim} 无法替换该文件"
-    allow = (AllowRule(process=lk.victim_image, files=(lk.path,),
+    from culprit.analysis.proctree import generalize
+
+    pat = generalize(lk.victim_image)
+    allow = (AllowRule(process=lk.victim_image, files=(lk.path,), pattern=pat if pat != lk.victim_image else None,
                        note=f"exclude this file from {lk.holder}'s scanning/monitoring while the install runs",
                        note_zh=f"安装期间请让 {lk.holder} 不要扫描或占用该文件"),)
     wa = (f"Have the {product} vendor stop {lk.holder} holding {lk.path} (exclude it from scanning or monitoring), "

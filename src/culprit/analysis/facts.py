@@ -127,9 +127,13 @@ class Facts:
         """INF files of the bundle: name (lower) → services, files, artifact."""
         out: dict[str, dict[str, Any]] = {}
         for role in ("bad", "good"):
-            for ev in self.events("inf:service", "inf:file", role=role):
+            for ev in self.events("inf:service", "inf:file", "inf:addreg", role=role):
                 name = str(ev.get("fields.inf") or PurePosixPath(ev.origin.artifact).name).lower()
-                d = out.setdefault(name, {"services": {}, "files": {}, "artifact": ev.origin.artifact})
+                d = out.setdefault(name, {"services": {}, "files": {}, "keys": {}, "artifact": ev.origin.artifact})
+                if ev.kind == "inf:addreg":
+                    if ev.get("fields.key"):
+                        d["keys"].setdefault(str(ev.get("fields.key")).lower(), ev)
+                    continue
                 if ev.kind == "inf:service" and ev.get("fields.service"):
                     d["services"].setdefault(str(ev.get("fields.service")).lower(), ev)
                 elif ev.kind == "inf:file" and (ev.get("fields.destination") or ev.get("fields.file")):

@@ -13,7 +13,7 @@ from typing import Any
 
 from culprit.analysis.facts import Facts
 from culprit.kb import codes
-from culprit.model import Event, Failure
+from culprit.model import Event, Failure, Origin
 
 _NOISE = ("SQM:", "Failed to get next element", "Unrecognized packageExtended")
 _ROUTINE_SETUPAPI = {0, 0xE000020E, 0x103}
@@ -243,17 +243,54 @@ def edgeupdate_failures(facts: Facts) -> list[FailureCand]:
     return out
 
 
+def capture_failures(facts: Facts) -> list[FailureCand]:
+    """An installer whose only record is a capture: the first install process that exits with an error.
+
+    Install processes are those whose image name says so (setup, install, update) and what they start.
+    """
+    from culprit.analysis.proctree import tree_of
+
+    out: list[FailureCand] = []
+    for ref in facts.captures("bad"):
+        tree = tree_of(ref)
+        roots = [p for p in tree.procs.values() if any(w in p.name.casefold() for w in ("setup", "install", "update"))
+                 and (p.start_event is not None or p.create_event is not None)]
+        members = {id(p): p for r in roots for p in (r, *r.descendants())}
+        failed = [p for p in members.values() if p.exit_event is not None and p.exit_status not in (None, 0)]
+        if not failed:
+            continue
+        p = min(failed, key=lambda x: x.exit_event or 0)
+        code = p.exit_status & 0xFFFFFFFF if p.exit_status is not None else None
+        ev = ref.cap.event(int(p.exit_event))  # type: ignore[arg-type]
+        origin = Origin(ref.artifact, line=ev.origin.line, record=int(p.exit_event),  # type: ignore[arg-type]
+                        text=(ev.origin.text or ev.message)[:300])
+        rec = p.record
+        product = " ".join(x for x in (getattr(rec, "description", None), getattr(rec, "version", None)) if x) or None
+        extra = {"product": product} if product else {}
+        out.append(FailureCand(Failure(p.name, code, origin, codes.symbol(code) if code is not None else None, extra),
+                               "capture", ev, 0, {"pid": p.pid}))
+        break
+    return out
+
+
 def summary_failures(facts: Facts) -> list[FailureCand]:
-    """Windows Update and event-log failures: they name the update and repeat the code."""
+    """Windows Update and event-log failures: they name the update and repeat the code.
+
+    The line that names the failing package (``Post-reboot status for package X: 0x...``) is the failure;
+    lines that only repeat the code (FATAL, REPORT EVENT) lend it the KB when the package name has none.
+    """
+    evs = [e for k in ("windowsupdate:*", "reportingevents:*", "evtx:*") for e in facts.events(k)]
+    coded = [e for e in evs if isinstance(c := (e.code if e.code is not None else e.get("fields.hresult")), int)
+             and _is_failure_code(c)]
+    named = [e for e in coded if e.get("fields.package")]
+    loud = [e for e in coded if str(e.severity) == "error" or e.get("fields.outcome") in ("failure", "Failure")]
     out = []
-    for ev in facts.events("windowsupdate:*", "reportingevents:*", "evtx:*"):
+    for ev in (named[:1] or loud):
         code = ev.code if ev.code is not None else ev.get("fields.hresult")
-        if not isinstance(code, int) or not _is_failure_code(code):
-            continue
-        if str(ev.severity) != "error" and ev.get("fields.outcome") not in ("failure", "Failure"):
-            continue
-        target = _kb(ev) or ev.get("fields.title") or ev.get("fields.product") or ev.kind
-        out.append(FailureCand(Failure(str(target), code, ev.origin, _symbol(ev, code)), "wu", ev, 0, {}))
+        kb = _kb(ev) or next((_kb(e) for e in coded if _kb(e) and (e.code or e.get("fields.hresult")) == code), None)
+        target = kb or ev.get("fields.package") or ev.get("fields.title") or ev.get("fields.product") or ev.kind
+        extra = {"package": ev.get("fields.package")} if ev.get("fields.package") else {}
+        out.append(FailureCand(Failure(str(target), code, ev.origin, _symbol(ev, code), extra), "wu", ev, 0, {}))
     return out
 
 
@@ -267,6 +304,8 @@ def find(facts: Facts) -> list[FailureCand]:
     summaries = summary_failures(facts)
     if not cands:
         cands = summaries
+    if not cands:
+        cands = capture_failures(facts)
     seen: set[tuple[str, int | None, int]] = set()
     out = []
     for c in sorted(cands, key=lambda c: c.level):

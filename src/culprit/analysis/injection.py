@@ -444,10 +444,17 @@ def allow_list(facts: Facts, v: Victim) -> list[AllowRule]:
 
 
 def _ca_root(p: Proc) -> Proc:
-    """The topmost ancestor below the installer engine (msiexec/TrustedInstaller), or the process itself."""
+    """The topmost ancestor of the install below the installer engine (msiexec/TrustedInstaller).
+
+    An ancestor belongs to the install when the capture saw it start or its name says it installs
+    (a downloaded ``*Setup*.exe`` bootstrapper started before the capture began).
+    """
     root = p
     for a in p.ancestors():
-        if a.name.casefold() in INSTALLER_IMAGES or a.create_event is None:
+        low = a.name.casefold()
+        if low in INSTALLER_IMAGES:
+            break
+        if a.create_event is None and not any(w in low for w in ("setup", "install", "update")):
             break
         root = a
     return root

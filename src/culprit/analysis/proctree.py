@@ -27,6 +27,8 @@ _VOLATILE = (
     (re.compile(r"(?<=_)\d+(?:\.\d+){2,}(?=\.exe\b)", re.I), "*"),
 )
 _USER = re.compile(r"(?i)^(c:\\users\\)[^\\]+")
+# ...\Temp\FbMtgSetup_4F2A91\  ...\Temp\7zS8A3C1B2D\ : folders an installer extracts itself into
+_TEMP_DIR = re.compile(r"(?i)(\\temp\\[^\\]*?[_-]?)[0-9a-f]{4,}(?=\\)")
 # amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.19041.3995_none_7e3c3f0b2a1b4c5d
 _WINSXS = re.compile(r"(?i)(?<=\\)((?:amd64|x86|wow64|arm64|msil)_[\w.-]+?_[0-9a-f]{16})_[\d.]+_[\w-]+?_[0-9a-f]{8,16}(?=\\)")
 
@@ -34,6 +36,7 @@ _WINSXS = re.compile(r"(?i)(?<=\\)((?:amd64|x86|wow64|arm64|msil)_[\w.-]+?_[0-9a
 def generalize(path: str) -> str:
     """Replace run-specific parts of a path (temp names, GUIDs, versions, user names) by ``*``."""
     out = _WINSXS.sub(r"\1_*", path)
+    out = _TEMP_DIR.sub(r"\1*", out)
     for rx, rep in _VOLATILE:
         out = rx.sub(rep, out)
     return _USER.sub(r"\1*", out)

@@ -23,7 +23,7 @@ import numpy as np
 from culprit.analysis.attribution import Owner, identify
 from culprit.analysis.facts import CaptureRef, Facts, basename, norm_path
 from culprit.analysis.failures import FailureCand, summary_evidence
-from culprit.model import AllowRule, Event, Step
+from culprit.model import AllowRule, Event, Origin, Step
 
 SERVICES = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\"
 WRITERS_OK = ("NT AUTHORITY\\SYSTEM", "BUILTIN\\Administrators", "NT SERVICE\\TrustedInstaller", "SYSTEM",
@@ -147,6 +147,15 @@ def build(facts: Facts, failures: list[FailureCand]) -> ServicingCase | None:
     case.section = sec
     case.inf = inf or (str(sec.get("fields.inf")) if sec.get("fields.inf") else None)
     case.writer = str(sec.get("fields.command_line") or "") or None
+    title = f"{sec.get('fields.title')} ({sec.get('fields.instance') or case.inf})"
+    status = f"{sec.get('fields.exit_status')} ({sec.get('fields.exit_code')})"
+    case.steps.append(Step(f"SetupAPI: {title} for {case.inf or 'the driver package'} ends in {status}", sec.origin,
+                           summary_zh=f"SetupAPI：{title} 安装 {case.inf or '驱动包'} 的结果为 {status}"))
+    if case.writer and isinstance(sec.get("fields.command_line_line"), int):
+        exe = basename(case.writer.strip().strip('"').split('"', 1)[0].split(" ", 1)[0])
+        case.steps.append(Step(f"SetupAPI: the install runs in {exe}", Origin(sec.origin.artifact,
+                               line=sec.get("fields.command_line_line"), text=f"cmd: {case.writer}"[:300]),
+                               summary_zh=f"SetupAPI：安装由 {exe} 执行"))
     _objects(facts, case, sec)
     _procmon(facts, case)
     _acl(facts, case)
@@ -325,6 +334,10 @@ def _inf_objects(facts: Facts, inf: str | None) -> tuple[list[str], list[str]]:
             dest = str(ev.get("fields.destination") or "")
             if dest and dest.casefold() not in {f.casefold() for f in files}:
                 files.append(dest)
+        for ev in d.get("keys", {}).values():  # AddReg keys outside the device's own (HKR) key
+            k = str(ev.get("fields.key"))
+            if k.casefold() not in {x.casefold() for x in keys}:
+                keys.append(k)
         return keys, files
     for ev in facts.events("setupapi:addservice"):
         if str(ev.get("fields.inf") or "").casefold() == inf.casefold():

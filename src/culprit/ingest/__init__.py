@@ -80,6 +80,12 @@ class Bundle:
         return str(loc) if loc else None
 
     @property
+    def code_page(self) -> int | str | None:
+        m = self.manifest or {}
+        cp = m.get("ansi_code_page")
+        return cp if isinstance(cp, (int, str)) and not isinstance(cp, bool) else None
+
+    @property
     def utc_offset(self) -> int | None:
         m = self.manifest or {}
         v = m.get("timezone_offset_minutes")
@@ -112,6 +118,7 @@ def open_bundle(path: str | os.PathLike[str], limits: Limits | None = None, name
         raise
     for s in bundle.sources:
         s.locale = bundle.locale
+        s.code_page = bundle.code_page
     return bundle
 
 

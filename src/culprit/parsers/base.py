@@ -38,6 +38,7 @@ class Source:
     path: Path
     name: str
     locale: str | None = None
+    code_page: int | str | None = None  # the machine's ANSI code page, when the bundle's manifest says it
 
     @cached_property
     def size(self) -> int:
@@ -54,7 +55,7 @@ class Source:
 
     @cached_property
     def encoding(self) -> textio.Encoding:
-        return textio.sniff_encoding(self.head, self.locale)
+        return textio.sniff_encoding(self.head, self.locale, self.code_page)
 
     @cached_property
     def text_head(self) -> str | None:

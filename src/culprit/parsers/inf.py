@@ -283,6 +283,7 @@ def _events(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
     yield from _models(inf, name, ctx)
     yield from _services(inf, name, ctx)
     yield from _files(inf, name, ctx)
+    yield from _addregs(inf, name, ctx)
 
 
 def _models(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
@@ -433,3 +434,47 @@ def _files(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
                             "section": inf.names[key],
                         },
                     )
+
+
+# [FbCam_Software_AddReg]
+# HKLM,"SOFTWARE\Fabrikam\DocumentCamera","Mode",0x00010001,1
+_REG_ROOTS = {"HKLM": "HKLM", "HKEY_LOCAL_MACHINE": "HKLM", "HKCR": "HKCR", "HKEY_CLASSES_ROOT": "HKCR",
+              "HKCU": "HKCU", "HKEY_CURRENT_USER": "HKCU", "HKU": "HKU", "HKEY_USERS": "HKU", "HKR": "HKR"}
+
+
+def _addregs(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
+    """Every key an ``AddReg=`` section writes (``inf:addreg``; ``HKR`` is relative to the device's key)."""
+    seen: set[str] = set()
+    for key, lines in inf.sections.items():
+        for ln in lines:
+            if (ln.key or "").lower() != "addreg":
+                continue
+            for target in ln.values:
+                if not target:
+                    continue
+                sec = inf.sections.get(target.lower())
+                if sec is None:
+                    ctx.warn(f"AddReg section [{target}] not found", ln.lineno)
+                    continue
+                for rl in sec:
+                    parts = list(rl.values) if rl.key is None else [rl.key, *rl.values]
+                    if not parts:
+                        continue
+                    root = _REG_ROOTS.get(_subst(inf, parts[0]).strip().upper())
+                    if root is None:
+                        continue
+                    sub = _subst(inf, parts[1]).strip().strip('"').strip("\\") if len(parts) > 1 else ""
+                    full = f"{root}\\{sub}" if sub else root
+                    value = _subst(inf, parts[2]).strip().strip('"') if len(parts) > 2 else ""
+                    if (full.lower(), value.lower()) in seen:
+                        continue
+                    seen.add((full.lower(), value.lower()))
+                    yield Event(
+                        kind="inf:addreg",
+                        origin=_origin(ctx, rl.lineno, rl.raw),
+                        message=f"AddReg {full}" + (f" [{value}]" if value else ""),
+                        fields={"inf": name, "root": root, "subkey": sub or None,
+                                "key": full if root != "HKR" else None, "value_name": value or None,
+                                "addreg_section": target, "section": inf.names[key]},
+                    )
+
