@@ -52,8 +52,13 @@ class Owner:
         return Culprit(self.module, role, self.product, self.vendor or self.company, self.path, x)
 
 
-def identify(facts: Facts, name_or_path: str, company: str | None = None, version: str | None = None,
-             description: str | None = None) -> Owner:
+def identify(
+    facts: Facts,
+    name_or_path: str,
+    company: str | None = None,
+    version: str | None = None,
+    description: str | None = None,
+) -> Owner:
     """Gather what the bundle and the knowledge base say about one module, driver or process."""
     name = basename(name_or_path)
     path = name_or_path if ("\\" in name_or_path or "/" in name_or_path) else None
@@ -100,8 +105,28 @@ def identify(facts: Facts, name_or_path: str, company: str | None = None, versio
     return o
 
 
-_GENERIC = {"file", "system", "filter", "driver", "mini-filter", "minifilter", "service", "kernel", "module",
-            "agent", "helper", "library", "dll", "component", "host", "process", "core", "engine", "x64", "x86"}
+_GENERIC = {
+    "file",
+    "system",
+    "filter",
+    "driver",
+    "mini-filter",
+    "minifilter",
+    "service",
+    "kernel",
+    "module",
+    "agent",
+    "helper",
+    "library",
+    "dll",
+    "component",
+    "host",
+    "process",
+    "core",
+    "engine",
+    "x64",
+    "x86",
+}
 
 
 def _product_from_siblings(facts: Facts, o: Owner) -> str | None:
@@ -117,17 +142,29 @@ def _product_from_siblings(facts: Facts, o: Owner) -> str | None:
     for ref in facts.captures("bad"):
         for rec in ref.cap.processes:
             if (rec.company or "").casefold() == company and rec.image_path:
-                hit = next((h for h in products.lookup(rec.image_path)
-                            if h.product and h.matched != "keyword" and h.confidence >= 0.8), None)
+                hit = next(
+                    (
+                        h
+                        for h in products.lookup(rec.image_path)
+                        if h.product and h.matched != "keyword" and h.confidence >= 0.8
+                    ),
+                    None,
+                )
                 if hit is not None:
                     if not o.vendor or o.vendor == o.company:
                         o.vendor = hit.vendor or o.vendor
                     return hit.product
     for ref in facts.captures("bad"):
         for rec in ref.cap.processes:
-            others = [(rec.company, rec.description)] + [(m.company, m.description) for m in rec.modules or ()]
+            others = [(rec.company, rec.description)] + [
+                (m.company, m.description) for m in rec.modules or ()
+            ]
             for company, desc in others:
-                if not desc or (company or "").casefold() != (o.company or "").casefold() or desc == o.description:
+                if (
+                    not desc
+                    or (company or "").casefold() != (o.company or "").casefold()
+                    or desc == o.description
+                ):
                     continue
                 theirs = desc.split()
                 common: list[str] = []
@@ -146,7 +183,9 @@ def is_foreign(path: str, company: str | None, own_dirs: tuple[str, ...] = ()) -
     """A module that is neither Windows' own nor shipped beside the program that loads it."""
     p = norm_path(path)
     if any(p.startswith(d) for d in own_dirs if d):
-        return not (company or "").lower().startswith("microsoft") and bool(company) and _known_third_party(path)
+        return (
+            not (company or "").lower().startswith("microsoft") and bool(company) and _known_third_party(path)
+        )
     full = path if ("\\" in path or "/" in path) else None
     v = microsoft.recognize(name=basename(path), path=full, company=company)
     return not v.is_microsoft

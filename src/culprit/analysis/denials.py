@@ -17,12 +17,33 @@ import numpy as np
 from culprit.analysis.attribution import Owner, identify
 from culprit.analysis.facts import CaptureRef, Facts, basename, norm_path
 from culprit.analysis.failures import FailureCand
-from culprit.model import AllowRule, Event, Finding, Remediation, Step
+from culprit.analysis.inquiry import Inquiry
+from culprit.model import AllowRule, Event, Finding, Remediation, Step, format_code
 
-WRITE_OPS = {"RegSetValue", "RegCreateKey", "RegDeleteKey", "RegDeleteValue", "RegSetKeySecurity", "RegSetInfoKey",
-             "RegOpenKey", "CreateFile", "WriteFile", "SetRenameInformationFile", "SetDispositionInformationFile",
-             "SetSecurityFile", "SetBasicInformationFile"}
-_WRITE_WORDS = ("write", "set value", "create sub key", "delete", "all access", "generic all", "maximum allowed")
+WRITE_OPS = {
+    "RegSetValue",
+    "RegCreateKey",
+    "RegDeleteKey",
+    "RegDeleteValue",
+    "RegSetKeySecurity",
+    "RegSetInfoKey",
+    "RegOpenKey",
+    "CreateFile",
+    "WriteFile",
+    "SetRenameInformationFile",
+    "SetDispositionInformationFile",
+    "SetSecurityFile",
+    "SetBasicInformationFile",
+}
+_WRITE_WORDS = (
+    "write",
+    "set value",
+    "create sub key",
+    "delete",
+    "all access",
+    "generic all",
+    "maximum allowed",
+)
 
 
 @dataclass
@@ -54,8 +75,15 @@ def _object(op: str, path: str) -> tuple[str, str]:
 
 def _install_processes(facts: Facts, failures: list[FailureCand]) -> set[str]:
     """Image names that belong to the failing install: the engines and what the logs name."""
-    names = {"msiexec.exe", "trustedinstaller.exe", "tiworker.exe", "drvinst.exe", "dism.exe", "dismhost.exe",
-             "wusa.exe"}
+    names = {
+        "msiexec.exe",
+        "trustedinstaller.exe",
+        "tiworker.exe",
+        "drvinst.exe",
+        "dism.exe",
+        "dismhost.exe",
+        "wusa.exe",
+    }
     for e in facts.events("msi:note"):
         if e.get("fields.path"):
             names.add(basename(str(e.get("fields.path"))).casefold())
@@ -97,7 +125,10 @@ def _servicing_mentions(facts: Facts) -> dict[str, list[Event]]:
             continue
         text = e.origin.text or e.message
         keys = [norm_path(m.group(0)) for m in _NT_KEY.finditer(text)]
-        keys += [norm_path("HKLM\\SYSTEM\\CurrentControlSet\\Services\\" + m.group(1)) for m in _CSI_SERVICE.finditer(text)]
+        keys += [
+            norm_path("HKLM\\SYSTEM\\CurrentControlSet\\Services\\" + m.group(1))
+            for m in _CSI_SERVICE.finditer(text)
+        ]
         for k in keys:
             out.setdefault(k, []).append(e)
     return out
@@ -163,8 +194,14 @@ def find(facts: Facts, failures: list[FailureCand]) -> list[DenialGroup]:
             if not _is_write(op, str(ev.get("fields.detail") or "")):
                 continue
             frames = [str(f).split("+", 1)[0] for f in ev.get("fields.stack") or []]
-            driver = next((m for m in frames if "." in m and not m.startswith("0x")
-                           and not microsoft.is_microsoft(name=m)), None)
+            driver = next(
+                (
+                    m
+                    for m in frames
+                    if "." in m and not m.startswith("0x") and not microsoft.is_microsoft(name=m)
+                ),
+                None,
+            )
             if driver is None:
                 continue
             proc = ev.process.name if ev.process and ev.process.name else "?"
@@ -178,14 +215,24 @@ def find(facts: Facts, failures: list[FailureCand]) -> list[DenialGroup]:
                 g.objects.append(obj)
     installers = _install_processes(facts, failures)
     for g in groups.values():
-        named = any(norm_path(p) in logged or any(norm_path(p).startswith(x + "\\") for x in logged) for _k, p in g.objects)
-        ours = g.process.casefold() in installers or any(w in g.process.casefold() for w in ("setup", "install"))
+        named = any(
+            norm_path(p) in logged or any(norm_path(p).startswith(x + "\\") for x in logged)
+            for _k, p in g.objects
+        )
+        ours = g.process.casefold() in installers or any(
+            w in g.process.casefold() for w in ("setup", "install")
+        )
         if not (named or ours):
             continue  # a denial unrelated to the install (another program, its own keys) proves nothing here
         g.score = 0.6 + (0.3 if named else 0.0) + (0.1 if ours else 0.0)
         m = _module(g.ref, g.driver)
-        g.owner = identify(facts, m.path if m else g.driver, getattr(m, "company", None) or None,
-                           getattr(m, "version", None), getattr(m, "description", None))
+        g.owner = identify(
+            facts,
+            m.path if m else g.driver,
+            getattr(m, "company", None) or None,
+            getattr(m, "version", None),
+            getattr(m, "description", None),
+        )
     out = [g for g in groups.values() if g.score > 0 and not (g.owner and g.owner.microsoft)]
     out.sort(key=lambda g: (-g.score, -len(g.indexes)))
     return out
@@ -203,14 +250,25 @@ def _module(ref: CaptureRef, name: str) -> object | None:
 def build_finding(facts: Facts, g: DenialGroup, failures: list[FailureCand]) -> Finding:
     o = g.owner or identify(facts, g.driver)
     kinds = {k for k, _ in g.objects}
-    kind = "registry-write-denied" if kinds == {"registry"} else "file-write-denied" if kinds == {"file"} else "write-denied"
+    kind = (
+        "registry-write-denied"
+        if kinds == {"registry"}
+        else "file-write-denied"
+        if kinds == {"file"}
+        else "write-denied"
+    )
     steps: list[Step] = []
     denied = {norm_path(p) for _k, p in g.objects}
     if any(f.source == "dism" for f in failures):
         for e in facts.events("dism:command_line"):
             if e.get("fields.parent"):
-                steps.append(Step(f"DISM was started by: {str(e.get('fields.command_line'))[:200]}", e.origin,
-                                  summary_zh=f"DISM 由以下命令启动：{str(e.get('fields.command_line'))[:200]}"))
+                steps.append(
+                    Step(
+                        f"DISM was started by: {str(e.get('fields.command_line'))[:200]}",
+                        e.origin,
+                        summary_zh=f"DISM 由以下命令启动：{str(e.get('fields.command_line'))[:200]}",
+                    )
+                )
                 break
     mentions = _servicing_mentions(facts)
     cited: set[tuple[str, int | None]] = set()
@@ -220,95 +278,191 @@ def build_finding(facts: Facts, g: DenialGroup, failures: list[FailureCand]) -> 
             if (e.origin.artifact, e.origin.line) in cited:
                 continue
             cited.add((e.origin.artifact, e.origin.line))
-            steps.append(Step(f"servicing log: the operation on {key} fails ({e.message[:120]})", e.origin,
-                              summary_zh=f"服务日志：对 {key} 的操作失败（{e.message[:120]}）"))
+            steps.append(
+                Step(
+                    f"servicing log: the operation on {key} fails ({e.message[:120]})",
+                    e.origin,
+                    summary_zh=f"服务日志：对 {key} 的操作失败（{e.message[:120]}）",
+                )
+            )
     for f in failures[:3]:
-        steps.append(Step(f"{f.failure.target} failed ({f.failure.code})", f.failure.origin,
-                          summary_zh=f"{f.failure.target} 失败（{f.failure.code}）"))
+        steps.append(
+            Step(
+                f"{f.failure.target} failed ({format_code(f.failure.code)})",
+                f.failure.origin,
+                summary_zh=f"{f.failure.target} 失败（{format_code(f.failure.code)}）",
+            )
+        )
     for e in facts.events("msi:note"):
         key = e.get("fields.key")
         if e.get("fields.note") in (1402, 1406) and key and norm_path(str(key)) in denied:
-            steps.append(Step(f"Windows Installer: Note {e.get('fields.note')}: cannot open/write {key}, "
-                              f"error {e.get('fields.win32')}", e.origin,
-                              summary_zh=f"Windows Installer：Note {e.get('fields.note')}，无法打开/写入 {key}，"
-                                         f"错误 {e.get('fields.win32')}"))
+            steps.append(
+                Step(
+                    f"Windows Installer: Note {e.get('fields.note')}: cannot open/write {key}, "
+                    f"error {e.get('fields.win32')}",
+                    e.origin,
+                    summary_zh=f"Windows Installer：Note {e.get('fields.note')}，无法打开/写入 {key}，"
+                    f"错误 {e.get('fields.win32')}",
+                )
+            )
             break
     for e in facts.events("msi:note"):
         f = _msi_file_error(e)
         if f and norm_path(f) in denied:
-            steps.append(Step(f"Windows Installer: Note {e.get('fields.note')}: error 5 writing {f}", e.origin,
-                              summary_zh=f"Windows Installer：Note {e.get('fields.note')}，写入 {f} 时出现错误 5（拒绝访问）"))
+            steps.append(
+                Step(
+                    f"Windows Installer: Note {e.get('fields.note')}: error 5 writing {f}",
+                    e.origin,
+                    summary_zh=f"Windows Installer：Note {e.get('fields.note')}，写入 {f} 时出现错误 5（拒绝访问）",
+                )
+            )
             for x in facts.events("msi:error"):
                 if x.get("fields.error") == e.get("fields.note") and x.origin.artifact == e.origin.artifact:
-                    steps.append(Step(f"Error {x.get('fields.error')}: error writing to {f}, system error 5", x.origin,
-                                      summary_zh=f"错误 {x.get('fields.error')}：写入 {f} 失败，系统错误 5"))
+                    steps.append(
+                        Step(
+                            f"Error {x.get('fields.error')}: error writing to {f}, system error 5",
+                            x.origin,
+                            summary_zh=f"错误 {x.get('fields.error')}：写入 {f} 失败，系统错误 5",
+                        )
+                    )
                     break
             break
     for a in facts.events("msi:action"):
         if a.get("fields.first_failure"):
-            steps.append(Step(f"{a.get('fields.action')}: return value 3; rollback follows", a.origin,
-                              summary_zh=f"{a.get('fields.action')} 返回值 3，随后回滚"))
+            steps.append(
+                Step(
+                    f"{a.get('fields.action')}: return value 3; rollback follows",
+                    a.origin,
+                    summary_zh=f"{a.get('fields.action')} 返回值 3，随后回滚",
+                )
+            )
             break
     for i in g.indexes[:3]:
         ev = g.ref.cap.event(i)
         op, path = ev.get("fields.operation"), ev.get("fields.path")
-        steps.append(g.ref.step(i, f"Procmon: {g.process} {op} {path} ACCESS DENIED with {g.driver} frames on the stack",
-                                f"Procmon：{g.process} 执行 {op} {path} 被拒绝访问，调用栈中有 {g.driver} 的帧"))
+        steps.append(
+            g.ref.step(
+                i,
+                f"Procmon: {g.process} {op} {path} ACCESS DENIED with {g.driver} frames on the stack",
+                f"Procmon：{g.process} 执行 {op} {path} 被拒绝访问，调用栈中有 {g.driver} 的帧",
+            )
+        )
     for ev in facts.events("acl:object"):
         obj = norm_path(str(ev.get("fields.object")))
         if any(d == obj or d.startswith(obj + "\\") for d in denied):
             grants = ", ".join(str(x) for x in ev.get("fields.grants_write_to") or []) or "nobody"
-            steps.append(Step(f"the ACL of {ev.get('fields.object')} grants write access to {grants}, so the denial "
-                              "is not the ACL's", ev.origin,
-                              summary_zh=f"{ev.get('fields.object')} 的 ACL 已授予 {grants} 写入权限，因此拒绝访问并非 ACL 造成"))
+            steps.append(
+                Step(
+                    f"the ACL of {ev.get('fields.object')} grants write access to {grants}, so the denial "
+                    "is not the ACL's",
+                    ev.origin,
+                    summary_zh=f"{ev.get('fields.object')} 的 ACL 已授予 {grants} 写入权限，因此拒绝访问并非 ACL 造成",
+                )
+            )
             break
     for ev in o.evidence[:1]:
-        steps.append(Step(f"{o.module} is loaded on this machine" + (f" ({o.product})" if o.product else ""), ev.origin,
-                          summary_zh=f"本机加载了 {o.module}" + (f"（{o.product}）" if o.product else "")))
+        steps.append(
+            Step(
+                f"{o.module} is loaded on this machine" + (f" ({o.product})" if o.product else ""),
+                ev.origin,
+                summary_zh=f"本机加载了 {o.module}" + (f"（{o.product}）" if o.product else ""),
+            )
+        )
     for e in facts.events("msi:note"):
         names = [str(a) for a in (e.get("fields.args") or [])[:2] if a]
-        svc = next((n for n in names if any(norm_path(p).endswith("\\services\\" + n.casefold())
-                                            for _k, p in g.objects)), None)
+        svc = next(
+            (
+                n
+                for n in names
+                if any(norm_path(p).endswith("\\services\\" + n.casefold()) for _k, p in g.objects)
+            ),
+            None,
+        )
         if e.get("fields.note") in (1920, 1921, 1922, 1923) and svc:
             for op in facts.events("msi:op"):
-                if op.get("fields.op") == "ServiceInstall" and f"Name={svc}," in str(op.get("fields.args") or "") \
-                        and op.origin.artifact == e.origin.artifact:
-                    steps.insert(1, Step(f"Windows Installer asks for the service {svc} (ServiceInstall)", op.origin,
-                                         summary_zh=f"Windows Installer 请求安装服务 {svc}（ServiceInstall）"))
+                if (
+                    op.get("fields.op") == "ServiceInstall"
+                    and f"Name={svc}," in str(op.get("fields.args") or "")
+                    and op.origin.artifact == e.origin.artifact
+                ):
+                    steps.insert(
+                        1,
+                        Step(
+                            f"Windows Installer asks for the service {svc} (ServiceInstall)",
+                            op.origin,
+                            summary_zh=f"Windows Installer 请求安装服务 {svc}（ServiceInstall）",
+                        ),
+                    )
                     break
-            steps.insert(2, Step(f"Windows Installer: error {e.get('fields.note')}, service {svc} could not be "
-                                 "installed", e.origin,
-                                 summary_zh=f"Windows Installer：错误 {e.get('fields.note')}，服务 {svc} 无法安装"))
+            steps.insert(
+                2,
+                Step(
+                    f"Windows Installer: error {e.get('fields.note')}, service {svc} could not be installed",
+                    e.origin,
+                    summary_zh=f"Windows Installer：错误 {e.get('fields.note')}，服务 {svc} 无法安装",
+                ),
+            )
             break
     keys = tuple(p for k, p in g.objects if k == "registry")
     files = tuple(p for k, p in g.objects if k == "file")
     if files and basename(g.image_path).casefold() == "msiexec.exe":
         # the installer writes every file of the same folders, not only the first one denied
         folders = {norm_path(f).rsplit("\\", 1)[0] for f in files}
-        more = [f for f in msi_script_files(facts) if norm_path(f).rsplit("\\", 1)[0] in folders
-                and norm_path(f) not in {norm_path(x) for x in files}]
+        more = [
+            f
+            for f in msi_script_files(facts)
+            if norm_path(f).rsplit("\\", 1)[0] in folders
+            and norm_path(f) not in {norm_path(x) for x in files}
+        ]
         files = files + tuple(more)
     from culprit.analysis.proctree import generalize
 
     pat = generalize(g.image_path)
-    rules = [AllowRule(process=g.image_path, registry_keys=keys, files=files, pattern=pat if pat != g.image_path else None)]
-    if basename(g.image_path).casefold() == "services.exe" and any(f.source in ("msi", "msi-ca") for f in failures):
-        rules.insert(0, AllowRule(process="C:\\Windows\\System32\\msiexec.exe", registry_keys=keys, files=files,
-                                  note="the installer that asks the Service Control Manager for the service",
-                                  note_zh="请求服务控制管理器创建服务的安装程序"))
+    rules = [
+        AllowRule(
+            process=g.image_path,
+            registry_keys=keys,
+            files=files,
+            pattern=pat if pat != g.image_path else None,
+        )
+    ]
+    if basename(g.image_path).casefold() == "services.exe" and any(
+        f.source in ("msi", "msi-ca") for f in failures
+    ):
+        rules.insert(
+            0,
+            AllowRule(
+                process="C:\\Windows\\System32\\msiexec.exe",
+                registry_keys=keys,
+                files=files,
+                note="the installer that asks the Service Control Manager for the service",
+                note_zh="请求服务控制管理器创建服务的安装程序",
+            ),
+        )
     allow = tuple(rules)
     product = o.product or o.vendor or "the agent"
     role = "filesystem-filter" if kind == "file-write-denied" and o.altitude else "kernel-driver"
     what = (keys or files or ("its objects",))[0]
     title = f"{o.module} ({product}) denies {g.process} writing {what}"
     title_zh = f"{o.module}（{product}）拒绝 {g.process} 写入 {what}"
-    wa = (f"Have the {product} vendor allow {basename(g.image_path)} to write these keys and files, or disable "
-          f"{product}'s protection while the install runs; then install again.")
-    wa_zh = (f"请 {product} 厂商将 {basename(g.image_path)} 加入白名单，允许其写入上述注册表键和文件，"
-             f"或在安装期间临时关闭 {product} 的保护，然后重新安装。")
-    return Finding(kind, title, min(g.score, 0.95), o.culprit(role, {"evidence": "stack frame of the denied operation"}),
-                   tuple(steps), Remediation(allow, wa, workaround_zh=wa_zh), {"denied_events": len(g.indexes)},
-                   title_zh=title_zh)
+    wa = (
+        f"Have the {product} vendor allow {basename(g.image_path)} to write these keys and files, or disable "
+        f"{product}'s protection while the install runs; then install again."
+    )
+    wa_zh = (
+        f"请 {product} 厂商将 {basename(g.image_path)} 加入白名单，允许其写入上述注册表键和文件，"
+        f"或在安装期间临时关闭 {product} 的保护，然后重新安装。"
+    )
+    return Finding(
+        kind,
+        title,
+        min(g.score, 0.95),
+        o.culprit(role, {"evidence": "stack frame of the denied operation"}),
+        tuple(steps),
+        Remediation(allow, wa, workaround_zh=wa_zh),
+        {"denied_events": len(g.indexes)},
+        title_zh=title_zh,
+    )
 
 
 # --- files held open by another process (SHARING VIOLATION) ----------------------------------------
@@ -354,7 +508,9 @@ def find_locks(facts: Facts, failures: list[FailureCand]) -> list[Lock]:
             if not path or (victim.casefold(), path.casefold()) in seen:
                 continue
             seen.add((victim.casefold(), path.casefold()))
-            ours = victim.casefold() in installers or any(w in victim.casefold() for w in ("setup", "install"))
+            ours = victim.casefold() in installers or any(
+                w in victim.casefold() for w in ("setup", "install")
+            )
             if not ours:
                 continue
             holder = _holder(cap, path, i, ev.process.pid if ev.process else None)
@@ -362,9 +518,18 @@ def find_locks(facts: Facts, failures: list[FailureCand]) -> list[Lock]:
                 continue
             h_i, h_ev = holder
             hp = h_ev.process
-            lock = Lock(ref, i, path, victim, str(ev.get("fields.image_path") or victim), hp.pid if hp else -1,
-                        hp.name if hp and hp.name else "?", str(h_ev.get("fields.image_path") or ""),
-                        str(h_ev.get("fields.company") or "") or None, h_i)
+            lock = Lock(
+                ref,
+                i,
+                path,
+                victim,
+                str(ev.get("fields.image_path") or victim),
+                hp.pid if hp else -1,
+                hp.name if hp and hp.name else "?",
+                str(h_ev.get("fields.image_path") or ""),
+                str(h_ev.get("fields.company") or "") or None,
+                h_i,
+            )
             lock.owner = identify(facts, lock.holder_image or lock.holder, lock.holder_company)
             lock.score = 0.0 if lock.owner.microsoft else 0.9
             if lock.score:
@@ -395,20 +560,42 @@ def _holder(cap: object, path: str, before: int, victim_pid: int | None) -> tupl
     return max(open_by.values(), key=lambda t: t[0])
 
 
-def lock_finding(facts: Facts, lk: Lock, failures: list[FailureCand], prefix: list[Step] | None = None) -> Finding:
+def lock_finding(
+    facts: Facts, lk: Lock, failures: list[FailureCand], prefix: list[Step] | None = None
+) -> Finding:
     o = lk.owner or identify(facts, lk.holder_image or lk.holder)
     steps: list[Step] = list(prefix or [])
     if not steps:
         for f in failures[:2]:
-            steps.append(Step(f"{f.failure.target} failed ({f.failure.code})", f.failure.origin,
-                              summary_zh=f"{f.failure.target} 失败（{f.failure.code}）"))
-    steps.append(lk.ref.step(lk.open_index, f"{lk.holder} (PID {lk.holder_pid}) opens {lk.path} and keeps it open",
-                             f"{lk.holder}（PID {lk.holder_pid}）打开 {lk.path} 且一直未关闭"))
-    steps.append(lk.ref.step(lk.index, f"Procmon: {lk.victim} cannot open {lk.path}: SHARING VIOLATION",
-                             f"Procmon：{lk.victim} 无法打开 {lk.path}：共享冲突（SHARING VIOLATION）"))
+            steps.append(
+                Step(
+                    f"{f.failure.target} failed ({format_code(f.failure.code)})",
+                    f.failure.origin,
+                    summary_zh=f"{f.failure.target} 失败（{format_code(f.failure.code)}）",
+                )
+            )
+    steps.append(
+        lk.ref.step(
+            lk.open_index,
+            f"{lk.holder} (PID {lk.holder_pid}) opens {lk.path} and keeps it open",
+            f"{lk.holder}（PID {lk.holder_pid}）打开 {lk.path} 且一直未关闭",
+        )
+    )
+    steps.append(
+        lk.ref.step(
+            lk.index,
+            f"Procmon: {lk.victim} cannot open {lk.path}: SHARING VIOLATION",
+            f"Procmon：{lk.victim} 无法打开 {lk.path}：共享冲突（SHARING VIOLATION）",
+        )
+    )
     for ev in o.evidence[:1]:
-        steps.append(Step(f"{o.module} is installed on this machine" + (f" ({o.product})" if o.product else ""),
-                          ev.origin, summary_zh=f"本机安装了 {o.module}" + (f"（{o.product}）" if o.product else "")))
+        steps.append(
+            Step(
+                f"{o.module} is installed on this machine" + (f" ({o.product})" if o.product else ""),
+                ev.origin,
+                summary_zh=f"本机安装了 {o.module}" + (f"（{o.product}）" if o.product else ""),
+            )
+        )
     product = o.product or o.vendor or lk.holder
     role = "service"
     title = f"{lk.holder} ({product}) holds {basename(lk.path)} open, so {lk.victim} cannot replace it"
@@ -416,13 +603,55 @@ def lock_finding(facts: Facts, lk: Lock, failures: list[FailureCand], prefix: li
     from culprit.analysis.proctree import generalize
 
     pat = generalize(lk.victim_image)
-    allow = (AllowRule(process=lk.victim_image, files=(lk.path,), pattern=pat if pat != lk.victim_image else None,
-                       note=f"exclude this file from {lk.holder}'s scanning/monitoring while the install runs",
-                       note_zh=f"安装期间请让 {lk.holder} 不要扫描或占用该文件"),)
-    wa = (f"Have the {product} vendor stop {lk.holder} holding {lk.path} (exclude it from scanning or monitoring), "
-          f"or stop {product} while the install runs; then install again.")
+    allow = (
+        AllowRule(
+            process=lk.victim_image,
+            files=(lk.path,),
+            pattern=pat if pat != lk.victim_image else None,
+            note=f"exclude this file from {lk.holder}'s scanning/monitoring while the install runs",
+            note_zh=f"安装期间请让 {lk.holder} 不要扫描或占用该文件",
+        ),
+    )
+    wa = (
+        f"Have the {product} vendor stop {lk.holder} holding {lk.path} (exclude it from scanning or monitoring), "
+        f"or stop {product} while the install runs; then install again."
+    )
     wa_zh = f"请 {product} 厂商让 {lk.holder} 不再占用 {lk.path}（将其排除在扫描/监控之外），或在安装期间临时停止 {product}，然后重新安装。"
-    culprit = o.culprit(role, {"evidence": "holds the file open without sharing", "pid": lk.holder_pid,
-                               "process_path": lk.holder_image})
-    return Finding("file-locked", title, lk.score, culprit, tuple(steps),
-                   Remediation(allow, wa, workaround_zh=wa_zh), {"file": lk.path}, title_zh=title_zh)
+    culprit = o.culprit(
+        role,
+        {
+            "evidence": "holds the file open without sharing",
+            "pid": lk.holder_pid,
+            "process_path": lk.holder_image,
+        },
+    )
+    return Finding(
+        "file-locked",
+        title,
+        lk.score,
+        culprit,
+        tuple(steps),
+        Remediation(allow, wa, workaround_zh=wa_zh),
+        {"file": lk.path},
+        title_zh=title_zh,
+    )
+
+
+# --- the pass -----------------------------------------------------------------------------------
+
+
+def run(q: Inquiry) -> None:
+    """Denied writes with a third-party frame that no log-driven chain explained."""
+    if any(f.culprit for f in q.findings):
+        return
+    groups = find(q.facts, q.failures)
+    if groups:
+        q.findings.append(build_finding(q.facts, groups[0], q.failures))
+        return
+    locks = find_locks(q.facts, q.failures)
+    if locks:
+        prefix = list(q.servicing.steps) if q.servicing else None
+        q.findings.append(lock_finding(q.facts, locks[0], q.failures, prefix))
+        q.unresolved = [
+            u for u in q.unresolved if u.get("kind") not in ("file-write-denied", "registry-write-denied")
+        ]

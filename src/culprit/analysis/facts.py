@@ -129,7 +129,9 @@ class Facts:
         for role in ("bad", "good"):
             for ev in self.events("inf:service", "inf:file", "inf:addreg", role=role):
                 name = str(ev.get("fields.inf") or PurePosixPath(ev.origin.artifact).name).lower()
-                d = out.setdefault(name, {"services": {}, "files": {}, "keys": {}, "artifact": ev.origin.artifact})
+                d = out.setdefault(
+                    name, {"services": {}, "files": {}, "keys": {}, "artifact": ev.origin.artifact}
+                )
                 if ev.kind == "inf:addreg":
                     if ev.get("fields.key"):
                         d["keys"].setdefault(str(ev.get("fields.key")).lower(), ev)
@@ -166,8 +168,14 @@ def _csv_records(csv: Artifact) -> int:
     return max(n - 1, 0)
 
 
-_ROOTS = (("hkey_local_machine\\", "hklm\\"), ("hkey_current_user\\", "hkcu\\"), ("hkey_classes_root\\", "hkcr\\"),
-          ("hkey_users\\", "hku\\"), ("\\registry\\machine\\", "hklm\\"), ("registry::", ""))
+_ROOTS = (
+    ("hkey_local_machine\\", "hklm\\"),
+    ("hkey_current_user\\", "hkcu\\"),
+    ("hkey_classes_root\\", "hkcr\\"),
+    ("hkey_users\\", "hku\\"),
+    ("\\registry\\machine\\", "hklm\\"),
+    ("registry::", ""),
+)
 
 
 def norm_path(p: str | None) -> str:
@@ -179,7 +187,7 @@ def norm_path(p: str | None) -> str:
     s = (p or "").replace("/", "\\").rstrip("\\").casefold()
     for long, short in _ROOTS:
         if s.startswith(long):
-            s = short + s[len(long):]
+            s = short + s[len(long) :]
     return s.replace("hklm\\system\\controlset001\\", "hklm\\system\\currentcontrolset\\")
 
 

@@ -59,12 +59,14 @@ def cbs_failures(facts: Facts) -> list[FailureCand]:
     evs = _last_failing_run(evs)
     pkg_events = [e for e in evs if e.get("fields.package")]
     failing_pkgs = [
-        e for e in pkg_events
+        e
+        for e in pkg_events
         if e.kind in ("cbs:wer", "cbs:exec", "cbs:startup", "cbs:package")
         and (_is_failure_code(e.code) or e.get("fields.rollback") or e.kind == "cbs:wer")
     ]
     errors = [
-        e for e in evs
+        e
+        for e in evs
         if _is_failure_code(e.code) and str(e.severity) == "error" and not any(n in e.message for n in _NOISE)
     ]
     # CSI failure frames are the stack of the failure, CBS's own line is the failure: prefer it.
@@ -83,10 +85,15 @@ def cbs_failures(facts: Facts) -> list[FailureCand]:
     extra: dict[str, Any] = {}
     if package:
         extra["package"] = package
-    out.append(FailureCand(
-        Failure(target, first.code, first.origin, _symbol(first, first.code), extra),
-        "cbs", first, 0, {"package_event": pkg_ev},
-    ))
+    out.append(
+        FailureCand(
+            Failure(target, first.code, first.origin, _symbol(first, first.code), extra),
+            "cbs",
+            first,
+            0,
+            {"package_event": pkg_ev},
+        )
+    )
     return out
 
 
@@ -100,7 +107,9 @@ def _chronological(evs: list[Event]) -> list[Event]:
         if t is not None and e.origin.artifact not in first:
             first[e.origin.artifact] = t
     far = datetime.max  # noqa: DTZ901 - local wall-clock times, compared only with each other
-    return sorted(evs, key=lambda e: (first.get(e.origin.artifact, far), e.origin.artifact, e.origin.line or 0))
+    return sorted(
+        evs, key=lambda e: (first.get(e.origin.artifact, far), e.origin.artifact, e.origin.line or 0)
+    )
 
 
 def _last_failing_run(evs: list[Event]) -> list[Event]:
@@ -111,8 +120,12 @@ def _last_failing_run(evs: list[Event]) -> list[Event]:
             runs.append([])
         runs[-1].append(e)
     for run in reversed(runs):
-        if any(_is_failure_code(e.code) and str(e.severity) == "error" and not any(n in e.message for n in _NOISE)
-               for e in run):
+        if any(
+            _is_failure_code(e.code)
+            and str(e.severity) == "error"
+            and not any(n in e.message for n in _NOISE)
+            for e in run
+        ):
             # keep the earlier runs too, after it: package lines of the session may precede the failing run
             return run + [e for r in runs if r is not run for e in r]
     return evs
@@ -153,13 +166,29 @@ def msi_failures(facts: Facts) -> list[FailureCand]:
         if not isinstance(status, int) or status in (0, 1641, 3010):
             continue
         product = str(summ.get("fields.product") or summ.get("fields.package") or "Windows Installer package")
-        status_ev = _event_at(facts, "msi:status", summ.origin.artifact, summ.get("fields.status_line")) or summ
-        extra = {k: summ.get(f"fields.{f}") for k, f in (("package", "package"), ("product_version", "version"))
-                 if summ.get(f"fields.{f}")}
-        out.append(FailureCand(
-            Failure(product, status, status_ev.origin, _symbol(status_ev, status) or codes.symbol(status), extra),
-            "msi", status_ev, 0, {"summary": summ},
-        ))
+        status_ev = (
+            _event_at(facts, "msi:status", summ.origin.artifact, summ.get("fields.status_line")) or summ
+        )
+        extra = {
+            k: summ.get(f"fields.{f}")
+            for k, f in (("package", "package"), ("product_version", "version"))
+            if summ.get(f"fields.{f}")
+        }
+        out.append(
+            FailureCand(
+                Failure(
+                    product,
+                    status,
+                    status_ev.origin,
+                    _symbol(status_ev, status) or codes.symbol(status),
+                    extra,
+                ),
+                "msi",
+                status_ev,
+                0,
+                {"summary": summ},
+            )
+        )
         for note in _script_errors(facts, summ.origin.artifact):
             args = note.get("fields.args") or []
             action = str(args[0]) if args else "?"
@@ -168,28 +197,56 @@ def msi_failures(facts: Facts) -> list[FailureCand]:
             except (IndexError, ValueError):
                 raw = None
             code = raw & 0xFFFFFFFF if raw is not None else None
-            out.append(FailureCand(
-                Failure(product, code, note.origin, codes.symbol(code) if code is not None else None,
-                        {"action": action, "raw": str(raw)}),
-                "msi-ca", note, 1, {"action": action, "summary": summ, "note": note.get("fields.note"),
-                                    "script": [str(a) for a in args[2:6]]},
-            ))
+            out.append(
+                FailureCand(
+                    Failure(
+                        product,
+                        code,
+                        note.origin,
+                        codes.symbol(code) if code is not None else None,
+                        {"action": action, "raw": str(raw)},
+                    ),
+                    "msi-ca",
+                    note,
+                    1,
+                    {
+                        "action": action,
+                        "summary": summ,
+                        "note": note.get("fields.note"),
+                        "script": [str(a) for a in args[2:6]],
+                    },
+                )
+            )
         for ca in summ.get("fields.ca_errors") or []:
             ca_ev = _event_at(facts, "msi:custom-action", summ.origin.artifact, ca.get("line"))
             if ca_ev is None:
                 continue
             code = ca.get("code")
-            out.append(FailureCand(
-                Failure(product, code, ca_ev.origin, _symbol(ca_ev, code),
-                        {"action": ca.get("action"), "raw": str(ca.get("raw"))}),
-                "msi-ca", ca_ev, 1, {"action": ca.get("action"), "summary": summ},
-            ))
+            out.append(
+                FailureCand(
+                    Failure(
+                        product,
+                        code,
+                        ca_ev.origin,
+                        _symbol(ca_ev, code),
+                        {"action": ca.get("action"), "raw": str(ca.get("raw"))},
+                    ),
+                    "msi-ca",
+                    ca_ev,
+                    1,
+                    {"action": ca.get("action"), "summary": summ},
+                )
+            )
     return out
 
 
 def _script_errors(facts: Facts, artifact: str) -> list[Event]:
     """``Note: 1: 1720/1721 2: <action> 3: <error> ...``: a script or program custom action failed."""
-    return [e for e in facts.events("msi:note") if e.origin.artifact == artifact and e.get("fields.note") in (1720, 1721)]
+    return [
+        e
+        for e in facts.events("msi:note")
+        if e.origin.artifact == artifact and e.get("fields.note") in (1720, 1721)
+    ]
 
 
 def _event_at(facts: Facts, kind: str, artifact: str, line: Any) -> Event | None:
@@ -227,8 +284,15 @@ def setupapi_failures(facts: Facts) -> list[FailureCand]:
             continue
         inf = sec.get("fields.inf")
         target = str(inf or sec.get("fields.instance") or sec.get("fields.title"))
-        out.append(FailureCand(Failure(target, code, sec.origin, _symbol(sec, code), {"title": sec.get("fields.title")}),
-                               "setupapi", sec, 1, {"inf": inf}))
+        out.append(
+            FailureCand(
+                Failure(target, code, sec.origin, _symbol(sec, code), {"title": sec.get("fields.title")}),
+                "setupapi",
+                sec,
+                1,
+                {"inf": inf},
+            )
+        )
     return out
 
 
@@ -238,8 +302,11 @@ def edgeupdate_failures(facts: Facts) -> list[FailureCand]:
         code = ev.get("fields.hresult")
         if ev.kind == "edgeupdate:run" or not _is_failure_code(code if isinstance(code, int) else None):
             continue
-        out.append(FailureCand(Failure("Microsoft Edge Update", code, ev.origin, _symbol(ev, code)),
-                               "edgeupdate", ev, 1, {}))
+        out.append(
+            FailureCand(
+                Failure("Microsoft Edge Update", code, ev.origin, _symbol(ev, code)), "edgeupdate", ev, 1, {}
+            )
+        )
     return out
 
 
@@ -253,8 +320,12 @@ def capture_failures(facts: Facts) -> list[FailureCand]:
     out: list[FailureCand] = []
     for ref in facts.captures("bad"):
         tree = tree_of(ref)
-        roots = [p for p in tree.procs.values() if any(w in p.name.casefold() for w in ("setup", "install", "update"))
-                 and (p.start_event is not None or p.create_event is not None)]
+        roots = [
+            p
+            for p in tree.procs.values()
+            if any(w in p.name.casefold() for w in ("setup", "install", "update"))
+            and (p.start_event is not None or p.create_event is not None)
+        ]
         members = {id(p): p for r in roots for p in (r, *r.descendants())}
         failed = [p for p in members.values() if p.exit_event is not None and p.exit_status not in (None, 0)]
         if not failed:
@@ -262,13 +333,27 @@ def capture_failures(facts: Facts) -> list[FailureCand]:
         p = min(failed, key=lambda x: x.exit_event or 0)
         code = p.exit_status & 0xFFFFFFFF if p.exit_status is not None else None
         ev = ref.cap.event(int(p.exit_event))  # type: ignore[arg-type]
-        origin = Origin(ref.artifact, line=ev.origin.line, record=int(p.exit_event),  # type: ignore[arg-type]
-                        text=(ev.origin.text or ev.message)[:300])
+        origin = Origin(
+            ref.artifact,
+            line=ev.origin.line,
+            record=int(p.exit_event),  # type: ignore[arg-type]
+            text=(ev.origin.text or ev.message)[:300],
+        )
         rec = p.record
-        product = " ".join(x for x in (getattr(rec, "description", None), getattr(rec, "version", None)) if x) or None
+        product = (
+            " ".join(x for x in (getattr(rec, "description", None), getattr(rec, "version", None)) if x)
+            or None
+        )
         extra = {"product": product} if product else {}
-        out.append(FailureCand(Failure(p.name, code, origin, codes.symbol(code) if code is not None else None, extra),
-                               "capture", ev, 0, {"pid": p.pid}))
+        out.append(
+            FailureCand(
+                Failure(p.name, code, origin, codes.symbol(code) if code is not None else None, extra),
+                "capture",
+                ev,
+                0,
+                {"pid": p.pid},
+            )
+        )
         break
     return out
 
@@ -280,17 +365,29 @@ def summary_failures(facts: Facts) -> list[FailureCand]:
     lines that only repeat the code (FATAL, REPORT EVENT) lend it the KB when the package name has none.
     """
     evs = [e for k in ("windowsupdate:*", "reportingevents:*", "evtx:*") for e in facts.events(k)]
-    coded = [e for e in evs if isinstance(c := (e.code if e.code is not None else e.get("fields.hresult")), int)
-             and _is_failure_code(c)]
+    coded = [
+        e
+        for e in evs
+        if isinstance(c := (e.code if e.code is not None else e.get("fields.hresult")), int)
+        and _is_failure_code(c)
+    ]
     named = [e for e in coded if e.get("fields.package")]
-    loud = [e for e in coded if str(e.severity) == "error" or e.get("fields.outcome") in ("failure", "Failure")]
+    loud = [
+        e for e in coded if str(e.severity) == "error" or e.get("fields.outcome") in ("failure", "Failure")
+    ]
     out = []
-    for ev in (named[:1] or loud):
+    for ev in named[:1] or loud:
         code = ev.code if ev.code is not None else ev.get("fields.hresult")
-        kb = _kb(ev) or next((_kb(e) for e in coded if _kb(e) and (e.code or e.get("fields.hresult")) == code), None)
-        target = kb or ev.get("fields.package") or ev.get("fields.title") or ev.get("fields.product") or ev.kind
+        kb = _kb(ev) or next(
+            (_kb(e) for e in coded if _kb(e) and (e.code or e.get("fields.hresult")) == code), None
+        )
+        target = (
+            kb or ev.get("fields.package") or ev.get("fields.title") or ev.get("fields.product") or ev.kind
+        )
         extra = {"package": ev.get("fields.package")} if ev.get("fields.package") else {}
-        out.append(FailureCand(Failure(str(target), code, ev.origin, _symbol(ev, code), extra), "wu", ev, 0, {}))
+        out.append(
+            FailureCand(Failure(str(target), code, ev.origin, _symbol(ev, code), extra), "wu", ev, 0, {})
+        )
     return out
 
 
@@ -323,6 +420,16 @@ def summary_evidence(facts: Facts, code: int | None, kb: str | None) -> list[Eve
     evs = [e for k in ("windowsupdate:*", "reportingevents:*", "evtx:*") for e in facts.events(k)]
     for ev in evs:
         c = ev.code if ev.code is not None else ev.get("fields.hresult")
-        if code is not None and c == code and str(ev.severity) == "error" and (kb is None or _kb(ev) in (None, kb)):
+        if (
+            code is not None
+            and c == code
+            and str(ev.severity) == "error"
+            and (kb is None or _kb(ev) in (None, kb))
+        ):
             out.append(ev)
     return out
+
+
+def run(q: Any) -> None:
+    """Pass: what failed."""
+    q.failures = find(q.facts)

@@ -19,15 +19,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from culprit.analysis import missing
 from culprit.analysis.attribution import Owner, identify, is_foreign
 from culprit.analysis.facts import CaptureRef, Facts, basename, norm_path
 from culprit.analysis.failures import FailureCand
+from culprit.analysis.inquiry import Inquiry
 from culprit.analysis.proctree import Load, Proc, ProcessTree, generalize, tree_of
 from culprit.kb import codes
-from culprit.model import AllowRule, Event, Finding, Origin, Remediation, Step
+from culprit.model import AllowRule, Event, Finding, Origin, Remediation, Step, format_code
 
 EARLY_EXIT_S = 5.0
-INSTALLER_IMAGES = {"msiexec.exe", "trustedinstaller.exe", "tiworker.exe", "wusa.exe", "dism.exe", "drvinst.exe"}
+INSTALLER_IMAGES = {
+    "msiexec.exe",
+    "trustedinstaller.exe",
+    "tiworker.exe",
+    "wusa.exe",
+    "dism.exe",
+    "drvinst.exe",
+}
 
 
 @dataclass
@@ -63,7 +72,14 @@ def _install_roots(tree: ProcessTree, ca_paths: set[str], pids: set[int] = froze
         if p.pid in pids or (started and any(w in low for w in ("setup", "install", "update"))):
             roots.append(p)
             continue
-        if norm_path(p.image_path) in ca_paths or basename(p.image_path).casefold() in {basename(c) for c in ca_paths} or (p.name.casefold() in INSTALLER_IMAGES and (p.start_event is not None or p.create_event is not None)):
+        if (
+            norm_path(p.image_path) in ca_paths
+            or basename(p.image_path).casefold() in {basename(c) for c in ca_paths}
+            or (
+                p.name.casefold() in INSTALLER_IMAGES
+                and (p.start_event is not None or p.create_event is not None)
+            )
+        ):
             roots.append(p)
     return roots
 
@@ -83,8 +99,12 @@ def _counterpart(p: Proc, tree: ProcessTree | None) -> Proc | None:
     if not cands:
         return None
     pk = generalize(p.parent.image_path).casefold() if p.parent else ""
-    cands.sort(key=lambda q: (generalize(q.parent.image_path).casefold() != pk if q.parent else True,
-                              -(q.lifetime or 0)))
+    cands.sort(
+        key=lambda q: (
+            generalize(q.parent.image_path).casefold() != pk if q.parent else True,
+            -(q.lifetime or 0),
+        )
+    )
     return cands[0]
 
 
@@ -100,27 +120,43 @@ def _module_anywhere(tree: ProcessTree, name: str) -> bool:
 
 
 def find_victims(facts: Facts, failures: list[FailureCand]) -> list[Victim]:
-    ca_paths = {norm_path(str(e.get("fields.path"))) for e in facts.events("msi:note") if e.get("fields.note") == 1722
-                and e.get("fields.path")}
+    ca_paths = {
+        norm_path(str(e.get("fields.path")))
+        for e in facts.events("msi:note")
+        if e.get("fields.note") == 1722 and e.get("fields.path")
+    }
     early_pids = {e.get("fields.pid") for e in facts.events("edgeupdate:run") if e.get("fields.early_exit")}
     good_trees = [tree_of(r) for r in facts.captures("good")]
     out: list[Victim] = []
     for ref in facts.captures("bad"):
         tree = tree_of(ref)
-        roots = _install_roots(tree, ca_paths, {int(e.get("fields.pid")) for e in facts.events("edgeupdate:run")
-                                                if isinstance(e.get("fields.pid"), int)})
+        roots = _install_roots(
+            tree,
+            ca_paths,
+            {
+                int(e.get("fields.pid"))
+                for e in facts.events("edgeupdate:run")
+                if isinstance(e.get("fields.pid"), int)
+            },
+        )
         for p in tree.procs.values():
             if p.exit_event is None or not p.loads:
                 continue
             nonzero = p.exit_status not in (None, 0)
             life = p.lifetime
             gp = next((c for t in good_trees if (c := _counterpart(p, t))), None)
-            early = life is not None and (life < EARLY_EXIT_S or (gp is not None and gp.lifetime and life < 0.2 * gp.lifetime))
+            early = life is not None and (
+                life < EARLY_EXIT_S or (gp is not None and gp.lifetime and life < 0.2 * gp.lifetime)
+            )
             if not (nonzero or early):
                 continue
             own_dir = norm_path(p.image_path).rsplit("\\", 1)[0] + "\\"
-            foreign = [ld for ld in p.loads if is_foreign(ld.path, ld.company, (own_dir,))
-                       and (p.exit_event is None or ld.index < p.exit_event)]
+            foreign = [
+                ld
+                for ld in p.loads
+                if is_foreign(ld.path, ld.company, (own_dir,))
+                and (p.exit_event is None or ld.index < p.exit_event)
+            ]
             if not foreign:
                 continue
             for ld in foreign:
@@ -185,66 +221,126 @@ def build_finding(facts: Facts, v: Victim, failures: list[FailureCand], lang: st
     ca = next((f for f in failures if f.source == "msi-ca"), None)
     if ca is not None:
         action = ca.related.get("action")
-        sched = [e for e in facts.events("msi:op") if e.get("fields.action") == action
-                 and e.origin.artifact == ca.event.origin.artifact]
+        sched = [
+            e
+            for e in facts.events("msi:op")
+            if e.get("fields.action") == action and e.origin.artifact == ca.event.origin.artifact
+        ]
         if sched:
-            log(sched[0].origin, f"Windows Installer runs the deferred custom action {action}",
-                f"Windows Installer 执行延迟自定义操作 {action}")
-    chain_procs = list(reversed([a for a in p.ancestors() if a.create_event is not None
-                                 and a.name.casefold() not in INSTALLER_IMAGES]))
+            log(
+                sched[0].origin,
+                f"Windows Installer runs the deferred custom action {action}",
+                f"Windows Installer 执行延迟自定义操作 {action}",
+            )
+    chain_procs = list(
+        reversed(
+            [
+                a
+                for a in p.ancestors()
+                if a.create_event is not None and a.name.casefold() not in INSTALLER_IMAGES
+            ]
+        )
+    )
     for a in chain_procs[-2:]:
         if a.parent is not None:
-            pml(a.create_event, f"{a.parent.name} (PID {a.parent.pid}) starts {a.name} (PID {a.pid})",
-                f"{a.parent.name}（PID {a.parent.pid}）启动 {a.name}（PID {a.pid}）")
+            pml(
+                a.create_event,
+                f"{a.parent.name} (PID {a.parent.pid}) starts {a.name} (PID {a.pid})",
+                f"{a.parent.name}（PID {a.parent.pid}）启动 {a.name}（PID {a.pid}）",
+            )
     if p.parent is not None:
         bits = "64" if p.is64 else "32"
         folder = p.image_path.rsplit(chr(92), 1)[0]
-        pml(p.create_event, f"{p.parent.name} (PID {p.parent.pid}) starts {p.name} (PID {p.pid}, {bits}-bit) from {folder}",
-            f"{p.parent.name}（PID {p.parent.pid}）从 {folder} 启动 {p.name}（PID {p.pid}，{bits} 位）")
+        pml(
+            p.create_event,
+            f"{p.parent.name} (PID {p.parent.pid}) starts {p.name} (PID {p.pid}, {bits}-bit) from {folder}",
+            f"{p.parent.name}（PID {p.parent.pid}）从 {folder} 启动 {p.name}（PID {p.pid}，{bits} 位）",
+        )
     if v.injector and v.injector_event is not None:
         inj = v.injector[0]
-        pml(v.injector_event, f"a thread is created in {p.name} by {inj.name} (PID {inj.pid})",
-            f"{inj.name}（PID {inj.pid}）在 {p.name} 中创建了一个线程（远程线程注入）")
-    who = f" (company {ld.company}" + (f", {ld.description})" if ld.description else ")") if ld.company else ""
-    who_zh = f"（公司：{ld.company}" + (f"，{ld.description}）" if ld.description else "）") if ld.company else ""
+        pml(
+            v.injector_event,
+            f"a thread is created in {p.name} by {inj.name} (PID {inj.pid})",
+            f"{inj.name}（PID {inj.pid}）在 {p.name} 中创建了一个线程（远程线程注入）",
+        )
+    who = (
+        f" (company {ld.company}" + (f", {ld.description})" if ld.description else ")") if ld.company else ""
+    )
+    who_zh = (
+        f"（公司：{ld.company}" + (f"，{ld.description}）" if ld.description else "）") if ld.company else ""
+    )
     pml(ld.index, f"that thread loads {ld.path}{who}", f"该线程加载了 {ld.path}{who_zh}")
-    log(Origin(ref.artifact, text=f"{p.name} {p.pid}: {ld.path} {ld.company or ''} {ld.version or ''}".strip()),
-        f"the module list of {p.name} (PID {p.pid}) in the capture names {name}" + (f" from {ld.company}" if ld.company else ""),
-        f"捕获中 {p.name}（PID {p.pid}）的模块列表包含 {name}" + (f"（{ld.company}）" if ld.company else ""))
+    log(
+        Origin(
+            ref.artifact, text=f"{p.name} {p.pid}: {ld.path} {ld.company or ''} {ld.version or ''}".strip()
+        ),
+        f"the module list of {p.name} (PID {p.pid}) in the capture names {name}"
+        + (f" from {ld.company}" if ld.company else ""),
+        f"捕获中 {p.name}（PID {p.pid}）的模块列表包含 {name}" + (f"（{ld.company}）" if ld.company else ""),
+    )
     after = _first_touch(cap, p, ld)
-    pml(after, f"{p.name} opens {name} itself (its own module check), then quits",
-        f"{p.name} 随即自行读取 {name}（自检进程模块），然后退出")
+    pml(
+        after,
+        f"{p.name} opens {name} itself (its own module check), then quits",
+        f"{p.name} 随即自行读取 {name}（自检进程模块），然后退出",
+    )
     load_to_exit = _ms(ld.time, p.end)
     life = _ms(p.start, p.end)
     none_en = ", without starting any process" if not p.children else ""
     none_zh = "，未启动任何进程" if not p.children else ""
-    pml(p.exit_event, f"{p.name} exits with {_status_text(p.exit_status)} {load_to_exit} ms after {name} loaded "
-                      f"({life} ms after it started){none_en}",
-        f"{p.name} 在 {name} 加载后 {load_to_exit} 毫秒（启动后 {life} 毫秒）以状态 {_status_text(p.exit_status)} 退出{none_zh}")
+    pml(
+        p.exit_event,
+        f"{p.name} exits with {_status_text(p.exit_status)} {load_to_exit} ms after {name} loaded "
+        f"({life} ms after it started){none_en}",
+        f"{p.name} 在 {name} 加载后 {load_to_exit} 毫秒（启动后 {life} 毫秒）以状态 {_status_text(p.exit_status)} 退出{none_zh}",
+    )
     for run in facts.events("edgeupdate:run"):
         if run.get("fields.pid") == p.pid and run.get("fields.early_exit"):
-            log(_last_line(run), f"MicrosoftEdgeUpdate.log: PID {p.pid} logs only its start-up banner",
-                f"MicrosoftEdgeUpdate.log：PID {p.pid} 只写了启动信息就结束了")
+            log(
+                _last_line(run),
+                f"MicrosoftEdgeUpdate.log: PID {p.pid} logs only its start-up banner",
+                f"MicrosoftEdgeUpdate.log：PID {p.pid} 只写了启动信息就结束了",
+            )
     if p.parent is not None:
         for e in facts.events("edgeupdate:*"):
             hr = e.get("fields.hresult")
-            if e.kind != "edgeupdate:run" and e.get("fields.pid") == p.parent.pid and isinstance(hr, int) and hr & 0x80000000:
-                log(e.origin, f"MicrosoftEdgeUpdate.log: {p.parent.name} (PID {p.parent.pid}) reports failure 0x{hr:08X}",
-                    f"MicrosoftEdgeUpdate.log：{p.parent.name}（PID {p.parent.pid}）报告失败 0x{hr:08X}")
+            if (
+                e.kind != "edgeupdate:run"
+                and e.get("fields.pid") == p.parent.pid
+                and isinstance(hr, int)
+                and hr & 0x80000000
+            ):
+                log(
+                    e.origin,
+                    f"MicrosoftEdgeUpdate.log: {p.parent.name} (PID {p.parent.pid}) reports failure 0x{hr:08X}",
+                    f"MicrosoftEdgeUpdate.log：{p.parent.name}（PID {p.parent.pid}）报告失败 0x{hr:08X}",
+                )
                 break
         if p.parent.exit_event is not None and p.parent.exit_status not in (None, 0):
-            pml(p.parent.exit_event, f"{p.parent.name} exits with {_status_text(p.parent.exit_status)}",
-                f"{p.parent.name} 以状态 {_status_text(p.parent.exit_status)} 退出")
-    for f in sorted((f for f in failures if f.source in ("msi-ca", "msi")), key=lambda f: f.source != "msi-ca"):
+            pml(
+                p.parent.exit_event,
+                f"{p.parent.name} exits with {_status_text(p.parent.exit_status)}",
+                f"{p.parent.name} 以状态 {_status_text(p.parent.exit_status)} 退出",
+            )
+    for f in sorted(
+        (f for f in failures if f.source in ("msi-ca", "msi")), key=lambda f: f.source != "msi-ca"
+    ):
         if f.source == "msi-ca":
             act = f.related.get("action")
             for n in facts.events("msi:note"):
-                if n.get("fields.note") == 1722 and n.get("fields.action") == act and n.origin.artifact == f.event.origin.artifact:
+                if (
+                    n.get("fields.note") == 1722
+                    and n.get("fields.action") == act
+                    and n.origin.artifact == f.event.origin.artifact
+                ):
                     log(n.origin, f"Note 1722: {act} failed", f"Note 1722：自定义操作 {act} 失败")
                     break
             raw = f.failure.extra.get("raw")
-            log(f.event.origin, f"CustomAction {act} returned actual error code {raw}",
-                f"自定义操作 {act} 返回错误码 {raw}")
+            log(
+                f.event.origin,
+                f"CustomAction {act} returned actual error code {raw}",
+                f"自定义操作 {act} 返回错误码 {raw}",
+            )
         else:
             summ = f.related.get("summary")
             ff = _first_failure(facts, summ) if summ is not None else None
@@ -252,32 +348,55 @@ def build_finding(facts: Facts, v: Victim, failures: list[FailureCand], lang: st
                 act = ff.get("fields.action")
                 log(ff.origin, f"{act}: return value 3; rollback follows", f"{act} 返回值 3，随后回滚")
             log(f.event.origin, f"installation status {f.failure.code}", f"安装结果状态 {f.failure.code}")
-    tl = [e for e in facts.events("tasklist:process")
-          if any(basename(str(m)).casefold() == name.casefold() for m in (e.get("fields.modules") or []))]
+    tl = [
+        e
+        for e in facts.events("tasklist:process")
+        if any(basename(str(m)).casefold() == name.casefold() for m in (e.get("fields.modules") or []))
+    ]
     if tl:
         tl.sort(key=lambda e: str(e.get("fields.image")).casefold() != "explorer.exe")
         e = tl[0]
         mods = [basename(str(m)).casefold() for m in e.get("fields.modules") or []]
         lines = e.get("fields.module_lines") or []
-        line = lines[mods.index(name.casefold())] if name.casefold() in mods and len(lines) == len(mods) else e.origin.line
+        line = (
+            lines[mods.index(name.casefold())]
+            if name.casefold() in mods and len(lines) == len(mods)
+            else e.origin.line
+        )
         others = ", ".join(sorted({str(x.get("fields.image")) for x in tl})[:4])
-        log(Origin(e.origin.artifact, line=line, text=f"{e.get('fields.image')} {e.get('fields.pid')}: {name}"),
-            f"{name} is loaded in other processes too ({others})", f"{name} 也被加载到其他进程中（{others}）")
+        log(
+            Origin(
+                e.origin.artifact, line=line, text=f"{e.get('fields.image')} {e.get('fields.pid')}: {name}"
+            ),
+            f"{name} is loaded in other processes too ({others})",
+            f"{name} 也被加载到其他进程中（{others}）",
+        )
     for ev in _product_drivers(facts, v.owner)[:1]:
-        log(ev.origin, f"{ev.get('fields.module')}: {v.owner.product} is installed (vendor driver)",
-            f"{ev.get('fields.module')}：本机安装了 {v.owner.product}（厂商驱动）")
+        log(
+            ev.origin,
+            f"{ev.get('fields.module')}: {v.owner.product} is installed (vendor driver)",
+            f"{ev.get('fields.module')}：本机安装了 {v.owner.product}（厂商驱动）",
+        )
     steps.extend(_good_steps(facts, v))
 
     inj_extra: dict[str, object] = {}
     if v.injector:
         inj = v.injector[0]
         io = identify(facts, inj.image_path or inj.name, inj.company)
-        inj_extra = {"process": inj.name, "path": inj.image_path, "pid": inj.pid, "role": "injector-process",
-                     "product": io.product,
-                     "evidence": f"the Thread Create in {p.name} that precedes the {name} load carries a "
-                                 f"{inj.name} thread id"}
-        sib = [q for q in v.tree.procs.values() if q is not inj and q.parent is not None and inj.parent is q.parent
-               and q.company == inj.company]
+        inj_extra = {
+            "process": inj.name,
+            "path": inj.image_path,
+            "pid": inj.pid,
+            "role": "injector-process",
+            "product": io.product,
+            "evidence": f"the Thread Create in {p.name} that precedes the {name} load carries a "
+            f"{inj.name} thread id",
+        }
+        sib = [
+            q
+            for q in v.tree.procs.values()
+            if q is not inj and q.parent is not None and inj.parent is q.parent and q.company == inj.company
+        ]
         if sib:
             inj_extra["also"] = [{"process": q.name, "path": q.image_path, "pid": q.pid} for q in sib]
     culprit = v.owner.culprit("injected-module", {"loaded_into": p.name, "load_to_exit_ms": load_to_exit})
@@ -301,26 +420,50 @@ def build_finding(facts: Facts, v: Victim, failures: list[FailureCand], lang: st
     agent = prod or ld.company or "the agent"
     agent_zh = prod or ld.company or "终端代理"
     injectors = ", ".join(sorted({q.name for q in v.injector}))
-    workaround = (f"Until the vendor excludes these processes from {agent}'s injection"
-                  + (f" ({injectors})" if injectors else "")
-                  + f", install on this machine with {agent}'s injecting policy switched off (or {agent} "
-                  "temporarily uninstalled), then restore it.")
-    workaround_zh = (f"在厂商将上述进程加入 {agent_zh} 的注入白名单" + (f"（{injectors}）" if injectors else "")
-                     + f"之前，可先临时关闭 {agent_zh} 触发注入的策略（或临时卸载 {agent_zh}）后安装，安装完成后再恢复。")
+    workaround = (
+        f"Until the vendor excludes these processes from {agent}'s injection"
+        + (f" ({injectors})" if injectors else "")
+        + f", install on this machine with {agent}'s injecting policy switched off (or {agent} "
+        "temporarily uninstalled), then restore it."
+    )
+    workaround_zh = (
+        f"在厂商将上述进程加入 {agent_zh} 的注入白名单"
+        + (f"（{injectors}）" if injectors else "")
+        + f"之前，可先临时关闭 {agent_zh} 触发注入的策略（或临时卸载 {agent_zh}）后安装，安装完成后再恢复。"
+    )
     extra: dict[str, object] = {"injector": inj_extra} if inj_extra else {}
     extra["reasons"] = v.reasons
     extra["processes"] = _lifetimes(facts, v)
-    return Finding("injected-module", title, v.score, culprit, tuple(steps),
-                   Remediation(tuple(allow), workaround, workaround_zh=workaround_zh), extra, title_zh=title_zh)
+    return Finding(
+        "injected-module",
+        title,
+        v.score,
+        culprit,
+        tuple(steps),
+        Remediation(tuple(allow), workaround, workaround_zh=workaround_zh),
+        extra,
+        title_zh=title_zh,
+    )
 
 
 def _lifetimes(facts: Facts, v: Victim) -> dict[str, list[dict[str, object]]]:
     """The install's processes in each run (name, pid, start, end, exit status) for timelines."""
+
     def rows(root: Proc | None) -> list[dict[str, object]]:
         if root is None:
             return []
-        return [{"name": q.name, "pid": q.pid, "parent_pid": q.parent_pid, "start": q.start, "end": q.end,
-                 "exit_status": q.exit_status, "image_path": q.image_path} for q in [root, *root.descendants()]][:40]
+        return [
+            {
+                "name": q.name,
+                "pid": q.pid,
+                "parent_pid": q.parent_pid,
+                "start": q.start,
+                "end": q.end,
+                "exit_status": q.exit_status,
+                "image_path": q.image_path,
+            }
+            for q in [root, *root.descendants()]
+        ][:40]
 
     bad_root = _ca_root(v.proc)
     good_tree = next((tree_of(r) for r in facts.captures("good")), None)
@@ -384,8 +527,16 @@ def _good_steps(facts: Facts, v: Victim) -> list[Step]:
             continue
         absent = not _module_anywhere(tree, name)
         life = gp.lifetime
-        en = f"good machine: the same {gp.name} runs {life:.1f} s" if life is not None else f"good machine: {gp.name} runs"
-        zh = f"正常机器：同一个 {gp.name} 运行了 {life:.1f} 秒" if life is not None else f"正常机器：{gp.name} 正常运行"
+        en = (
+            f"good machine: the same {gp.name} runs {life:.1f} s"
+            if life is not None
+            else f"good machine: {gp.name} runs"
+        )
+        zh = (
+            f"正常机器：同一个 {gp.name} 运行了 {life:.1f} 秒"
+            if life is not None
+            else f"正常机器：{gp.name} 正常运行"
+        )
         if gp.children:
             kids = ", ".join(sorted({c.name for c in gp.children}))
             en += f" and starts {kids}"
@@ -396,17 +547,31 @@ def _good_steps(facts: Facts, v: Victim) -> list[Step]:
         i = gp.exit_event if gp.exit_event is not None else gp.start_event
         if i is not None:
             steps.append(ref.step(i, en, zh))
-        installers = [d for d in gp.descendants() if d.exit_status == 0 and d.children == [] and d.exit_event is not None]
+        installers = [
+            d
+            for d in gp.descendants()
+            if d.exit_status == 0 and d.children == [] and d.exit_event is not None
+        ]
         if installers:
             last = max(installers, key=lambda d: d.exit_event or 0)
             names = ", ".join(sorted({d.name for d in installers})[:3])
-            steps.append(ref.step(last.exit_event, f"good machine: {names} run and exit 0",
-                                  f"正常机器：{names} 运行并以 0 退出"))
+            steps.append(
+                ref.step(
+                    last.exit_event,
+                    f"good machine: {names} run and exit 0",
+                    f"正常机器：{names} 运行并以 0 退出",
+                )
+            )
         break
     for e in facts.events("edgeupdate:installer-result", role="good"):
         if str(e.get("fields.result")) == "0":
-            steps.append(Step("good machine: [InstallerResult] ... [0]", e.origin,
-                              summary_zh="正常机器：[InstallerResult] ... [0]（安装成功）"))
+            steps.append(
+                Step(
+                    "good machine: [InstallerResult] ... [0]",
+                    e.origin,
+                    summary_zh="正常机器：[InstallerResult] ... [0]（安装成功）",
+                )
+            )
             break
     return steps
 
@@ -422,12 +587,19 @@ def allow_list(facts: Facts, v: Victim) -> list[AllowRule]:
     procs: list[Proc] = [v.proc]
     good_tree = next((tree_of(r) for r in facts.captures("good")), None)
     gp_root = _counterpart(bad_root, good_tree) if good_tree is not None else None
-    tree_procs = [gp_root, *gp_root.descendants()] if gp_root is not None else [bad_root, *bad_root.descendants()]
+    tree_procs = (
+        [gp_root, *gp_root.descendants()] if gp_root is not None else [bad_root, *bad_root.descendants()]
+    )
     for q in tree_procs:
         if q is None:
             continue
         bad = _counterpart(q, v.tree) if gp_root is not None else q
-        procs.append(bad if bad is not None and generalize(bad.image_path).casefold() == generalize(q.image_path).casefold() else q)
+        procs.append(
+            bad
+            if bad is not None
+            and generalize(bad.image_path).casefold() == generalize(q.image_path).casefold()
+            else q
+        )
     out: list[AllowRule] = []
     seen: set[str] = set()
     for q in procs:
@@ -437,9 +609,15 @@ def allow_list(facts: Facts, v: Victim) -> list[AllowRule]:
             continue
         seen.add(key)
         pat = generalize(path)
-        out.append(AllowRule(process=path, pattern=pat if pat != path else None, no_injection=True,
-                             note="the process that quit" if q is v.proc else None,
-                             note_zh="提前退出的进程" if q is v.proc else None))
+        out.append(
+            AllowRule(
+                process=path,
+                pattern=pat if pat != path else None,
+                no_injection=True,
+                note="the process that quit" if q is v.proc else None,
+                note_zh="提前退出的进程" if q is v.proc else None,
+            )
+        )
     return out
 
 
@@ -488,9 +666,14 @@ def crash_finding(facts: Facts, failures: list[FailureCand]) -> Finding | None:
     process is part of the failing install.
     """
     crashes = [e for e in facts.events("evtx:app-crash", "evtx:wer") if e.get("fields.module")]
-    install_names = {basename(str(e.get("fields.path") or "")).casefold() for e in facts.events("msi:note")
-                     if e.get("fields.note") == 1722}
-    install_names |= {f"{str(e.get('fields.process')).casefold()}.exe" for e in facts.events("edgeupdate:run")}
+    install_names = {
+        basename(str(e.get("fields.path") or "")).casefold()
+        for e in facts.events("msi:note")
+        if e.get("fields.note") == 1722
+    }
+    install_names |= {
+        f"{str(e.get('fields.process')).casefold()}.exe" for e in facts.events("edgeupdate:run")
+    }
     install_names |= INSTALLER_IMAGES
     for e in crashes:
         proc = str(e.get("fields.process") or "")
@@ -505,26 +688,107 @@ def crash_finding(facts: Facts, failures: list[FailureCand]) -> Finding | None:
         name = basename(module)
         exc = e.get("fields.exception")
         exc_s = f"0x{exc & 0xFFFFFFFF:08X}" if isinstance(exc, int) else str(exc or "?")
-        steps = [Step(f"{f.failure.target} failed ({f.failure.code})", f.failure.origin,
-                      summary_zh=f"{f.failure.target} 失败（{f.failure.code}）") for f in failures[:1]]
-        steps.append(Step(f"{proc} crashes with exception {exc_s} in {name}", e.origin,
-                          summary_zh=f"{proc} 在 {name} 中崩溃，异常 {exc_s}"))
+        steps = [
+            Step(
+                f"{f.failure.target} failed ({format_code(f.failure.code)})",
+                f.failure.origin,
+                summary_zh=f"{f.failure.target} 失败（{format_code(f.failure.code)}）",
+            )
+            for f in failures[:1]
+        ]
+        steps.append(
+            Step(
+                f"{proc} crashes with exception {exc_s} in {name}",
+                e.origin,
+                summary_zh=f"{proc} 在 {name} 中崩溃，异常 {exc_s}",
+            )
+        )
         for ev in owner.evidence[:1]:
-            steps.append(Step(f"{owner.module} is present on this machine", ev.origin, summary_zh=f"本机存在 {owner.module}"))
+            steps.append(
+                Step(
+                    f"{owner.module} is present on this machine",
+                    ev.origin,
+                    summary_zh=f"本机存在 {owner.module}",
+                )
+            )
         path = str(e.get("fields.path") or proc)
         prod = owner.product or owner.vendor or "the agent"
-        allow = (AllowRule(process=path, pattern=(generalize(path) if generalize(path) != path else None),
-                           no_injection=True, note="the process that crashed", note_zh="崩溃的进程"),)
+        allow = (
+            AllowRule(
+                process=path,
+                pattern=(generalize(path) if generalize(path) != path else None),
+                no_injection=True,
+                note="the process that crashed",
+                note_zh="崩溃的进程",
+            ),
+        )
         return Finding(
             "injected-module",
-            f"{proc} crashes in {name}" + (f" ({owner.product})" if owner.product else "") + "; the install fails",
+            f"{proc} crashes in {name}"
+            + (f" ({owner.product})" if owner.product else "")
+            + "; the install fails",
             0.85,
-            owner.culprit("injected-module", {"loaded_into": proc, "evidence": "faulting module of the crash"}),
+            owner.culprit(
+                "injected-module", {"loaded_into": proc, "evidence": "faulting module of the crash"}
+            ),
             tuple(steps),
-            Remediation(allow, f"Have the {prod} vendor stop injecting {name} into {proc}, or install with {prod}'s "
-                               "injecting policy switched off; then restore it.",
-                        workaround_zh=f"请 {prod} 厂商停止向 {proc} 注入 {name}，或在临时关闭 {prod} 注入策略的情况下安装，"
-                                      "安装完成后再恢复。"),
-            title_zh=f"{proc} 在 {name} 中崩溃" + (f"（{owner.product}）" if owner.product else "") + "，导致安装失败",
+            Remediation(
+                allow,
+                f"Have the {prod} vendor stop injecting {name} into {proc}, or install with {prod}'s "
+                "injecting policy switched off; then restore it.",
+                workaround_zh=f"请 {prod} 厂商停止向 {proc} 注入 {name}，或在临时关闭 {prod} 注入策略的情况下安装，"
+                "安装完成后再恢复。",
+            ),
+            title_zh=f"{proc} 在 {name} 中崩溃"
+            + (f"（{owner.product}）" if owner.product else "")
+            + "，导致安装失败",
         )
     return None
+
+
+# --- the pass -----------------------------------------------------------------------------------
+
+
+def run(q: Inquiry) -> None:
+    """Pass: an installer process that quit after a foreign module loaded (or crashed in one)."""
+    if any(f.kind == "custom-action-failed" for f in q.findings) and not q.facts.captures("bad"):
+        return  # the package's own script failed: nothing to suspect without a capture
+    installer = [f for f in q.failures if f.source in ("msi", "msi-ca", "edgeupdate", "capture")]
+    early = [e for e in q.facts.events("edgeupdate:run") if e.get("fields.early_exit")]
+    if not installer and not early:
+        return
+    if not q.facts.captures("bad"):
+        crash = crash_finding(q.facts, q.failures)
+        if crash is not None:
+            q.findings.append(crash)
+            return
+        proc = None
+        if early:
+            proc = str(early[0].get("fields.process") or "MicrosoftEdgeUpdate.exe")
+            if not proc.lower().endswith(".exe"):
+                proc += ".exe"
+        q.missing.append(missing.request("procmon", q.lang, process=proc or "msiexec.exe"))
+        if not q.facts.captures("good"):
+            q.missing.append(missing.request("good-machine", q.lang, process=proc))
+        if not q.facts.events("tasklist:process"):  # which foreign modules are loaded where, at no cost
+            q.missing.append(missing.request("tasklist-modules", q.lang, process=proc))
+        sus = suspects_without_capture(q.facts)
+        if sus:
+            q.unresolved.append(
+                {
+                    "kind": "injected-module",
+                    "suspects": sus,
+                    "title": "An installer process quits early; third-party modules loaded on this machine "
+                    "are suspects until a capture shows which one loads into it",
+                }
+            )
+        return
+    victims = find_victims(q.facts, q.failures)
+    if not victims:
+        crash = crash_finding(q.facts, q.failures)
+        if crash is not None:
+            q.findings.append(crash)
+        return
+    q.findings.append(build_finding(q.facts, victims[0], q.failures, q.lang))
+    if not q.facts.captures("good"):
+        q.missing.append(missing.request("good-machine", q.lang, process=victims[0].proc.name))

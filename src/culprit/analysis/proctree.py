@@ -30,7 +30,9 @@ _USER = re.compile(r"(?i)^(c:\\users\\)[^\\]+")
 # ...\Temp\FbMtgSetup_4F2A91\  ...\Temp\7zS8A3C1B2D\ : folders an installer extracts itself into
 _TEMP_DIR = re.compile(r"(?i)(\\temp\\[^\\]*?[_-]?)[0-9a-f]{4,}(?=\\)")
 # amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.19041.3995_none_7e3c3f0b2a1b4c5d
-_WINSXS = re.compile(r"(?i)(?<=\\)((?:amd64|x86|wow64|arm64|msil)_[\w.-]+?_[0-9a-f]{16})_[\d.]+_[\w-]+?_[0-9a-f]{8,16}(?=\\)")
+_WINSXS = re.compile(
+    r"(?i)(?<=\\)((?:amd64|x86|wow64|arm64|msil)_[\w.-]+?_[0-9a-f]{16})_[\d.]+_[\w-]+?_[0-9a-f]{8,16}(?=\\)"
+)
 
 
 def generalize(path: str) -> str:
@@ -117,9 +119,17 @@ class ProcessTree:
         self.procs: dict[int, Proc] = {}
         for rec in cap.processes:
             self.procs[rec.index] = Proc(
-                key=rec.index, pid=rec.pid, parent_pid=rec.parent_pid, name=rec.name or basename(rec.image_path),
-                image_path=rec.image_path or "", command_line=rec.command_line or "", company=rec.company or None,
-                is64=bool(rec.is64), start=rec.start, end=rec.end, record=rec,
+                key=rec.index,
+                pid=rec.pid,
+                parent_pid=rec.parent_pid,
+                name=rec.name or basename(rec.image_path),
+                image_path=rec.image_path or "",
+                command_line=rec.command_line or "",
+                company=rec.company or None,
+                is64=bool(rec.is64),
+                start=rec.start,
+                end=rec.end,
+                record=rec,
             )
         self.tid_owner: dict[int, set[int]] = defaultdict(set)
         self._scan()
@@ -135,7 +145,9 @@ class ProcessTree:
         # Counts and first/last event per process, and thread ownership, in bulk.
         keys, first_idx, counts = np.unique(pidx, return_index=True, return_counts=True)
         last_idx = n - 1 - np.unique(pidx[::-1], return_index=True)[1]
-        for k, f, c, last in zip(keys.tolist(), first_idx.tolist(), counts.tolist(), last_idx.tolist(), strict=False):
+        for k, f, c, last in zip(
+            keys.tolist(), first_idx.tolist(), counts.tolist(), last_idx.tolist(), strict=False
+        ):
             p = self.procs.get(k)
             if p is not None:
                 p.first_event, p.event_count, p.last_event = f, c, last
@@ -152,7 +164,9 @@ class ProcessTree:
         pairs = np.unique(np.stack([tids[own].astype(np.int64), pidx[own].astype(np.int64)], axis=1), axis=0)
         for tid, k in pairs.tolist():
             self.tid_owner[int(tid)].add(int(k))
-        wanted = np.isin(ops, ["Process Start", "Process Exit", "Process Create", "Load Image", "Thread Create"])
+        wanted = np.isin(
+            ops, ["Process Start", "Process Exit", "Process Create", "Load Image", "Thread Create"]
+        )
         for i in np.nonzero(wanted)[0].tolist():
             op = ops[i]
             p = self.procs.get(int(pidx[i]))
@@ -171,8 +185,17 @@ class ProcessTree:
             elif op == "Load Image":
                 path = str(f.get("path") or "")
                 m = p.module(path)
-                p.loads.append(Load(i, path, ev.time, int(tids[i]), getattr(m, "company", None) or None,
-                                    getattr(m, "version", None), getattr(m, "description", None)))
+                p.loads.append(
+                    Load(
+                        i,
+                        path,
+                        ev.time,
+                        int(tids[i]),
+                        getattr(m, "company", None) or None,
+                        getattr(m, "version", None),
+                        getattr(m, "description", None),
+                    )
+                )
             elif op == "Thread Create":
                 new = f.get("thread_id")
                 p.thread_creates.append((i, int(tids[i]), int(new) if isinstance(new, int) else -1))
@@ -193,7 +216,11 @@ class ProcessTree:
                 continue
             # PIDs are reused: the parent is the one alive when the child started.
             if p.start:
-                alive = [q for q in cands if (q.start is None or q.start <= p.start) and (q.end is None or q.end >= p.start)]
+                alive = [
+                    q
+                    for q in cands
+                    if (q.start is None or q.start <= p.start) and (q.end is None or q.end >= p.start)
+                ]
                 cands = alive or cands
             p.parent = cands[0]
             p.parent.children.append(p)
@@ -208,7 +235,9 @@ class ProcessTree:
         return [p for p in self.procs.values() if p.name.casefold() == n]
 
     def owner_of_thread(self, tid: int, exclude: int | None = None) -> list[Proc]:
-        return [self.procs[k] for k in sorted(self.tid_owner.get(tid, ())) if k != exclude and k in self.procs]
+        return [
+            self.procs[k] for k in sorted(self.tid_owner.get(tid, ())) if k != exclude and k in self.procs
+        ]
 
     def started_in_capture(self) -> list[Proc]:
         return [p for p in self.procs.values() if p.start_event is not None or p.create_event is not None]

@@ -20,14 +20,22 @@ from datetime import timedelta
 
 import numpy as np
 
+from culprit.analysis import missing
 from culprit.analysis.attribution import Owner, identify
 from culprit.analysis.facts import CaptureRef, Facts, basename, norm_path
 from culprit.analysis.failures import FailureCand, summary_evidence
-from culprit.model import AllowRule, Event, Origin, Step
+from culprit.analysis.inquiry import Inquiry
+from culprit.model import AllowRule, Event, Finding, Origin, Remediation, Step
 
 SERVICES = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\"
-WRITERS_OK = ("NT AUTHORITY\\SYSTEM", "BUILTIN\\Administrators", "NT SERVICE\\TrustedInstaller", "SYSTEM",
-              "Administrators", "TrustedInstaller")
+WRITERS_OK = (
+    "NT AUTHORITY\\SYSTEM",
+    "BUILTIN\\Administrators",
+    "NT SERVICE\\TrustedInstaller",
+    "SYSTEM",
+    "Administrators",
+    "TrustedInstaller",
+)
 
 
 @dataclass
@@ -100,8 +108,12 @@ def build(facts: Facts, failures: list[FailureCand]) -> ServicingCase | None:
     """Walk CBS → SetupAPI → the denied object → Procmon → ACL. None when no driver package failed."""
     cbs_fail = next((f for f in failures if f.source == "cbs"), None)
     doqe = failing_infs(facts)
-    sections = [s for s in facts.events("setupapi:section") if isinstance(s.get("fields.exit_code"), int)
-                and not str(s.get("fields.exit_status", "")).upper().startswith("SUCCESS")]
+    sections = [
+        s
+        for s in facts.events("setupapi:section")
+        if isinstance(s.get("fields.exit_code"), int)
+        and not str(s.get("fields.exit_status", "")).upper().startswith("SUCCESS")
+    ]
     if not doqe and not sections:
         return None
     case = ServicingCase(cbs_fail)
@@ -111,8 +123,13 @@ def build(facts: Facts, failures: list[FailureCand]) -> ServicingCase | None:
         wu_pick = next((e for e in wu if "install" in e.message.lower()), wu[0] if wu else None)
         if wu_pick is not None:
             code = f"0x{(cbs_fail.failure.code or 0) & 0xFFFFFFFF:08X}"
-            case.steps.append(Step(f"Windows Update reports {cbs_fail.failure.target} failed {code}", wu_pick.origin,
-                                   summary_zh=f"Windows Update 报告 {cbs_fail.failure.target} 安装失败，错误 {code}"))
+            case.steps.append(
+                Step(
+                    f"Windows Update reports {cbs_fail.failure.target} failed {code}",
+                    wu_pick.origin,
+                    summary_zh=f"Windows Update 报告 {cbs_fail.failure.target} 安装失败，错误 {code}",
+                )
+            )
     inf = None
     if doqe:
         first = doqe[0]
@@ -122,21 +139,38 @@ def build(facts: Facts, failures: list[FailureCand]) -> ServicingCase | None:
                 continue
             if isinstance(ev.get("fields.win32"), int):
                 w = ev.get("fields.win32")
-                case.steps.append(Step(f"CBS driver operations queue: {inf} install result {w}", ev.origin,
-                                       summary_zh=f"CBS 驱动操作队列：{inf} 安装结果 {w}"))
+                case.steps.append(
+                    Step(
+                        f"CBS driver operations queue: {inf} install result {w}",
+                        ev.origin,
+                        summary_zh=f"CBS 驱动操作队列：{inf} 安装结果 {w}",
+                    )
+                )
             elif isinstance(ev.get("fields.hresult"), int):
                 hr = f"0x{ev.get('fields.hresult'):08X}"
-                case.steps.append(Step(f"Doqe records {hr} for {inf}", ev.origin,
-                                       summary_zh=f"驱动操作队列（Doqe）记录 {inf} 的结果为 {hr}"))
+                case.steps.append(
+                    Step(
+                        f"Doqe records {hr} for {inf}",
+                        ev.origin,
+                        summary_zh=f"驱动操作队列（Doqe）记录 {inf} 的结果为 {hr}",
+                    )
+                )
     if cbs_fail is not None:
         msg = cbs_fail.event.message
-        case.boot = "Startup:" in msg or any("Startup:" in e.message for e in facts.events("cbs:startup")
-                                             if e.get("fields.failure"))
+        case.boot = "Startup:" in msg or any(
+            "Startup:" in e.message for e in facts.events("cbs:startup") if e.get("fields.failure")
+        )
         rolled = any(e.get("fields.rollback") for e in facts.events("cbs:startup"))
         roll = " and the update is rolled back" if rolled else ""
-        zh = ("重启后处理驱动操作队列失败" if case.boot else "CBS 处理失败") + ("，补丁被回滚" if rolled else "")
-        case.steps.append(Step(_short(msg) + roll, cbs_fail.event.origin, summary_zh=f"{zh}（{_short(msg)}）"))
-    cands = [s for s in sections if inf is None or str(s.get("fields.inf") or "").casefold() == inf.casefold()]
+        zh = ("重启后处理驱动操作队列失败" if case.boot else "CBS 处理失败") + (
+            "，补丁被回滚" if rolled else ""
+        )
+        case.steps.append(
+            Step(_short(msg) + roll, cbs_fail.event.origin, summary_zh=f"{zh}（{_short(msg)}）")
+        )
+    cands = [
+        s for s in sections if inf is None or str(s.get("fields.inf") or "").casefold() == inf.casefold()
+    ]
     if doqe:
         cands = [s for s in cands if _near(s, doqe[0], 10)] or cands
     if not cands:
@@ -149,13 +183,26 @@ def build(facts: Facts, failures: list[FailureCand]) -> ServicingCase | None:
     case.writer = str(sec.get("fields.command_line") or "") or None
     title = f"{sec.get('fields.title')} ({sec.get('fields.instance') or case.inf})"
     status = f"{sec.get('fields.exit_status')} ({sec.get('fields.exit_code')})"
-    case.steps.append(Step(f"SetupAPI: {title} for {case.inf or 'the driver package'} ends in {status}", sec.origin,
-                           summary_zh=f"SetupAPI：{title} 安装 {case.inf or '驱动包'} 的结果为 {status}"))
+    case.steps.append(
+        Step(
+            f"SetupAPI: {title} for {case.inf or 'the driver package'} ends in {status}",
+            sec.origin,
+            summary_zh=f"SetupAPI：{title} 安装 {case.inf or '驱动包'} 的结果为 {status}",
+        )
+    )
     if case.writer and isinstance(sec.get("fields.command_line_line"), int):
         exe = basename(case.writer.strip().strip('"').split('"', 1)[0].split(" ", 1)[0])
-        case.steps.append(Step(f"SetupAPI: the install runs in {exe}", Origin(sec.origin.artifact,
-                               line=sec.get("fields.command_line_line"), text=f"cmd: {case.writer}"[:300]),
-                               summary_zh=f"SetupAPI：安装由 {exe} 执行"))
+        case.steps.append(
+            Step(
+                f"SetupAPI: the install runs in {exe}",
+                Origin(
+                    sec.origin.artifact,
+                    line=sec.get("fields.command_line_line"),
+                    text=f"cmd: {case.writer}"[:300],
+                ),
+                summary_zh=f"SetupAPI：安装由 {exe} 执行",
+            )
+        )
     _objects(facts, case, sec)
     _procmon(facts, case)
     _acl(facts, case)
@@ -170,12 +217,21 @@ def _short(msg: str) -> str:
 
 def _objects(facts: Facts, case: ServicingCase, sec: Event) -> None:
     art, line = sec.origin.artifact, sec.origin.line
-    adds = {str(e.get("fields.service")).casefold(): e for e in facts.events("setupapi:addservice")
-            if e.origin.artifact == art and e.get("fields.section_line") == line}
-    fails = [e for e in facts.events("setupapi:service_failure", "setupapi:filequeue_failure", "setupapi:error")
-             if e.origin.artifact == art and e.get("fields.section_line") == line]
-    copies = [e for e in facts.events("setupapi:copy")
-              if e.origin.artifact == art and e.get("fields.section_line") == line]
+    adds = {
+        str(e.get("fields.service")).casefold(): e
+        for e in facts.events("setupapi:addservice")
+        if e.origin.artifact == art and e.get("fields.section_line") == line
+    }
+    fails = [
+        e
+        for e in facts.events("setupapi:service_failure", "setupapi:filequeue_failure", "setupapi:error")
+        if e.origin.artifact == art and e.get("fields.section_line") == line
+    ]
+    copies = [
+        e
+        for e in facts.events("setupapi:copy")
+        if e.origin.artifact == art and e.get("fields.section_line") == line
+    ]
     for e in fails:
         svc = e.get("fields.service")
         w = e.get("fields.win32")
@@ -183,12 +239,22 @@ def _objects(facts: Facts, case: ServicingCase, sec: Event) -> None:
             add = adds.get(str(svc).casefold())
             if add is not None and not any(s.origin == add.origin for s in case.steps):
                 src = add.get("fields.inf") or case.inf
-                case.steps.append(Step(f"SetupAPI: AddService {add.get('fields.service')} from {src}", add.origin,
-                                       summary_zh=f"SetupAPI：{src} 添加服务 {add.get('fields.service')}（AddService）"))
+                case.steps.append(
+                    Step(
+                        f"SetupAPI: AddService {add.get('fields.service')} from {src}",
+                        add.origin,
+                        summary_zh=f"SetupAPI：{src} 添加服务 {add.get('fields.service')}（AddService）",
+                    )
+                )
             err = f", error {w}" if w is not None else ""
             err_zh = f"，错误 {w}" if w is not None else ""
-            case.steps.append(Step(f"SetupAPI: {_verb(e)} service {svc}{err}", e.origin,
-                                   summary_zh=f"SetupAPI：{_verb_zh(e)}服务 {svc} 失败{err_zh}"))
+            case.steps.append(
+                Step(
+                    f"SetupAPI: {_verb(e)} service {svc}{err}",
+                    e.origin,
+                    summary_zh=f"SetupAPI：{_verb_zh(e)}服务 {svc} 失败{err_zh}",
+                )
+            )
             case.objects.append(DeniedObject("registry", _services_key(str(svc)), w, e, str(svc), add))
         elif e.kind == "setupapi:filequeue_failure" or e.get("fields.path") or e.get("fields.target"):
             path = str(e.get("fields.target") or e.get("fields.path") or "")
@@ -198,12 +264,20 @@ def _objects(facts: Facts, case: ServicingCase, sec: Event) -> None:
             if not path or any(o.path.casefold() == path.casefold() for o in case.objects):
                 continue
             err = f", error {w}" if w is not None else ""
-            case.steps.append(Step(f"SetupAPI: copying {basename(path)} failed{err}", e.origin,
-                                   summary_zh=f"SetupAPI：复制 {basename(path)} 失败" + (f"，错误 {w}" if w is not None else "")))
+            case.steps.append(
+                Step(
+                    f"SetupAPI: copying {basename(path)} failed{err}",
+                    e.origin,
+                    summary_zh=f"SetupAPI：复制 {basename(path)} 失败"
+                    + (f"，错误 {w}" if w is not None else ""),
+                )
+            )
             case.objects.append(DeniedObject("file", path, w, e))
     if not case.objects and fails:
         e = fails[0]
-        case.steps.append(Step(f"SetupAPI: {_short(e.message)}", e.origin, summary_zh=f"SetupAPI：{_short(e.message)}"))
+        case.steps.append(
+            Step(f"SetupAPI: {_short(e.message)}", e.origin, summary_zh=f"SetupAPI：{_short(e.message)}")
+        )
 
 
 def _verb_zh(e: Event) -> str:
@@ -213,8 +287,11 @@ def _verb_zh(e: Event) -> str:
 
 def _verb(e: Event) -> str:
     op = str(e.get("fields.operation") or "")
-    return {"modify": "failed to modify existing", "create": "failed to create", "open": "failed to open existing"}.get(
-        op, "failed on")
+    return {
+        "modify": "failed to modify existing",
+        "create": "failed to create",
+        "open": "failed to open existing",
+    }.get(op, "failed on")
 
 
 def _procmon(facts: Facts, case: ServicingCase) -> None:
@@ -239,7 +316,12 @@ def _procmon(facts: Facts, case: ServicingCase) -> None:
             frames = list(ev.get("fields.stack") or [])
             driver = _third_party_frame(facts, frames)
             case.denials.append(Denial(ref, i, ev, frames, driver))
-    case.denials.sort(key=lambda d: (d.driver is None, d.event.get("fields.operation") not in ("RegSetValue", "RegCreateKey")))
+    case.denials.sort(
+        key=lambda d: (
+            d.driver is None,
+            d.event.get("fields.operation") not in ("RegSetValue", "RegCreateKey"),
+        )
+    )
 
 
 def _third_party_frame(facts: Facts, frames: list[str]) -> str | None:
@@ -259,7 +341,9 @@ def _acl(facts: Facts, case: ServicingCase) -> None:
     for ev in facts.events("acl:object"):
         if norm_path(str(ev.get("fields.object"))) in keys:
             case.acl = ev
-            verdict = writer_allowed(str(ev.get("fields.sddl") or ""), str(ev.get("fields.object_type") or "registry"))
+            verdict = writer_allowed(
+                str(ev.get("fields.sddl") or ""), str(ev.get("fields.object_type") or "registry")
+            )
             if verdict is None:
                 grants = [str(g) for g in ev.get("fields.grants_write_to") or []]
                 verdict = any(g.casefold() in {w.casefold() for w in WRITERS_OK} for g in grants)
@@ -268,8 +352,15 @@ def _acl(facts: Facts, case: ServicingCase) -> None:
 
 
 # The installer's token: SYSTEM, Administrators, Everyone, Authenticated Users, TrustedInstaller.
-WRITER_SIDS = frozenset({"S-1-5-18", "S-1-5-32-544", "S-1-1-0", "S-1-5-11",
-                         "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"})
+WRITER_SIDS = frozenset(
+    {
+        "S-1-5-18",
+        "S-1-5-32-544",
+        "S-1-1-0",
+        "S-1-5-11",
+        "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464",
+    }
+)
 
 
 def writer_allowed(sddl_text: str, object_type: str) -> bool | None:
@@ -300,8 +391,13 @@ def _attribute(facts: Facts, case: ServicingCase) -> None:
         from culprit.analysis.denials import _module
 
         m = _module(d.ref, d.driver)
-        case.owner = identify(facts, m.path if m else d.driver, getattr(m, "company", None) or None,
-                              getattr(m, "version", None), getattr(m, "description", None))
+        case.owner = identify(
+            facts,
+            m.path if m else d.driver,
+            getattr(m, "company", None) or None,
+            getattr(m, "version", None),
+            getattr(m, "description", None),
+        )
         case.evidence_level = 3
         return
     # No stack frame: a known registry-protection / file-system filter driver that is loaded,
@@ -309,7 +405,10 @@ def _attribute(facts: Facts, case: ServicingCase) -> None:
     if case.acl_grants_writer and case.objects:
         want = "registry-callback" if case.objects[0].kind == "registry" else "minifilter"
         for ev in facts.events("driverquery:driver", "fltmc:filter"):
-            name = basename(str(ev.get("fields.path") or "")) or f"{ev.get('fields.module') or ev.get('fields.filter')}.sys"
+            name = (
+                basename(str(ev.get("fields.path") or ""))
+                or f"{ev.get('fields.module') or ev.get('fields.filter')}.sys"
+            )
             o = identify(facts, name)
             if o.product and not o.microsoft and (o.mechanism or "").startswith(want[:8]):
                 case.owner = o
@@ -358,7 +457,10 @@ def _allow(facts: Facts, case: ServicingCase) -> None:
     # Files the section copied (flq lines) when the INF itself is not in the bundle.
     if not files and case.section is not None:
         for ev in facts.events("setupapi:copy"):
-            if ev.origin.artifact == case.section.origin.artifact and ev.get("fields.section_line") == case.section.origin.line:
+            if (
+                ev.origin.artifact == case.section.origin.artifact
+                and ev.get("fields.section_line") == case.section.origin.line
+            ):
                 t = ev.get("fields.target")
                 if t:
                     files.append(str(t))
@@ -366,8 +468,11 @@ def _allow(facts: Facts, case: ServicingCase) -> None:
 
     for p in _writers(case):
         pat = generalize(p)
-        case.allow.append(AllowRule(process=p, registry_keys=tuple(keys), files=tuple(files),
-                                    pattern=pat if pat != p else None))
+        case.allow.append(
+            AllowRule(
+                process=p, registry_keys=tuple(keys), files=tuple(files), pattern=pat if pat != p else None
+            )
+        )
 
 
 def _writers(case: ServicingCase) -> list[str]:
@@ -390,10 +495,17 @@ def denial_steps(case: ServicingCase) -> list[Step]:
         op = d.event.get("fields.operation")
         path = d.event.get("fields.path")
         who = d.event.process.name if d.event.process else "a process"
-        frames = f" with {d.driver} frames on the stack" if d.driver else " (no third-party frame on the stack)"
+        frames = (
+            f" with {d.driver} frames on the stack" if d.driver else " (no third-party frame on the stack)"
+        )
         frames_zh = f"，调用栈中有 {d.driver} 的帧" if d.driver else "（调用栈中没有第三方模块）"
-        out.append(d.ref.step(d.index, f"Procmon: {who} {op} {path} ACCESS DENIED{frames}",
-                              f"Procmon：{who} 执行 {op} {path} 被拒绝访问（ACCESS DENIED）{frames_zh}"))
+        out.append(
+            d.ref.step(
+                d.index,
+                f"Procmon: {who} {op} {path} ACCESS DENIED{frames}",
+                f"Procmon：{who} 执行 {op} {path} 被拒绝访问（ACCESS DENIED）{frames_zh}",
+            )
+        )
     return out
 
 
@@ -403,10 +515,16 @@ def acl_step(case: ServicingCase) -> Step | None:
     grants = ", ".join(str(g) for g in case.acl.get("fields.grants_write_to") or []) or "nobody"
     obj = case.acl.get("fields.object")
     if case.acl_grants_writer:
-        return Step(f"the ACL of {obj} grants write access to {grants}, so the denial is not the ACL's", case.acl.origin,
-                    summary_zh=f"{obj} 的 ACL 已授予 {grants} 写入权限，因此拒绝访问并非 ACL 造成")
-    return Step(f"the ACL of {obj} grants write access only to {grants}: the ACL itself denies the installer",
-                case.acl.origin, summary_zh=f"{obj} 的 ACL 只授予 {grants} 写入权限：是 ACL 本身拒绝了安装程序")
+        return Step(
+            f"the ACL of {obj} grants write access to {grants}, so the denial is not the ACL's",
+            case.acl.origin,
+            summary_zh=f"{obj} 的 ACL 已授予 {grants} 写入权限，因此拒绝访问并非 ACL 造成",
+        )
+    return Step(
+        f"the ACL of {obj} grants write access only to {grants}: the ACL itself denies the installer",
+        case.acl.origin,
+        summary_zh=f"{obj} 的 ACL 只授予 {grants} 写入权限：是 ACL 本身拒绝了安装程序",
+    )
 
 
 def driver_steps(facts: Facts, case: ServicingCase) -> list[Step]:
@@ -416,8 +534,127 @@ def driver_steps(facts: Facts, case: ServicingCase) -> list[Step]:
     for ev in case.owner.evidence[:1]:
         o = case.owner
         if o.product:
-            out.append(Step(f"{o.module} is a {o.product} driver", ev.origin, summary_zh=f"{o.module} 是 {o.product} 的驱动"))
+            out.append(
+                Step(
+                    f"{o.module} is a {o.product} driver",
+                    ev.origin,
+                    summary_zh=f"{o.module} 是 {o.product} 的驱动",
+                )
+            )
         else:
             what = ev.get("fields.display_name") or ev.get("fields.altitude") or ""
-            out.append(Step(f"{o.module} is loaded ({what})", ev.origin, summary_zh=f"本机加载了 {o.module}（{what}）"))
+            out.append(
+                Step(
+                    f"{o.module} is loaded ({what})", ev.origin, summary_zh=f"本机加载了 {o.module}（{what}）"
+                )
+            )
     return out
+
+
+# --- the pass -----------------------------------------------------------------------------------
+
+
+def run(q: Inquiry) -> None:
+    """Pass: the servicing chain, as a finding (culprit, ACL) or as unresolved with what is missing."""
+    case = build(q.facts, q.failures)
+    q.servicing = case
+    if case is None:
+        return
+    steps = list(case.steps)
+    steps += denial_steps(case)
+    acl = acl_step(case)
+    if acl is not None:
+        steps.append(acl)
+    steps += driver_steps(q.facts, case)
+    obj = case.objects[0] if case.objects else None
+    kind = "registry-write-denied" if obj is None or obj.kind == "registry" else "file-write-denied"
+    target = case.failure.failure.target if case.failure else (case.inf or "the driver package")
+    what = obj.path if obj else "its keys and files"
+    pkg = case.inf or "driver package"
+    workaround = workaround_zh = fix = fix_zh = None
+    culprit = None
+    confidence = 0.0
+    if case.acl is not None and case.acl_grants_writer is False:
+        kind = "acl-denied"
+        title = f"The ACL of {what} does not let the installer write it; {target} fails"
+        title_zh = f"{what} 的 ACL 不允许安装程序写入，导致 {target} 安装失败"
+        fix = (
+            "Restore the default ACL of the object (SYSTEM, Administrators and TrustedInstaller full control), "
+            f"then reinstall {target}."
+        )
+        fix_zh = f"恢复该对象的默认 ACL（SYSTEM、Administrators 与 TrustedInstaller 完全控制），然后重新安装 {target}。"
+        confidence = 0.8
+    elif case.owner is not None and case.evidence_level >= 2:
+        o = case.owner
+        role = "filesystem-filter" if kind == "file-write-denied" and o.altitude else "kernel-driver"
+        culprit = o.culprit(
+            role,
+            {
+                "evidence": "stack frame of the denied operation"
+                if case.evidence_level == 3
+                else "known registry/file protection driver loaded while the ACL grants access"
+            },
+        )
+        confidence = 0.95 if case.evidence_level == 3 else 0.5
+        owner = o.product or o.vendor or "third party"
+        title = f"{o.module} ({owner}) denies the {pkg} update writing {what}"
+        title_zh = f"{o.module}（{owner}）拒绝 {pkg} 驱动更新写入 {what}"
+        if case.evidence_level < 3:
+            title, title_zh = "Likely: " + title, "疑似：" + title_zh
+        product = o.product or o.vendor or "the agent"
+        writers = ", ".join(basename(a.process) for a in case.allow)
+        workaround = (
+            f"Have the {product} vendor allow {writers} to write these service keys and driver files "
+            f"(or disable {product} self-protection) while {target} installs; then reinstall {target}."
+        )
+        workaround_zh = (
+            f"请 {product} 厂商将 {writers} 加入白名单，允许其在安装 {target} 期间写入上述服务注册表键和驱动文件"
+            f"（或临时关闭 {product} 的自我保护），然后重新安装 {target}。"
+        )
+    else:
+        title = f"{target}: {pkg} was denied writing {what}"
+        title_zh = f"{target}：{pkg} 写入 {what} 被拒绝"
+    remediation = Remediation(tuple(case.allow), workaround, fix, workaround_zh, fix_zh)
+    if culprit is None and kind != "acl-denied":
+        q.unresolved.append(
+            {
+                "kind": kind,
+                "title": title,
+                "title_zh": title_zh,
+                "chain": [s.to_dict() for s in steps],
+                "remediation": remediation.to_dict(),
+            }
+        )
+    else:
+        q.findings.append(
+            Finding(
+                kind,
+                title,
+                confidence,
+                culprit,
+                tuple(steps),
+                remediation,
+                {"inf": case.inf} if case.inf else {},
+                title_zh=title_zh,
+            )
+        )
+    _servicing_missing(q, case)
+
+
+def _servicing_missing(q: Inquiry, case: ServicingCase) -> None:
+    lang = q.lang
+    svcs = [o.service for o in case.objects if o.service]
+    keys = [o.path for o in case.objects]
+    if case.section is None and q.facts.events("cbs:driver"):
+        q.missing.append(missing.request("setupapi", lang, inf=case.inf))
+    if case.evidence_level < 3 and not case.denials and case.acl_grants_writer is not False:
+        proc = basename(case.allow[0].process) if case.allow else None
+        q.missing.append(
+            missing.request("procmon", lang, process=proc, boot=case.boot, keys=keys, services=svcs)
+        )
+    if case.acl is None and keys:
+        q.missing.append(missing.request("acl", lang, services=svcs, keys=keys))
+    if case.inf_missing:
+        q.missing.append(missing.request("inf", lang, inf=case.inf))
+    if not q.facts.events("driverquery:driver"):
+        q.missing.append(missing.request("driverquery", lang))
