@@ -2539,6 +2539,383 @@ def setup_exe_early_exit_sysfer_zh() -> dict[str, PmlWriter]:
     return {"bad/procmon/meeting_setup.pml": bad, "good/procmon/meeting_setup.pml": good}
 
 
+# --- round four: shared servicing boot capture -------------------------------------------------------------
+
+
+def _servicing_boot_capture(
+    *,
+    computer: str,
+    os_version: tuple[int, int, int],
+    build: str,
+    ssu_dir: str,
+    ssu_version: str,
+    t0: datetime,
+    third: Module,
+    agent: tuple[int, str, str, str, str],
+    ti_pid: int,
+    svchost_pid: int,
+) -> tuple[PmlWriter, int, int, Callable[..., int]]:
+    """A boot-logging capture's cast: System (kernel modules with ``third``), the DcomLaunch svchost.exe, the
+    agent's service (pid, name, image, company, description) and TiWorker.exe started from ``ssu_dir``.
+    Returns the writer, the TiWorker and agent process indexes, and ``ev(proc, op, path, **kw)`` that adds an
+    event 6 ms after the previous one."""
+    w = PmlWriter(computer=computer, os_version=os_version)
+    w.add_process(
+        4, "System", image_path="System", modules=_kernel(third, build), start=t0 - timedelta(minutes=3)
+    )
+    svc = w.add_process(
+        svchost_pid,
+        "svchost.exe",
+        image_path=r"C:\Windows\system32\svchost.exe",
+        command_line=r"C:\Windows\system32\svchost.exe -k DcomLaunch -p",
+        parent_pid=700,
+        company=MS,
+        version=build,
+        description="Host Process for Windows Services",
+        start=t0 - timedelta(minutes=2),
+    )
+    apid, aname, aimage, acompany, adesc = agent
+    ag = w.add_process(
+        apid,
+        aname,
+        image_path=aimage,
+        command_line=f'"{aimage}"',
+        parent_pid=700,
+        company=acompany,
+        version=third.version,
+        description=adesc,
+        start=t0 - timedelta(minutes=2),
+    )
+    ti_image = ssu_dir + r"\TiWorker.exe"
+    ti = w.add_process(
+        ti_pid,
+        "TiWorker.exe",
+        image_path=ti_image,
+        command_line=ti_image + " -Embedding",
+        parent_pid=svchost_pid,
+        company=MS,
+        version=ssu_version,
+        description="Windows Modules Installer Worker",
+        start=t0,
+        modules=_user(build),
+    )
+    t = t0
+    step = timedelta(milliseconds=6)
+
+    def ev(proc: int, op: str, path: str = "", **kw: object) -> int:
+        nonlocal t
+        if "after" in kw:
+            t += kw.pop("after")  # type: ignore[operator]
+        t += step
+        return w.add_event(proc, op, path, time=t, **kw)
+
+    ev(svc, "Process Create", ti_image, pid=ti_pid, command_line=ti_image + " -Embedding", tid=1020)
+    ev(
+        ti,
+        "Process Start",
+        parent_pid=svchost_pid,
+        command_line=ti_image + " -Embedding",
+        current_directory="C:\\Windows\\system32\\",
+        tid=ti_pid + 4,
+    )
+    ev(ti, "Thread Create", thread_id=ti_pid + 4, tid=1020)
+    ev(ti, "Load Image", ti_image, image_base=0x7FF6C1B70000, image_size=0x3A000, tid=ti_pid + 4)
+    ev(
+        ti,
+        "Load Image",
+        r"C:\Windows\System32\ntdll.dll",
+        image_base=0x7FFC1A000000,
+        image_size=0x1F8000,
+        tid=ti_pid + 4,
+    )
+    return w, ti, ag, ev
+
+
+# --- lcu-two-attempts-copy-denied-webroot-es ----------------------------------------------------------------
+
+
+def lcu_two_attempts_copy_denied_webroot_es() -> dict[str, PmlWriter]:
+    """Boot-logging capture on MX-GDL-LT-0712 (Windows 10 22H2 es-MX, UTC-6) of today's KB5034843 restart:
+    TiWorker.exe is denied opening ``drivers\\fbtouch.sys`` for writing, Webroot's WRkrn.sys minifilter is
+    on the stack. The CBS log also holds last week's KB5034763 attempt (store corruption), not captured."""
+    build = "10.0.19041.4170"
+    ssu = "10.0.19041.4163"
+    ssu_dir = (
+        r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.19041.4163"
+        r"_none_7c2b9e1a4f6d3e08"
+    )
+    wr = Module(
+        THIRD,
+        0x7E000,
+        r"C:\Windows\System32\drivers\WRkrn.sys",
+        "9.0.35.12",
+        "Webroot",
+        "Webroot SecureAnywhere",
+    )
+    t0 = datetime(2024, 2, 29, 0, 42, 17, 300000, tzinfo=UTC)
+    w, ti, ag, ev = _servicing_boot_capture(
+        computer="MX-GDL-LT-0712",
+        os_version=(10, 0, 19045),
+        build=build,
+        ssu_dir=ssu_dir,
+        ssu_version=ssu,
+        t0=t0,
+        third=wr,
+        agent=(2872, "WRSA.exe", r"C:\Program Files\Webroot\WRSA.exe", "Webroot", "Webroot SecureAnywhere"),
+        ti_pid=3568,
+        svchost_pid=892,
+    )
+    repo = r"C:\Windows\System32\DriverStore\FileRepository\fbtouch.inf_amd64_9d41c07e5b2a3f18"
+    tid = 3620
+    ev(ag, "RegQueryValue", r"HKLM\SOFTWARE\WRData\Status\ShieldsActive", type="REG_DWORD", data=1, tid=2900)
+    ev(ti, "RegOpenKey", r"HKLM\System\CurrentControlSet\Services\fbtouch", desired_access=KEY_READ, tid=tid)
+    ev(ti, "RegCloseKey", r"HKLM\System\CurrentControlSet\Services\fbtouch", tid=tid)
+    ev(
+        ti,
+        "CreateFile",
+        repo + r"\fbtouch.inf",
+        desired_access=GENERIC_READ,
+        disposition="Open",
+        tid=tid,
+        stack=_fs_stack(None),
+    )
+    ev(ti, "CloseFile", repo + r"\fbtouch.inf", tid=tid)
+    ev(
+        ti,
+        "CreateFile",
+        repo + r"\fbtouch.sys",
+        desired_access=GENERIC_READ,
+        disposition="Open",
+        tid=tid,
+        stack=_fs_stack(None),
+        after=timedelta(seconds=1, milliseconds=420),
+    )
+    ev(ti, "ReadFile", repo + r"\fbtouch.sys", offset=0, length=65536, tid=tid)
+    ev(
+        ti,
+        "CreateFile",
+        r"C:\Windows\System32\drivers\fbtouch.sys",
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="OverwriteIf",
+        result="ACCESS DENIED",
+        tid=tid,
+        stack=_fs_stack(0x2C41A),
+    )
+    ev(ti, "CloseFile", repo + r"\fbtouch.sys", tid=tid)
+    return {"bad/procmon/Bootlog.pml": w}
+
+
+# --- lcu-two-infs-second-denied-cisco-ja --------------------------------------------------------------------
+
+
+def lcu_two_infs_second_denied_cisco_ja() -> dict[str, PmlWriter]:
+    """Boot-logging capture on TKY-ENG-WS-2207 (Windows 11 23H2 ja-JP, UTC+9): the critical driver queue
+    installs fbhid.inf (every copy succeeds) and then fbsens.inf, whose copy of ``System32\\FbSensSvc.exe``
+    is denied with Cisco Secure Endpoint's immunetprotect.sys minifilter on the stack."""
+    build = "10.0.22621.3296"
+    ssu = "10.0.22621.3227"
+    ssu_dir = (
+        r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.22621.3227"
+        r"_none_4b1d7e2c9a0f6e53"
+    )
+    amp = Module(
+        THIRD,
+        0x9C000,
+        r"C:\Windows\System32\drivers\immunetprotect.sys",
+        "8.2.3.30119",
+        "Cisco Systems, Inc.",
+        "Cisco Secure Endpoint Protection Driver",
+    )
+    t0 = datetime(2024, 3, 13, 1, 6, 44, 100000, tzinfo=UTC)
+    w, ti, ag, ev = _servicing_boot_capture(
+        computer="TKY-ENG-WS-2207",
+        os_version=(10, 0, 22631),
+        build=build,
+        ssu_dir=ssu_dir,
+        ssu_version=ssu,
+        t0=t0,
+        third=amp,
+        agent=(
+            3180,
+            "sfc.exe",
+            r"C:\Program Files\Cisco\AMP\8.2.3.30119\sfc.exe",
+            "Cisco Systems, Inc.",
+            "Cisco Secure Endpoint Service",
+        ),
+        ti_pid=4012,
+        svchost_pid=1004,
+    )
+    hid = r"C:\Windows\System32\DriverStore\FileRepository\fbhid.inf_amd64_0e6b3a9c1d27f845"
+    sens = r"C:\Windows\System32\DriverStore\FileRepository\fbsens.inf_amd64_72c4d1e08b3f5a96"
+    tid = 4060
+    write = GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE
+    ev(
+        ag,
+        "RegQueryValue",
+        r"HKLM\SOFTWARE\Immunet Protect\ProtectionEnabled",
+        type="REG_DWORD",
+        data=1,
+        tid=3200,
+    )
+    # fbhid.inf (index 0): its driver is copied, its service created
+    ev(
+        ti,
+        "CreateFile",
+        hid + r"\fbhid.sys",
+        desired_access=GENERIC_READ,
+        disposition="Open",
+        tid=tid,
+        stack=_fs_stack(None),
+    )
+    ev(
+        ti,
+        "CreateFile",
+        r"C:\Windows\System32\drivers\fbhid.sys",
+        desired_access=write,
+        disposition="OverwriteIf",
+        open_result="Created",
+        tid=tid,
+        stack=_fs_stack(None),
+    )
+    ev(ti, "WriteFile", r"C:\Windows\System32\drivers\fbhid.sys", offset=0, length=48128, tid=tid)
+    ev(ti, "CloseFile", r"C:\Windows\System32\drivers\fbhid.sys", tid=tid)
+    ev(
+        ti,
+        "RegCreateKey",
+        r"HKLM\System\CurrentControlSet\Services\fbhid",
+        desired_access=KEY_WRITE_CREATE,
+        disposition="REG_CREATED_NEW_KEY",
+        tid=tid,
+        stack=_reg_stack(None),
+    )
+    ev(ti, "RegCloseKey", r"HKLM\System\CurrentControlSet\Services\fbhid", tid=tid)
+    # fbsens.inf (index 1): the kernel driver is copied, the service executable is denied
+    ev(
+        ti,
+        "CreateFile",
+        sens + r"\fbsens.sys",
+        desired_access=GENERIC_READ,
+        disposition="Open",
+        tid=tid,
+        stack=_fs_stack(None),
+        after=timedelta(milliseconds=610),
+    )
+    ev(
+        ti,
+        "CreateFile",
+        r"C:\Windows\System32\drivers\fbsens.sys",
+        desired_access=write,
+        disposition="OverwriteIf",
+        open_result="Overwritten",
+        tid=tid,
+        stack=_fs_stack(None),
+    )
+    ev(ti, "WriteFile", r"C:\Windows\System32\drivers\fbsens.sys", offset=0, length=71680, tid=tid)
+    ev(ti, "CloseFile", r"C:\Windows\System32\drivers\fbsens.sys", tid=tid)
+    ev(
+        ti,
+        "CreateFile",
+        sens + r"\FbSensSvc.exe",
+        desired_access=GENERIC_READ,
+        disposition="Open",
+        tid=tid,
+        stack=_fs_stack(None),
+    )
+    ev(
+        ti,
+        "CreateFile",
+        r"C:\Windows\System32\FbSensSvc.exe",
+        desired_access=write,
+        disposition="OverwriteIf",
+        result="ACCESS DENIED",
+        tid=tid,
+        stack=_fs_stack(0x41D7C),
+    )
+    ev(ti, "CloseFile", sens + r"\FbSensSvc.exe", tid=tid)
+    return {"bad/procmon/Bootlog.pml": w}
+
+
+# --- lcu-driver-acl-deny-dgdmk-on-stack-it ------------------------------------------------------------------
+
+
+def lcu_driver_acl_deny_dgdmk_on_stack_it() -> dict[str, PmlWriter]:
+    """Boot-logging capture on MIL-SRV-FS-04 (Windows Server 2022 it-IT, UTC+1): TiWorker.exe is denied
+    opening ``drivers\\fbraid.sys`` for writing. Digital Guardian's dgdmk.sys sits in the file-system chain of
+    every one of TiWorker.exe's opens (the successful reads have its frames too), and the file's DACL holds an
+    explicit Deny for Everyone: the deny ACE, not the agent, refuses the write."""
+    build = "10.0.20348.2340"
+    ssu = "10.0.20348.2332"
+    ssu_dir = (
+        r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.20348.2332"
+        r"_none_1f7a0c5e3b9d4e21"
+    )
+    dg = Module(
+        THIRD,
+        0x1B4000,
+        r"C:\Windows\System32\drivers\dgdmk.sys",
+        "7.9.2.0118",
+        "Digital Guardian, Inc.",
+        "Digital Guardian Kernel Driver",
+    )
+    t0 = datetime(2024, 3, 14, 2, 31, 5, 600000, tzinfo=UTC)
+    w, ti, ag, ev = _servicing_boot_capture(
+        computer="MIL-SRV-FS-04",
+        os_version=(10, 0, 20348),
+        build=build,
+        ssu_dir=ssu_dir,
+        ssu_version=ssu,
+        t0=t0,
+        third=dg,
+        agent=(
+            2344,
+            "DgService.exe",
+            r"C:\Program Files\DGAgent\DgService.exe",
+            "Digital Guardian, Inc.",
+            "Digital Guardian Agent Service",
+        ),
+        ti_pid=3904,
+        svchost_pid=968,
+    )
+    repo = r"C:\Windows\System32\DriverStore\FileRepository\fbraid.inf_amd64_5a0e2d7c91b3f648"
+    tid = 3952
+    ev(ti, "RegOpenKey", r"HKLM\System\CurrentControlSet\Services\fbraid", desired_access=KEY_READ, tid=tid)
+    ev(ti, "RegCloseKey", r"HKLM\System\CurrentControlSet\Services\fbraid", tid=tid)
+    ev(
+        ti,
+        "CreateFile",
+        repo + r"\fbraid.inf",
+        desired_access=GENERIC_READ,
+        disposition="Open",
+        tid=tid,
+        stack=_fs_stack(0x8E10C),
+    )
+    ev(ti, "CloseFile", repo + r"\fbraid.inf", tid=tid)
+    ev(
+        ti,
+        "CreateFile",
+        repo + r"\fbraid.sys",
+        desired_access=GENERIC_READ,
+        disposition="Open",
+        tid=tid,
+        stack=_fs_stack(0x8E10C),
+        after=timedelta(seconds=1, milliseconds=80),
+    )
+    ev(ti, "ReadFile", repo + r"\fbraid.sys", offset=0, length=65536, tid=tid)
+    ev(
+        ti,
+        "CreateFile",
+        r"C:\Windows\System32\drivers\fbraid.sys",
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="OverwriteIf",
+        result="ACCESS DENIED",
+        tid=tid,
+        stack=_fs_stack(0x8E10C),
+    )
+    ev(ti, "CloseFile", repo + r"\fbraid.sys", tid=tid)
+    ev(ag, "RegQueryValue", r"HKLM\SOFTWARE\Verdasys\Agent\Status", type="REG_DWORD", data=1, tid=2400)
+    return {"bad/procmon/Bootlog.pml": w}
+
+
 def build_zip_bundle(case: str) -> bytes:
     """The single-zip bundle of ``case``: the text files under ``<case>/bundle/`` as they lie on the machine,
     each ``CbsPersist_*.log`` packed into its ``CbsPersist_*.cab`` (as Windows archives them) and the case's
@@ -2574,6 +2951,9 @@ BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "msi-1310-file-write-denied-cortex": msi_1310_file_write_denied_cortex,
     "drvinst-hardware-copy-denied-devicelock-ru": drvinst_hardware_copy_denied_devicelock_ru,
     "setup-exe-early-exit-sysfer-zh": setup_exe_early_exit_sysfer_zh,
+    "lcu-two-attempts-copy-denied-webroot-es": lcu_two_attempts_copy_denied_webroot_es,
+    "lcu-two-infs-second-denied-cisco-ja": lcu_two_infs_second_denied_cisco_ja,
+    "lcu-driver-acl-deny-dgdmk-on-stack-it": lcu_driver_acl_deny_dgdmk_on_stack_it,
 }
 
 # Cases delivered as one zip built at test time (``build_zip_bundle``): case → its captures (zip-relative).
