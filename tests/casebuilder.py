@@ -2916,6 +2916,328 @@ def lcu_driver_acl_deny_dgdmk_on_stack_it() -> dict[str, PmlWriter]:
     return {"bad/procmon/Bootlog.pml": w}
 
 
+# --- webview2-two-dlls-mbae-not-ctxhook-pl ------------------------------------------------------------------
+
+MBAM = r"C:\Program Files\Malwarebytes\Anti-Malware"
+CTXHOOK = r"C:\Program Files (x86)\Citrix\System32\CtxHook.dll"
+
+
+def _webview2_vdi_run(
+    computer: str, t0: datetime, eu_tmp: str, pids: tuple[int, int, int], injected: bool
+) -> PmlWriter:
+    """One run of the standalone WebView2 Runtime installer on a Citrix VDI desktop (Windows 10 22H2 pl-PL)
+    started by the ConfigMgr client as SYSTEM. Citrix's CtxHook.dll loads into the 32-bit EU*.tmp
+    MicrosoftEdgeUpdate.exe on its own main thread in every run (AppInit hook of the VDA). With ``injected``,
+    a thread of MBAMService.exe creates a thread in the updater that loads Malwarebytes' mbae.dll and the
+    updater exits 0x80040C01 68 ms after start; otherwise it runs 29 s and starts the WebView2 setup."""
+    build = "10.0.19041.4522"
+    inst_pid, eu_pid, setup_pid = pids
+    w = PmlWriter(computer=computer, os_version=(10, 0, 19045))
+    w.add_process(
+        4, "System", image_path="System", modules=_kernel(None, build), start=t0 - timedelta(hours=2)
+    )
+    mb = w.add_process(
+        3412,
+        "MBAMService.exe",
+        image_path=MBAM + r"\MBAMService.exe",
+        command_line=f'"{MBAM}\\MBAMService.exe"',
+        parent_pid=748,
+        company="Malwarebytes",
+        version="5.1.5.116",
+        description="Malwarebytes Service",
+        start=t0 - timedelta(hours=2),
+    )
+    inst_path = r"C:\Windows\ccmcache\2c\MicrosoftEdgeWebView2RuntimeInstallerX64.exe"
+    inst = w.add_process(
+        inst_pid,
+        "MicrosoftEdgeWebView2RuntimeInstallerX64.exe",
+        image_path=inst_path,
+        command_line=f'"{inst_path}" /silent /install',
+        parent_pid=2976,
+        company=MS,
+        version="1.3.187.41",
+        description="Microsoft Edge WebView2 Runtime Installer",
+        is64=False,
+        start=t0 - timedelta(milliseconds=35),
+        modules=_user(build, wow64=True),
+    )
+    eu_dir = rf"C:\Program Files (x86)\Microsoft\Temp\{eu_tmp}"
+    eu_exe = eu_dir + r"\MicrosoftEdgeUpdate.exe"
+    eu_cmd = (
+        f'"{eu_exe}" /silent /install '
+        '"appguid={F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}&appname=Microsoft%20Edge%20Webview2%20Runtime&needsadmin=prefers"'
+    )
+    ctx = Module(0x6E400000, 0x2D000, CTXHOOK, "7.33.5000.11", "Citrix Systems, Inc.", "Citrix Hook Library")
+    mbae = Module(
+        0x6C2A0000, 0xE4000, MBAM + r"\mbae.dll", "1.13.1.604", "Malwarebytes", "Malwarebytes Anti-Exploit"
+    )
+    mods = [
+        Module(0xC40000, 0x4A000, eu_exe, "1.3.187.41", MS, "Microsoft Edge Update"),
+        *_user(build, wow64=True),
+        Module(
+            0x76D00000,
+            0x1A0000,
+            r"C:\Windows\SysWOW64\user32.dll",
+            build,
+            MS,
+            "Multi-User Windows USER API Client DLL",
+        ),
+        ctx,
+        *([mbae] if injected else []),
+        Module(
+            0x6D120000, 0x1A6000, eu_dir + r"\msedgeupdate.dll", "1.3.187.41", MS, "Microsoft Edge Update"
+        ),
+    ]
+    life = timedelta(milliseconds=68) if injected else timedelta(seconds=29, milliseconds=412)
+    eu = w.add_process(
+        eu_pid,
+        "MicrosoftEdgeUpdate.exe",
+        image_path=eu_exe,
+        command_line=eu_cmd,
+        parent_pid=inst_pid,
+        company=MS,
+        version="1.3.187.41",
+        description="Microsoft Edge Update",
+        is64=False,
+        start=t0,
+        end=t0 + life,
+        modules=mods,
+    )
+
+    def at(ms: float) -> datetime:
+        return t0 + timedelta(milliseconds=ms)
+
+    main = eu_pid + 4
+    w.add_event(
+        mb,
+        "RegQueryValue",
+        r"HKLM\SOFTWARE\Malwarebytes\Anti-Exploit\Enabled",
+        time=at(-20),
+        type="REG_DWORD",
+        data=1,
+        tid=3460,
+    )
+    w.add_event(
+        inst,
+        "CreateFile",
+        eu_exe,
+        time=at(-14),
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | DELETE,
+        disposition="OverwriteIf",
+        open_result="Created",
+        tid=inst_pid + 4,
+    )
+    w.add_event(inst, "CloseFile", eu_exe, time=at(-13), tid=inst_pid + 4)
+    w.add_event(inst, "Process Create", eu_exe, time=at(0), pid=eu_pid, command_line=eu_cmd, tid=inst_pid + 4)
+    w.add_event(
+        eu,
+        "Process Start",
+        time=at(0.05),
+        parent_pid=inst_pid,
+        command_line=eu_cmd,
+        current_directory=eu_dir + "\\",
+        tid=inst_pid + 4,
+    )
+    w.add_event(eu, "Thread Create", time=at(0.1), thread_id=main, tid=inst_pid + 4)
+    w.add_event(eu, "Load Image", eu_exe, time=at(0.4), image_base=0xC40000, image_size=0x4A000, tid=main)
+    w.add_event(
+        eu,
+        "Load Image",
+        r"C:\Windows\SysWOW64\ntdll.dll",
+        time=at(1.9),
+        image_base=0x77000000,
+        image_size=0x1F8000,
+        tid=main,
+    )
+    w.add_event(
+        eu,
+        "Load Image",
+        r"C:\Windows\SysWOW64\kernel32.dll",
+        time=at(3.0),
+        image_base=0x77400000,
+        image_size=0xBF000,
+        tid=main,
+    )
+    w.add_event(
+        eu,
+        "Load Image",
+        r"C:\Windows\SysWOW64\user32.dll",
+        time=at(6.2),
+        image_base=0x76D00000,
+        image_size=0x1A0000,
+        tid=main,
+    )
+    w.add_event(eu, "Load Image", CTXHOOK, time=at(7.9), image_base=0x6E400000, image_size=0x2D000, tid=main)
+    if injected:
+        w.add_event(
+            mb,
+            "CreateFile",
+            eu_exe,
+            time=at(9.4),
+            desired_access=READ_ATTRIBUTES,
+            disposition="Open",
+            tid=3460,
+        )
+        w.add_event(mb, "CloseFile", eu_exe, time=at(9.6), tid=3460)
+        w.add_event(eu, "Thread Create", time=at(10.2), thread_id=eu_pid + 32, tid=3460)
+        w.add_event(
+            eu,
+            "Load Image",
+            MBAM + r"\mbae.dll",
+            time=at(10.9),
+            image_base=0x6C2A0000,
+            image_size=0xE4000,
+            tid=eu_pid + 32,
+        )
+        w.add_event(eu, "Thread Exit", time=at(12.3), user_time=0, kernel_time=0, tid=eu_pid + 32)
+    w.add_event(
+        eu,
+        "Load Image",
+        eu_dir + r"\msedgeupdate.dll",
+        time=at(17.6),
+        image_base=0x6D120000,
+        image_size=0x1A6000,
+        tid=main,
+    )
+    if injected:
+        w.add_event(
+            eu,
+            "Process Exit",
+            time=at(68),
+            exit_status=0x80040C01,
+            user_time=156_250,
+            kernel_time=0,
+            private_bytes=2_199_552,
+            peak_private_bytes=2_342_912,
+            working_set=8_564_736,
+            peak_working_set=8_617_984,
+            tid=main,
+        )
+        w.add_event(
+            inst,
+            "Process Exit",
+            time=at(151),
+            exit_status=0x80040902,
+            user_time=312_500,
+            kernel_time=468_750,
+            private_bytes=3_416_064,
+            peak_private_bytes=3_723_264,
+            working_set=11_030_528,
+            peak_working_set=11_116_544,
+            tid=inst_pid + 4,
+        )
+        return w
+    setup_dir = r"C:\Program Files (x86)\Microsoft\EdgeUpdate\Install\{4E0B7C13-95A2-4F6D-8B31-C72D0A9E5F84}"
+    setup_exe = setup_dir + r"\MicrosoftEdge_X64_126.0.2592.56.exe"
+    setup_cmd = f'"{setup_exe}" --msedgewebview --verbose-logging --do-not-launch-msedge --system-level'
+    setup = w.add_process(
+        setup_pid,
+        "MicrosoftEdge_X64_126.0.2592.56.exe",
+        image_path=setup_exe,
+        command_line=setup_cmd,
+        parent_pid=eu_pid,
+        company=MS,
+        version="126.0.2592.56",
+        description="Microsoft Edge Installer",
+        start=at(4410),
+        end=at(29105),
+        modules=_user(build),
+    )
+    w.add_event(
+        eu,
+        "RegCreateKey",
+        r"HKLM\SOFTWARE\WOW6432Node\Microsoft\EdgeUpdate\Clients\{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}",
+        time=at(2105),
+        desired_access=KEY_WRITE_CREATE,
+        disposition="REG_CREATED_NEW_KEY",
+        tid=main,
+    )
+    w.add_event(
+        eu, "Process Create", setup_exe, time=at(4410), pid=setup_pid, command_line=setup_cmd, tid=eu_pid + 40
+    )
+    w.add_event(
+        setup,
+        "Process Start",
+        time=at(4410.1),
+        parent_pid=eu_pid,
+        command_line=setup_cmd,
+        current_directory=setup_dir + "\\",
+        tid=setup_pid + 4,
+    )
+    w.add_event(
+        setup,
+        "CreateFile",
+        r"C:\Program Files (x86)\Microsoft\EdgeWebView\Application\126.0.2592.56\msedgewebview2.exe",
+        time=at(18250),
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="Create",
+        open_result="Created",
+        tid=setup_pid + 4,
+    )
+    w.add_event(
+        setup,
+        "Process Exit",
+        time=at(29105),
+        exit_status=0,
+        user_time=9_531_250,
+        kernel_time=6_250_000,
+        private_bytes=48_123_904,
+        peak_private_bytes=61_157_376,
+        working_set=52_400_128,
+        peak_working_set=66_514_944,
+        tid=setup_pid + 4,
+    )
+    w.add_event(
+        eu,
+        "Process Exit",
+        time=at(29412),
+        exit_status=0,
+        user_time=796_875,
+        kernel_time=640_625,
+        private_bytes=4_112_384,
+        peak_private_bytes=4_472_832,
+        working_set=13_238_272,
+        peak_working_set=13_463_552,
+        tid=main,
+    )
+    w.add_event(
+        inst,
+        "Process Exit",
+        time=at(29466),
+        exit_status=0,
+        user_time=171_875,
+        kernel_time=328_125,
+        private_bytes=3_416_064,
+        peak_private_bytes=3_723_264,
+        working_set=11_030_528,
+        peak_working_set=11_116_544,
+        tid=inst_pid + 4,
+    )
+    return w
+
+
+def webview2_two_dlls_mbae_not_ctxhook_pl() -> dict[str, PmlWriter]:
+    """WebView2 Runtime installs on two Citrix VDI desktops of the same image (Windows 10 22H2 pl-PL, UTC+2):
+    on VDI-PL-0442 (bad) two third-party DLLs load into the EU*.tmp updater before it exits, CtxHook.dll
+    (Citrix, in both runs, on the main thread) and mbae.dll (Malwarebytes, bad run only, on a thread
+    MBAMService.exe created); on VDI-PL-0457 (good) the updater runs 29 s with CtxHook.dll loaded."""
+    bad = _webview2_vdi_run(
+        "VDI-PL-0442",
+        datetime(2024, 6, 18, 7, 14, 5, 231000, tzinfo=UTC),
+        "EU7D21.tmp",
+        (5540, 6804, 0),
+        True,
+    )
+    good = _webview2_vdi_run(
+        "VDI-PL-0457",
+        datetime(2024, 6, 18, 7, 31, 42, 610000, tzinfo=UTC),
+        "EU93B0.tmp",
+        (5212, 6148, 7720),
+        False,
+    )
+    return {"bad/procmon/webview2_install.pml": bad, "good/procmon/webview2_install.pml": good}
+
+
 def build_zip_bundle(case: str) -> bytes:
     """The single-zip bundle of ``case``: the text files under ``<case>/bundle/`` as they lie on the machine,
     each ``CbsPersist_*.log`` packed into its ``CbsPersist_*.cab`` (as Windows archives them) and the case's
@@ -2954,6 +3276,7 @@ BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "lcu-two-attempts-copy-denied-webroot-es": lcu_two_attempts_copy_denied_webroot_es,
     "lcu-two-infs-second-denied-cisco-ja": lcu_two_infs_second_denied_cisco_ja,
     "lcu-driver-acl-deny-dgdmk-on-stack-it": lcu_driver_acl_deny_dgdmk_on_stack_it,
+    "webview2-two-dlls-mbae-not-ctxhook-pl": webview2_two_dlls_mbae_not_ctxhook_pl,
 }
 
 # Cases delivered as one zip built at test time (``build_zip_bundle``): case → its captures (zip-relative).
