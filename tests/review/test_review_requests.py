@@ -1,0 +1,80 @@
+"""Review findings: what the customer is asked to collect, report input checks, odd encodings.
+
+Each test is a strict xfail describing a real defect found by running the CLI.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.review._helpers import CASES, KB, analyze_json, run_cli
+
+
+def _wlan_case() -> Path:
+    case = CASES / "lcu-wlan-copy-denied-no-capture-zh"
+    if not (case / "bad").is_dir():
+        pytest.skip(f"case bundle not available: {case}")
+    return case
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "for lcu-wlan-copy-denied-no-capture-zh the evidence request (`culprit report A.json -t request`, "
+        "and the MISSING block of `culprit analyze`) says 'collect and send in one go' but gives three "
+        "different collector commands, each with only its own switch (-Procmon ..., -AclPaths ..., "
+        "-Inf fbwlan.inf) while each claims 'it gathers this and all other evidence in one go'; run as "
+        "written, none of them collects everything. One command line must carry all the switches"
+    ),
+)
+def test_request_email_gives_one_collector_command_with_every_switch(tmp_path: Path) -> None:
+    case = _wlan_case()
+    d = analyze_json("bad", cwd=case)
+    assert {m["artifact"] for m in d["missing"]} >= {"procmon", "acl", "inf"}
+    saved = tmp_path / "analysis.json"
+    saved.write_text(json.dumps(d), encoding="utf-8")
+    r = run_cli("report", str(saved), "-t", "request")
+    assert r.returncode == 0, r.stderr
+    wanted = ("-Inf fbwlan.inf", "-AclPaths", "-Procmon")
+    assert any(all(w in line for w in wanted) for line in r.stdout.splitlines())
+
+
+@pytest.mark.parametrize("time_zone", ["garbage", 5, {"utc_offset_minutes": "x"}])
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "`culprit report A.json` validates 'findings', 'missing', 'warnings' and 'bundle' with a clear "
+        "'analysis JSON: ... must be ...' error (exit 3), but a wrong 'time_zone' (a string, a number, "
+        "or a non-numeric utc_offset_minutes) ends in an AttributeError/TypeError traceback"
+    ),
+)
+def test_report_rejects_a_bad_time_zone_cleanly(tmp_path: Path, time_zone: object) -> None:
+    d = analyze_json(str(KB / "bad"))
+    bad = copy.deepcopy(d)
+    bad["time_zone"] = time_zone
+    f = tmp_path / "analysis.json"
+    f.write_text(json.dumps(bad), encoding="utf-8")
+    r = run_cli("report", str(f))
+    assert "Traceback" not in r.stderr
+    assert r.returncode == 3
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "a CBS.log saved as UTF-16 big-endian with its FE FF byte-order mark (Notepad's 'Unicode big "
+        "endian') is refused as 'no parser recognises this binary data', although the BOM names the "
+        "encoding; the same log as UTF-16LE without BOM is read. `culprit inspect CBS.log` must read it"
+    ),
+)
+def test_utf16be_with_bom_is_read(tmp_path: Path) -> None:
+    text = (KB / "bad" / "Windows" / "Logs" / "CBS" / "CBS.log").read_bytes().decode("utf-8")
+    f = tmp_path / "CBS.log"
+    f.write_bytes(b"\xfe\xff" + text.encode("utf-16-be"))
+    r = run_cli("inspect", str(f), "--where", "severity = 'error'", "-f", "json")
+    assert r.returncode == 0, r.stderr
+    assert any(json.loads(line)["origin"]["line"] == 129 for line in r.stdout.splitlines())
