@@ -46,10 +46,11 @@ def test_where_time_filter_on_a_text_log() -> None:
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "`culprit timeline examples/kb4474419-registry-denied/bad --where \"time >= '2024-09-03T02:30:41Z'\"` "
-        "returns nothing (with repro/ added, only the 5,452 Procmon events): every CBS, SetupAPI and "
-        "Windows Update event after the cut is silently dropped (the text-log time comparison "
-        "is a string comparison), so the merged timeline around the failure is empty of the logs"
+        "`culprit timeline examples/kb4474419-registry-denied/bad "
+        "--where \"time >= '2024-09-03T02:30:41Z'\"` returns nothing (with repro/ added, only the "
+        "5,452 Procmon events): every CBS, SetupAPI and Windows Update event after the cut is silently "
+        "dropped (the text-log time comparison is a string comparison), so the merged timeline around "
+        "the failure is empty of the logs"
     ),
 )
 def test_timeline_time_filter_keeps_text_logs() -> None:
