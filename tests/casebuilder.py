@@ -14,6 +14,7 @@ user chooses; boot-time captures are converted to ``Bootlog.pml`` by default.
 
 from __future__ import annotations
 
+import struct
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -3238,6 +3239,218 @@ def webview2_two_dlls_mbae_not_ctxhook_pl() -> dict[str, PmlWriter]:
     return {"bad/procmon/webview2_install.pml": bad, "good/procmon/webview2_install.pml": good}
 
 
+class Blob:
+    """Bytes a builder writes that are not a capture (an LZX cabinet), with the writer's ``to_bytes``."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def to_bytes(self) -> bytes:
+        return self.data
+
+
+def _lzx_words(bits: str) -> bytes:
+    """LZX bit fields, most significant bit first, in 16-bit little-endian words (zero padded)."""
+    bits += "0" * (-len(bits) % 16)
+    return b"".join(struct.pack("<H", int(bits[i : i + 16], 2)) for i in range(0, len(bits), 16))
+
+
+def lzx_cab(name: str, data: bytes, window_bits: int = 21) -> bytes:
+    """An MS-CAB holding ``name`` in one LZX folder ([MS-CAB] CFFOLDER typeCompress 3 | window << 8).
+
+    Each 32 KiB frame is one LZX *uncompressed* block ([MS-PATCH] LZX: block type 3, 24-bit size, the
+    bitstream realigned to 16 bits, R0-R2, the raw bytes, a pad byte after an odd size); the first frame
+    starts with the E8-translation bit (0). A valid LZX stream any LZX decoder expands (checked with
+    ``cabextract -t``), for the reader that must say it does not decode LZX."""
+    frames = []
+    for n, i in enumerate(range(0, len(data), 0x8000)):
+        blk = data[i : i + 0x8000]
+        head = ("0" if n == 0 else "") + "011" + format(len(blk), "024b")
+        payload = _lzx_words(head) + struct.pack("<III", 1, 1, 1) + blk + (b"\x00" if len(blk) & 1 else b"")
+        frames.append(struct.pack("<IHH", 0, len(payload), len(blk)) + payload)
+    files = struct.pack("<IIHHHH", len(data), 0, 0, 0x5A6F, 0x4B97, 0x20) + name.encode("ascii") + b"\x00"
+    coff_files = 36 + 8
+    coff_data = coff_files + len(files)
+    total = coff_data + sum(len(f) for f in frames)
+    header = b"MSCF" + struct.pack("<IIIIIBBHHHHH", 0, total, 0, coff_files, 0, 3, 1, 1, 1, 0, 0, 0)
+    folder = struct.pack("<IHH", coff_data, len(frames), 3 | (window_bits << 8))
+    return header + folder + files + b"".join(frames)
+
+
+def _cbs_routine_session(day: str, clock: str, csi_utc: str, session: str) -> list[str]:
+    """One TrustedInstaller start with a Windows Update applicability session and nothing to install."""
+    ssu = (
+        r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.22621.3140"
+        r"_none_6a2c8f1e4d7b0c35"
+    )
+
+    def line(msg: str, comp: str = "CBS") -> str:
+        return f"{day} {clock}, {'Info':<22}{comp:<7}{msg}"
+
+    return [
+        line("Starting TrustedInstaller initialization."),
+        line(f"Loaded Servicing Stack v10.0.22621.3140 with Core: {ssu}\\cbscore.dll"),
+        line(
+            f"00000001@{csi_utc} WcpInitialize: wcp.dll version 10.0.22621.3140 (WinBuild.160101.0800)", "CSI"
+        ),
+        line("Ending TrustedInstaller initialization."),
+        line("Starting the TrustedInstaller main loop."),
+        line("TrustedInstaller service starts successfully."),
+        line("No startup processing required, TrustedInstaller service was not set as autostart"),
+        line("Startup processing thread terminated normally"),
+        line(
+            f"Session: {session} initialized by client WindowsUpdateAgent, external staging directory: "
+            "(null), external registry directory: (null)"
+        ),
+        line(f"Session: {session} finalized. Reboot required: no [HRESULT = 0x00000000 - S_OK]"),
+        line("Ending the TrustedInstaller main loop."),
+        line("Starting TrustedInstaller finalization."),
+        line("Ending TrustedInstaller finalization."),
+    ]
+
+
+# --- msi-1406-run-key-denied-damaged-bundle-sophos ----------------------------------------------------------
+
+
+def msi_1406_run_key_denied_damaged_bundle_sophos() -> dict[str, PmlWriter | Blob]:
+    """Capture on TOR-FIN-LT-1138 (Windows 11 23H2 en-CA, UTC-4) of the Fabrikam Sync Client MSI: the server
+    msiexec.exe (SYSTEM) is denied setting the ``FabrikamSyncTray`` value under ``...\\CurrentVersion\\Run``
+    with Sophos' SophosED.sys registry-callback frames on the stack. (The rest of the bundle is damaged: a
+    truncated manifest.json, the MSI log's tail without BOM, an LZX CbsPersist cabinet.)"""
+    build = "10.0.22621.3296"
+    t0 = datetime(2024, 3, 20, 14, 12, 31, 880000, tzinfo=UTC)
+    sed = Module(
+        THIRD,
+        0x2F4000,
+        r"C:\Windows\system32\drivers\SophosED.sys",
+        "3.3.1.17",
+        "Sophos Limited",
+        "Sophos Endpoint Defense",
+    )
+    w = PmlWriter(computer="TOR-FIN-LT-1138", os_version=(10, 0, 22631))
+    w.add_process(
+        4, "System", image_path="System", modules=_kernel(sed, build), start=t0 - timedelta(hours=1)
+    )
+    sedsvc = w.add_process(
+        3156,
+        "SEDService.exe",
+        image_path=r"C:\Program Files\Sophos\Endpoint Defense\SEDService.exe",
+        command_line=r'"C:\Program Files\Sophos\Endpoint Defense\SEDService.exe"',
+        parent_pid=1012,
+        company="Sophos Limited",
+        version="3.3.1.17",
+        description="Sophos Endpoint Defense Service",
+        start=t0 - timedelta(hours=1),
+    )
+    msi = w.add_process(
+        4260,
+        "msiexec.exe",
+        image_path=r"C:\Windows\System32\msiexec.exe",
+        command_line=r"C:\Windows\system32\msiexec.exe /V",
+        parent_pid=1012,
+        company=MS,
+        version="5.0.22621.3296",
+        description="Windows® installer",
+        start=t0 - timedelta(seconds=14),
+        modules=_user(build),
+    )
+    run = r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Run"
+    sw = r"HKLM\SOFTWARE\Fabrikam\Sync Client"
+    tid = 4300
+
+    def at(ms: float) -> datetime:
+        return t0 + timedelta(milliseconds=ms)
+
+    w.add_event(
+        msi,
+        "CreateFile",
+        r"C:\Program Files\Fabrikam\Sync Client\FbSyncTray.exe",
+        time=at(69),
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="OverwriteIf",
+        open_result="Created",
+        tid=tid,
+        stack=_fs_stack(None),
+    )
+    w.add_event(
+        msi, "CloseFile", r"C:\Program Files\Fabrikam\Sync Client\FbSyncTray.exe", time=at(120), tid=tid
+    )
+    w.add_event(
+        msi,
+        "RegCreateKey",
+        sw,
+        time=at(147),
+        desired_access=KEY_WRITE_CREATE,
+        disposition="REG_OPENED_EXISTING_KEY",
+        tid=tid,
+        stack=_reg_stack(None),
+    )
+    w.add_event(
+        msi,
+        "RegSetValue",
+        sw + r"\InstallDir",
+        time=at(148),
+        type="REG_SZ",
+        data="C:\\Program Files\\Fabrikam\\Sync Client\\",
+        tid=tid,
+        stack=_reg_stack(None),
+    )
+    w.add_event(
+        msi,
+        "RegSetValue",
+        sw + r"\Version",
+        time=at(162),
+        type="REG_SZ",
+        data="5.0.3.211",
+        tid=tid,
+        stack=_reg_stack(None),
+    )
+    w.add_event(msi, "RegCloseKey", sw, time=at(163), tid=tid)
+    w.add_event(
+        msi, "RegOpenKey", run, time=at(165), desired_access=KEY_WRITE_CREATE, tid=tid, stack=_reg_stack(None)
+    )
+    w.add_event(
+        msi,
+        "RegSetValue",
+        run + r"\FabrikamSyncTray",
+        time=at(180),
+        result="ACCESS DENIED",
+        type="REG_SZ",
+        data='"C:\\Program Files\\Fabrikam\\Sync Client\\FbSyncTray.exe" /background',
+        tid=tid,
+        stack=_reg_stack(0x6B3D0),
+    )
+    w.add_event(
+        sedsvc,
+        "RegQueryValue",
+        r"HKLM\SOFTWARE\Sophos\Endpoint Defense\TamperProtection\Enabled",
+        time=at(188),
+        type="REG_DWORD",
+        data=1,
+        tid=3200,
+    )
+    w.add_event(msi, "RegCloseKey", run, time=at(190), tid=tid)
+    w.add_event(
+        msi, "RegOpenKey", sw, time=at(1257), desired_access=KEY_WRITE_CREATE, tid=tid, stack=_reg_stack(None)
+    )
+    w.add_event(msi, "RegCloseKey", sw, time=at(1274), tid=tid)
+    old: list[str] = []
+    for i, (day, clock, csi) in enumerate(
+        [
+            ("2024-03-12", "03:11:40", "2024/03/12:07:11:40.903"),
+            ("2024-03-14", "21:30:05", "2024/03/15:01:30:05.246"),
+            ("2024-03-17", "08:02:51", "2024/03/17:12:02:51.730"),
+        ]
+    ):
+        old += _cbs_routine_session(day, clock, csi, f"3109{4100 + i * 37}_{2813300455 + i * 7919}")
+    persist = "CbsPersist_20240318101544"
+    cab = lzx_cab(persist + ".log", ("\r\n".join(old) + "\r\n").encode("ascii"))
+    return {
+        "bad/procmon/sync_client_install.pml": w,
+        f"bad/Windows/Logs/CBS/{persist}.cab": Blob(cab),  # last week's CBS log, archived by CBS as LZX
+    }
+
+
 def build_zip_bundle(case: str) -> bytes:
     """The single-zip bundle of ``case``: the text files under ``<case>/bundle/`` as they lie on the machine,
     each ``CbsPersist_*.log`` packed into its ``CbsPersist_*.cab`` (as Windows archives them) and the case's
@@ -3259,7 +3472,7 @@ def build_zip_bundle(case: str) -> bytes:
     return build_zip(members)
 
 
-BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
+BUILDERS: dict[str, Callable[[], dict[str, PmlWriter | Blob]]] = {
     "lcu-storage-copy-denied-csagent": lcu_storage_copy_denied_csagent,
     "msi-1402-print-monitor-hlprotect-zh": msi_1402_print_monitor_hlprotect_zh,
     "msi-helper-injected-cymemdef": msi_helper_injected_cymemdef,
@@ -3277,6 +3490,7 @@ BUILDERS: dict[str, Callable[[], dict[str, PmlWriter]]] = {
     "lcu-two-infs-second-denied-cisco-ja": lcu_two_infs_second_denied_cisco_ja,
     "lcu-driver-acl-deny-dgdmk-on-stack-it": lcu_driver_acl_deny_dgdmk_on_stack_it,
     "webview2-two-dlls-mbae-not-ctxhook-pl": webview2_two_dlls_mbae_not_ctxhook_pl,
+    "msi-1406-run-key-denied-damaged-bundle-sophos": msi_1406_run_key_denied_damaged_bundle_sophos,
 }
 
 # Cases delivered as one zip built at test time (``build_zip_bundle``): case → its captures (zip-relative).
