@@ -141,9 +141,7 @@ def test_output_file_honours_umask(tmp_path: Path) -> None:
 )
 def test_header_only_procmon_csv_is_nothing_usable(tmp_path: Path) -> None:
     f = tmp_path / "capture.CSV"
-    f.write_bytes(
-        b'\xef\xbb\xbf"Time of Day","Process Name","PID","Operation","Path","Result","Detail"\r\n'
-    )
+    f.write_bytes(b'\xef\xbb\xbf"Time of Day","Process Name","PID","Operation","Path","Result","Detail"\r\n')
     r = run_cli("analyze", str(f))
     assert r.returncode == 3
 
@@ -199,4 +197,3 @@ def test_same_path_twice_does_not_duplicate_evidence() -> None:
         for s in f["chain"]
     ]
     assert len(steps) == len(set(steps))
-

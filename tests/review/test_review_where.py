@@ -63,8 +63,8 @@ def test_timeline_time_filter_keeps_text_logs() -> None:
     strict=True,
     reason=(
         "the table's LINE column cannot be filtered by its name: `culprit inspect CBS.log --where "
-        "\"line > 120\"` shows 0 events (a bare name is looked up in fields only) while "
-        "`--where \"origin.line > 120\"` shows 40; the columns the table shows must be usable in --where"
+        '"line > 120"` shows 0 events (a bare name is looked up in fields only) while '
+        '`--where "origin.line > 120"` shows 40; the columns the table shows must be usable in --where'
     ),
 )
 def test_where_line_column_by_its_shown_name() -> None:
