@@ -40,7 +40,8 @@ _ICACLS_DENY_IGNORED = (
     "Everyone FILE_WRITE_DATA/.../DELETE/WRITE_DAC/WRITE_OWNER' on line 1; the chain says the ACL 'grants "
     "write access ... so the denial is not the ACL's' and the dgdmk.sys stack frame wins: produced "
     "file-write-denied dgdmk.sys 0.95, expected acl-denied with no culprit (dgdmk.sys frames are on the "
-    "successful opens, events 7 and 9, too)"
+    "successful opens, events 7 and 9, too); the acl-denied fix must then name the file and the deny ACE "
+    "(servicing's fix says only 'Restore the default ACL of the object')"
 )
 
 # A denial that only a Procmon CSV export shows (no stacks): no circumstantial finding (round four).
@@ -310,7 +311,7 @@ def test_without_the_good_run(case: str) -> None:
 
 @pytest.mark.parametrize("case", sorted(casebuilder.BUILDERS))
 def test_committed_captures_match_the_builder(case: str) -> None:
-    """The committed .pml files are what ``python -m tests.casebuilder`` writes (rebuild after a change)."""
+    """The committed .pml (and LZX .cab) files are what ``python -m tests.casebuilder`` writes."""
     for rel, data in casebuilder.build(case).items():
         assert (CASES_DIR / case / rel).read_bytes() == data, (
             f"{case}/{rel}: rerun python -m tests.casebuilder"
