@@ -6,7 +6,8 @@ the logs' local times minus the machine's offset). The committed ``.pml`` files 
 regenerate them with ``.venv/bin/python -m tests.casebuilder`` after changing a builder (the tests check
 that the committed bytes are what the builders produce). Cases delivered as one zip (``ZIP_BUNDLES``) are
 not committed as binaries: :func:`build_zip_bundle` packs ``<case>/bundle/`` (CbsPersist logs into nested
-cabinets) and their captures into a zip at test time.
+cabinets) and their captures into a zip at test time. One committed binary is not a capture: the LZX
+``CbsPersist_*.cab`` of the damaged-bundle case, written by :func:`lzx_cab` (a :class:`Blob` in its builder).
 
 Format: PML version 9 (``shared/docs/formats.md`` §7.1). On Windows Procmon saves captures wherever the
 user chooses; boot-time captures are converted to ``Bootlog.pml`` by default.
