@@ -39,7 +39,19 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _tolerant_stdout() -> None:
+    """A console or file that cannot show every character gets an escape, never a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerant_stdout()
     ap = build_parser()
     args = ap.parse_args(argv)
     if not getattr(args, "_run", None):
@@ -54,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as e:  # the output could not be written (disk full, permissions, a vanished folder)
+        print(f"culprit: cannot write: {e.strerror or e}" + (f": {e.filename}" if e.filename else ""),
+              file=sys.stderr)
+        return int(ExitCode.FAILED)
 
 
 if __name__ == "__main__":

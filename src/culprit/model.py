@@ -321,13 +321,16 @@ class Missing:
     how: str
     why_zh: str | None = None
     how_zh: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)  # what the request is about (services, keys...)
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"artifact": self.artifact, "why": self.why, "how": self.how}
+        d: dict[str, Any] = {"artifact": self.artifact, "why": self.why, "how": self.how}
         if self.why_zh:
             d["why_zh"] = self.why_zh
         if self.how_zh:
             d["how_zh"] = self.how_zh
+        if self.params:
+            d["params"] = jsonable(self.params)
         return d
 
 

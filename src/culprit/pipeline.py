@@ -7,6 +7,7 @@ over a workspace and returns the frozen :class:`culprit.model.Analysis`.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -149,16 +150,27 @@ def load(
     artifacts: list[Artifact] = []
     warnings: list[Warning_] = []
     try:
+        seen_paths: set[str] = set()
         for role, group in (("bad", list(paths)), ("good", list(good))):
             for p in group:
+                real = os.path.realpath(p)
+                if real in seen_paths:  # the same folder twice (a shell glob slip): read it once
+                    warnings.append(Warning_(str(p), "given more than once: read once"))
+                    continue
+                seen_paths.add(real)
                 b = open_bundle(p, limits)
                 bundles.append(b)
                 warnings.extend(b.warnings)
                 for name, why in b.skipped:
                     warnings.append(Warning_(name, f"skipped: {why}"))
+                found = 0
                 for src in b.sources:
                     cls, why = parsers.sniff(src)
                     artifacts.append(Artifact(src, cls, why or None, role, policy=policy))
+                    found += cls is not None
+                if role == "good" and not found:
+                    warnings.append(Warning_(b.name, "the good machine's evidence holds nothing culprit can read: "
+                                                     "the comparison with a working run is missing"))
     except BaseException:
         for b in bundles:
             b.close()

@@ -6,6 +6,7 @@ generated from, so a request and the script that fulfils it cannot drift apart.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from culprit import catalog
@@ -19,18 +20,43 @@ def request(artifact_id: str, lang: str = "en", **params: Any) -> Missing:
     """A missing-evidence request in English with its Chinese twin (``lang`` is kept for callers)."""
     why, how = catalog.request(artifact_id, lang="en", **params)
     why_zh, how_zh = catalog.request(artifact_id, lang="zh", **params)
-    return Missing(artifact_id, why, how, why_zh, how_zh)
+    kept = {k: v for k, v in params.items() if v not in (None, "", [], ())}
+    return Missing(artifact_id, why, how, why_zh, how_zh, kept)
 
 
 def dedupe(items: list[Missing]) -> tuple[Missing, ...]:
+    """One request per artifact, each ending with the ONE collector command that gathers them all."""
     seen: set[str] = set()
-    out = []
+    out: list[Missing] = []
     for m in items:
         if m.artifact in seen:
             continue
         seen.add(m.artifact)
         out.append(m)
-    return tuple(out)
+    if len(out) < 2:
+        return tuple(out)
+    merged: dict[str, Any] = {"services": [], "keys": [], "inf": [], "boot": False}
+    for m in out:
+        p = m.params
+        for k in ("services", "keys", "inf"):
+            v = p.get(k)
+            for x in ([v] if isinstance(v, str) else list(v or [])):
+                if x and x not in merged[k]:
+                    merged[k].append(x)
+        merged["boot"] = merged["boot"] or bool(p.get("boot"))
+    capture = any(m.artifact == "procmon" for m in out)
+    fixed: list[Missing] = []
+    for m in out:
+        how, how_zh = m.how, m.how_zh
+        for lang in ("en", "zh"):
+            own = catalog.collector_command(m.params, lang, procmon=m.artifact == "procmon")
+            allc = catalog.collector_command(merged, lang, procmon=capture)
+            if lang == "en":
+                how = how.replace(own, allc)
+            elif how_zh:
+                how_zh = how_zh.replace(own, allc)
+        fixed.append(replace(m, how=how, how_zh=how_zh))
+    return tuple(fixed)
 
 
 # --- the pass -----------------------------------------------------------------------------------

@@ -30,17 +30,37 @@ def add_tz(p: argparse.ArgumentParser) -> None:
 
 
 def parse_offset(text: str) -> int:
+    """``+08:00``, ``-05:30``, ``UTC``, whole hours (``+8``, ``-5``) or minutes (``480``) east of UTC."""
     t = text.strip()
+    bad = argparse.ArgumentTypeError(f"not a UTC offset: {text!r} (use +08:00, +8 or 480 minutes; "
+                                     "UTC-12:00 to UTC+14:00)")
     try:
         if ":" in t:
             sign = -1 if t.startswith("-") else 1
             h, m = t.lstrip("+-").split(":", 1)
-            return sign * (int(h) * 60 + int(m))
-        if t.upper() in ("UTC", "Z"):
-            return 0
-        return int(t)
+            if not (0 <= int(m) < 60):
+                raise bad
+            minutes = sign * (int(h) * 60 + int(m))
+        elif t.upper() in ("UTC", "Z", "GMT"):
+            minutes = 0
+        else:
+            n = int(t)
+            minutes = n * 60 if abs(n) <= 14 else n  # "+8" means hours; 480 means minutes
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a UTC offset: {text!r} (use +08:00 or minutes)") from None
+        raise bad from None
+    if not -12 * 60 <= minutes <= 14 * 60:
+        raise bad
+    return minutes
+
+
+def non_negative(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {n}")
+    return n
 
 
 @contextlib.contextmanager
@@ -52,6 +72,8 @@ def output(path: str | None, binary: bool = False) -> Iterator[IO]:
     import os
     import tempfile
 
+    if os.path.isdir(path):
+        raise UsageError(f"-o {path}: that is a folder; give a file name")
     if os.path.exists(path) and not os.path.isfile(path):
         # A device or pipe (/dev/null, a FIFO): write to it directly, never rename over it.
         with open(path, "wb" if binary else "w", encoding=None if binary else "utf-8") as fp:
@@ -64,6 +86,9 @@ def output(path: str | None, binary: bool = False) -> Iterator[IO]:
     try:
         with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8", newline=None if binary else "") as fp:
             yield fp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the report is an ordinary file of the user's
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from culprit import pipeline
 from culprit.analysis import analyze
 from culprit.commands._common import add_lang, add_output, add_tz, output
-from culprit.errors import ExitCode
+from culprit.errors import ExitCode, InputError, UsageError
 from culprit.progress import Progress
 from culprit.report import text as text_report
 
@@ -25,6 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format == "pdf" and (not args.output or args.output == "-") and sys.stdout.isatty():
+        raise UsageError("a PDF is binary: write it to a file with -o FILE")
     with pipeline.load(args.paths, good=args.good, utc_offset=args.tz) as ws:
         with Progress(len(ws.artifacts), "reading") as bar:
             for a in ws.artifacts:
@@ -32,6 +35,9 @@ def run(args: argparse.Namespace) -> int:
                     _ = a.events
                 bar.step(a.name)
         result = analyze(ws, lang=args.lang)
+    bad = [a for a in result.artifacts if not a.skipped]
+    if bad and not any(a.events for a in bad):
+        raise InputError("nothing usable in the input: every file it holds is empty of records")
     if args.format in ("md", "html", "pdf"):  # case summary (culprit.report.render)
         from culprit.report.render import render
 

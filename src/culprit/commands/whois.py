@@ -7,7 +7,7 @@ import json
 from typing import IO
 
 from culprit.commands._common import add_output, output
-from culprit.errors import ExitCode
+from culprit.errors import ExitCode, UsageError
 from culprit.kb.whois import WhoisReport, whois
 
 ROLE_ZH = {
@@ -42,6 +42,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.name.strip():
+        raise UsageError("whois: NAME is empty (give a driver, DLL or process name, e.g. krnlmgr.sys)")
     rep = whois(args.name, args.bundle)
     with output(args.output) as out:
         if args.format == "json":

@@ -34,7 +34,7 @@ def write_table(events: Iterable[Event], out: IO[str], source: bool = False) -> 
     """A fixed-width table, one event per line, message cut to the terminal width."""
     width = shutil.get_terminal_size((160, 24)).columns if out.isatty() else 10_000
     cols = [c for c in COLUMNS if source or c != "source"]
-    widths = {"time": 27, "source": 40, "line": 7, "kind": 20, "severity": 7, "process": 22, "code": 10}
+    widths = {"time": 27, "source": 40, "line": 7, "kind": 26, "severity": 7, "process": 22, "code": 10}
     head = "  ".join(c.upper().ljust(widths.get(c, 0)) for c in cols).rstrip()
     out.write(head + "\n")
     n = 0
@@ -45,7 +45,10 @@ def write_table(events: Iterable[Event], out: IO[str], source: bool = False) -> 
             v = r[c]
             if c in widths:
                 w = widths[c]
-                v = (v if len(v) <= w else "…" + v[-(w - 1):]) if c == "source" else v[:w]
+                if c == "source":
+                    v = v if len(v) <= w else "…" + v[-(w - 1):]
+                elif c != "kind":  # a kind is copied into --where: never cut it
+                    v = v[:w]
                 v = v.rjust(w) if c == "line" else v.ljust(w)
             parts.append(v)
         out.write("  ".join(parts)[:width].rstrip() + "\n")

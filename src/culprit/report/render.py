@@ -91,6 +91,10 @@ def check(d: Any) -> None:
             raise InputError(f"analysis JSON: {key!r} must be a list of objects")
     if not isinstance(d.get("bundle", {}), Mapping):
         raise InputError("analysis JSON: 'bundle' must be an object")
+    tz = d.get("time_zone")
+    if tz is not None and (not isinstance(tz, Mapping) or not isinstance(tz.get("utc_offset_minutes", 0), (int, type(None)))
+                           or isinstance(tz.get("utc_offset_minutes"), bool)):
+        raise InputError("analysis JSON: 'time_zone' must be an object with a whole-number 'utc_offset_minutes'")
     for f in d.get("findings", []):
         if not isinstance(f.get("chain", []), list) or not all(
             isinstance(s, Mapping) for s in f.get("chain", [])

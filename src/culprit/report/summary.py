@@ -86,7 +86,11 @@ def end(s: str, lang: str) -> str:
 
 
 def cap(s: str) -> str:
-    """First letter upper-case (English sentences that start with a name like ``update KB...``)."""
+    """First letter upper-case (English sentences that start with ``update KB...``), but never a name as
+    written: a file or process name (``setup.exe``) keeps its case."""
+    first = s.split(" ", 1)[0]
+    if "." in first or "\\" in first or "/" in first:
+        return s
     return s[:1].upper() + s[1:]
 
 

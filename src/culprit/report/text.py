@@ -63,8 +63,9 @@ def write(a: Analysis, out: IO[str], lang: str = "en") -> None:
         w(f"{h['answer']}  {h['nofail']}\n")
     for fl in a.failures:
         sym = f" {fl.symbol}" if fl.symbol else ""
-        where = fl.origin.line if fl.origin.line is not None else fl.origin.record
-        w(f"{h['failed']}  {fl.target}: {format_code(fl.code)}{sym}  [{fl.origin.artifact}:{where}]\n")
+        where = f":{fl.origin.line}" if fl.origin.line is not None else f" #{fl.origin.record}" \
+            if fl.origin.record is not None else ""
+        w(f"{h['failed']}  {fl.target}: {format_code(fl.code)}{sym}  [{fl.origin.artifact}{where}]\n")
     if findings:
         f = findings[0]
         w(f"\n{h['chain']}\n")
