@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.review._helpers import EDGE, KB, analyze_json, run_cli
+from tests.review._helpers import CASES, EDGE, KB, analyze_json, run_cli
 
 SETUPAPI = KB / "bad" / "Windows" / "inf" / "setupapi.dev.log"
 PML = KB / "repro" / "procmon" / "reg_repro.PML"
@@ -212,3 +212,25 @@ def test_negative_tz_with_a_space_is_accepted() -> None:
     r = run_cli("analyze", str(KB / "bad"), "--tz", "-05:00", "-f", "json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["time_zone"]["utc_offset_minutes"] == -300
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "`culprit inspect tests/data/cases/msi-1310-file-write-denied-cortex/bad/Windows/Temp/MSI2b6d1.LOG` "
+        "warns 'machine time zone unknown (no manifest.json ...)' and prints 14:06:51 local as 14:06:51Z, "
+        "although the bundle's own manifest.json (two folders up) says UTC+9 and `culprit timeline bad` "
+        "prints 05:06:51Z for the same line: a file inspected inside an unpacked bundle must use the "
+        "bundle's manifest (or at least not claim there is none)"
+    ),
+)
+def test_inspect_file_inside_a_bundle_uses_its_manifest() -> None:
+    bad = CASES / "msi-1310-file-write-denied-cortex" / "bad"
+    log = bad / "Windows" / "Temp" / "MSI2b6d1.LOG"
+    if not log.is_file():
+        pytest.skip(f"case bundle not available: {log}")
+    r = run_cli("inspect", str(log), "--limit", "1", "-f", "json")
+    assert r.returncode == 0, r.stderr
+    first = json.loads(r.stdout.splitlines()[0])
+    assert first["utc_offset"] == 540
+    assert first["time"] == "2024-09-12T05:06:51Z"
