@@ -6,6 +6,7 @@ XPASS (and so a failure) when the defect is fixed, so the marker must then be re
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import subprocess
@@ -114,3 +115,37 @@ def test_analyze_pdf_refuses_a_terminal() -> None:
     code, shown = _run_on_tty("analyze", str(KB / "bad"), "-f", "pdf")
     assert b"%PDF" not in shown
     assert code == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "`culprit inspect <(cat CBS.log)` (a pipe, as with bash process substitution or "
+        "`<(unzip -p bundle.zip CBS.log)`) answers 'nothing usable in the input: 1 file(s): empty file' "
+        "(exit 3) although the pipe carries the whole log: the size of a pipe is 0, not its length. "
+        "It should read the pipe, or say plainly that pipes are not supported - never 'empty file'"
+    ),
+)
+def test_a_pipe_is_not_called_an_empty_file() -> None:
+    data = (KB / "bad" / "Windows" / "Logs" / "CBS" / "CBS.log").read_bytes()
+    r_fd, w_fd = os.pipe()
+    try:
+        p = subprocess.Popen(
+            [sys.executable, "-m", "culprit", "inspect", f"/dev/fd/{r_fd}", "--limit", "1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(r_fd,),
+            cwd=ROOT,
+        )
+        os.close(r_fd)
+        r_fd = -1
+        with contextlib.suppress(BrokenPipeError):
+            os.write(w_fd, data)  # 26 KB: fits the pipe's buffer, so this never blocks
+        os.close(w_fd)
+        w_fd = -1
+        _, err = p.communicate(timeout=120)
+    finally:
+        for fd in (r_fd, w_fd):
+            if fd >= 0:
+                os.close(fd)
+    assert "empty file" not in err.decode("utf-8", "replace")
