@@ -26,73 +26,13 @@ CASES_DIR = Path(__file__).resolve().parent.parent / "data" / "cases"
 CASES = sorted(p.parent.name for p in CASES_DIR.glob("*/expected.json"))
 
 # A non-MSI, non-Edge installer (round three): the injection pass is never reached.
-_SETUP_EXE_NO_FINDING = (
-    "no finding: analysis.injection_chain returns before looking at the captures when no failure comes "
-    "from an MSI or Edge Update log (installer = failures with source msi/msi-ca/edgeupdate); "
-    "injection.find_victims does find setup.exe (PID 6388, exit 0xC0000409 after 74 ms, sysfer.dll loaded "
-    "on a thread created by ccSvcHst.exe TID 2980, absent from the good run)"
-)
 
 # The explicit deny ACE of an icacls listing is not weighed (round four).
-_ICACLS_DENY_IGNORED = (
-    "servicing._acl: the icacls event has no SDDL, so writer_allowed() returns None and the fallback "
-    "counts only fields.grants_write_to (NT SERVICE\\TrustedInstaller) and ignores the acl:ace 'denies "
-    "Everyone FILE_WRITE_DATA/.../DELETE/WRITE_DAC/WRITE_OWNER' on line 1; the chain says the ACL 'grants "
-    "write access ... so the denial is not the ACL's' and the dgdmk.sys stack frame wins: produced "
-    "file-write-denied dgdmk.sys 0.95, expected acl-denied with no culprit (dgdmk.sys frames are on the "
-    "successful opens, events 7 and 9, too); the acl-denied fix must then name the file and the deny ACE "
-    "(servicing's fix says only 'Restore the default ACL of the object')"
-)
 
 # A denial that only a Procmon CSV export shows (no stacks): no circumstantial finding (round four).
-_CSV_DENIAL_NO_FINDING = (
-    "no finding: denials.find keeps only ACCESS DENIED events with a non-Microsoft stack frame, and a CSV "
-    "export has no fields.stack, so msiexec.exe's RegCreateKey ...\\Services\\FbScanSvc\\Parameters "
-    "ACCESS DENIED (scan_service_install.CSV:8, the MSI Note 1402 names the same key) is dropped; the "
-    "circumstantial rule (evidence_level 2: a protection driver loaded while the ACL grants the writer, "
-    "'Likely', 0.5) lives only in servicing._attribute for CBS/SetupAPI driver installs, and "
-    "identify('sysdiag.sys') has no product or mechanism (knowledge base: altitude rows HeroBravo "
-    "Technology 368330 / Huorong Security 324600 only)"
-)
 
 # (case, aspect) → why the analysis does not meet the answer key yet (for the analysis engineer).
-GAPS: dict[tuple[str, str], str] = {
-    ("lcu-two-attempts-copy-denied-webroot-es", "read"): (
-        "parsers.icacls: the es-MX summary line 'Se procesaron correctamente 1 archivos; error al procesar 0 "
-        "archivos' (system/C_Windows_System32_drivers_fbtouch.sys_icacls.txt:8) is not matched by _SUMMARY "
-        "(English/Chinese only) and is reported as 'line is not icacls output'"
-    ),
-    ("lcu-two-attempts-copy-denied-webroot-es", "finding"): (
-        "culprit.product is None, expected 'Webroot SecureAnywhere': the knowledge base has only the "
-        "altitude row for WRkrn.sys (Webroot Inc., 320111), and attribution._product_from_siblings skips "
-        "WRSA.exe (company Webroot, running in the capture) because its description equals the driver's own "
-        "('Webroot SecureAnywhere'), which is the product name both version resources carry"
-    ),
-    ("lcu-driver-acl-deny-dgdmk-on-stack-it", "finding"): _ICACLS_DENY_IGNORED,
-    ("lcu-driver-acl-deny-dgdmk-on-stack-it", "no-agent-blamed"): _ICACLS_DENY_IGNORED,
-    ("msi-1402-service-key-denied-csv-only-zh", "finding"): _CSV_DENIAL_NO_FINDING,
-    ("msi-1402-service-key-denied-csv-only-zh", "likely"): _CSV_DENIAL_NO_FINDING,
-    ("msi-1402-service-key-denied-csv-only-zh", "allow"): _CSV_DENIAL_NO_FINDING,
-    ("msi-1402-service-key-denied-csv-only-zh", "chain"): _CSV_DENIAL_NO_FINDING,
-    ("msi-1406-run-key-denied-damaged-bundle-sophos", "read"): (
-        "one warning more than the expected manifest and LZX ones: parsers.msi reports \"times before any "
-        "'=== ... ===' banner have no date\" (MSI5c0f3.LOG:2) for a log whose head the collector cut, "
-        "although its closing banner '=== Verbose logging stopped: 3/20/2024  10:12:33 ===' dates every "
-        "line (no midnight in between)"
-    ),
-    ("msi-1406-run-key-denied-damaged-bundle-sophos", "confidence"): (
-        "0.7, expected >= 0.9: parsers.msi reads Note 1406 like 1402 (key = args[0], win32 = args[1]) but "
-        "the 1406 template is 'Could not write value [2] to key [3]. System error [4]', so the note's key is "
-        "'FabrikamSyncTray' and win32 is missing; denials._logged_objects then lacks the Run key (which the "
-        "note names without its hive, '\\SOFTWARE\\...\\Run'; the RegOpenKey op says Root=-2147483646, "
-        "HKLM), the denial is not 'named' and denials.find scores 0.6 + 0.1"
-    ),
-    ("msi-1402-service-key-denied-csv-only-zh", "missing"): (
-        "missing.run asks for procmon only when the bundle has no capture (has_cap counts procmon-csv), so a "
-        "CSV export without stacks gets no request for the native .pml of msiexec.exe that would show the "
-        "blocking driver; only good-machine is asked"
-    ),
-}
+GAPS: dict[tuple[str, str], str] = {}
 
 
 def expected(case: str) -> dict:

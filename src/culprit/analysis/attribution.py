@@ -156,16 +156,14 @@ def _product_from_siblings(facts: Facts, o: Owner) -> str | None:
                     return hit.product
     for ref in facts.captures("bad"):
         for rec in ref.cap.processes:
-            others = [(rec.company, rec.description)] + [
-                (m.company, m.description) for m in rec.modules or ()
+            others = [(rec.company, rec.description, rec.image_path)] + [
+                (m.company, m.description, m.path) for m in rec.modules or ()
             ]
-            for company, desc in others:
-                if (
-                    not desc
-                    or (company or "").casefold() != (o.company or "").casefold()
-                    or desc == o.description
-                ):
+            for company, desc, path in others:
+                if not desc or (company or "").casefold() != (o.company or "").casefold():
                     continue
+                if (path or "").casefold() == (o.path or "").casefold():
+                    continue  # the module itself
                 theirs = desc.split()
                 common: list[str] = []
                 for a, b in zip(mine, theirs, strict=False):

@@ -163,6 +163,17 @@ def msi_script_files(facts: Facts) -> list[str]:
     return out
 
 
+def _names(path: str, logged: set[str]) -> bool:
+    """Whether a log names this object (or a key above it); a key written without its hive
+    (``\\SOFTWARE\\...``, as MSI notes do) matches by its tail."""
+    for x in logged:
+        if path == x or path.startswith(x + "\\"):
+            return True
+        if x.startswith("\\") and (path.endswith(x) or (x + "\\") in path):
+            return True
+    return False
+
+
 def _logged_objects(facts: Facts) -> set[str]:
     """Keys and files the installer logs say were denied (error 5)."""
     out = set(_servicing_mentions(facts))
@@ -215,10 +226,7 @@ def find(facts: Facts, failures: list[FailureCand]) -> list[DenialGroup]:
                 g.objects.append(obj)
     installers = _install_processes(facts, failures)
     for g in groups.values():
-        named = any(
-            norm_path(p) in logged or any(norm_path(p).startswith(x + "\\") for x in logged)
-            for _k, p in g.objects
-        )
+        named = any(_names(norm_path(p), logged) for _k, p in g.objects)
         ours = g.process.casefold() in installers or any(
             w in g.process.casefold() for w in ("setup", "install")
         )
@@ -641,7 +649,9 @@ def lock_finding(
 
 
 def run(q: Inquiry) -> None:
-    """Denied writes with a third-party frame that no log-driven chain explained."""
+    """Pass: denied writes (and held files) in the install's processes that no log chain explained."""
+    if any(f.kind == "acl-denied" for f in q.findings):
+        return  # the object's own ACL denies the writer: a driver on the stack is just the callback path
     if any(f.culprit for f in q.findings):
         return
     groups = find(q.facts, q.failures)
@@ -655,3 +665,109 @@ def run(q: Inquiry) -> None:
         q.unresolved = [
             u for u in q.unresolved if u.get("kind") not in ("file-write-denied", "registry-write-denied")
         ]
+        return
+    likely = stackless_finding(q.facts, q.failures)
+    if likely is not None:
+        q.findings.append(likely)
+        from culprit.analysis import missing
+
+        proc = likely.remediation.allow[0].process.rsplit("\\", 1)[-1] if likely.remediation.allow else None
+        q.missing.append(missing.request("procmon", q.lang, process=proc))
+
+
+# --- denials without a stack (Procmon CSV exports) -----------------------------------------------------
+
+
+def stackless_finding(facts: Facts, failures: list[FailureCand]) -> Finding | None:
+    """A denied write the installer's log names, seen in a capture without stacks (a CSV export).
+
+    Without a frame the blocker cannot be proven; a protection driver the knowledge base knows, loaded on the
+    machine while the object's ACL grants the writer, makes it *likely* (confidence 0.5, title "Likely"), and
+    the native capture that would prove it is requested.
+    """
+    from culprit.analysis.servicing import _aces_allow_writer, writer_allowed
+
+    logged = _logged_objects(facts)
+    installers = _install_processes(facts, failures)
+    hit: tuple[CaptureRef, int, Event, str] | None = None
+    for ref in facts.captures("bad"):
+        try:
+            idx = np.asarray(ref.cap.where("result = 'ACCESS DENIED'"))
+        except Exception:
+            continue
+        for i in idx.tolist()[:5000]:
+            ev = ref.cap.event(i)
+            if ev.get("fields.stack"):
+                continue  # with a stack, find() decides
+            proc = ev.process.name if ev.process and ev.process.name else ""
+            kind, obj = _object(str(ev.get("fields.operation") or ""), str(ev.get("fields.path") or ""))
+            if proc.casefold() in installers and _names(norm_path(obj), logged):
+                hit = (ref, i, ev, obj)
+                break
+        if hit:
+            break
+    if hit is None:
+        return None
+    ref, i, ev, obj = hit
+    kind = "registry" if obj.upper().startswith(("HKLM", "HKCU", "HKCR", "HKU", "HKEY_")) else "file"
+    acl = None
+    for a in facts.events("acl:object"):
+        o = norm_path(str(a.get("fields.object")))
+        if norm_path(obj) == o or norm_path(obj).startswith(o + "\\"):
+            acl = a
+            break
+    if acl is None:
+        return None
+    verdict = writer_allowed(str(acl.get("fields.sddl") or ""), str(acl.get("fields.object_type") or kind))
+    if verdict is None:
+        verdict = _aces_allow_writer(facts, acl)
+    if not verdict:
+        return None
+    wanted = ("registry-callback", "filesystem-filter") if kind == "registry" else ("filesystem-filter",)
+    owner: Owner | None = None
+    evidence: Event | None = None
+    for d in facts.events("fltmc:filter", "driverquery:driver"):
+        name = basename(str(d.get("fields.path") or "")) or f"{d.get('fields.filter') or d.get('fields.module')}.sys"
+        o = identify(facts, name)
+        if o.product and not o.microsoft and (o.mechanism or "") in wanted:
+            owner, evidence = o, d
+            break
+    if owner is None:
+        return None
+    steps: list[Step] = []
+    for e in facts.events("msi:note"):
+        key = e.get("fields.key") or _msi_file_error(e)
+        if key and _names(norm_path(obj), {norm_path(str(key))}):
+            steps.append(Step(f"Windows Installer: Note {e.get('fields.note')}: cannot open/write {key}, error "
+                              f"{e.get('fields.win32') or 5}", e.origin,
+                              summary_zh=f"Windows Installer：Note {e.get('fields.note')}，无法打开/写入 {key}，错误 5"))
+            break
+    for f in failures[:1]:
+        steps.append(Step(f"installation status {format_code(f.failure.code)}", f.failure.origin,
+                          summary_zh=f"安装结果状态 {format_code(f.failure.code)}"))
+    steps.append(ref.step(i, f"Procmon (no stacks in this export): {ev.process.name if ev.process else '?'} "
+                             f"{ev.get('fields.operation')} {ev.get('fields.path')} ACCESS DENIED",
+                          f"Procmon（此导出不含调用栈）：{ev.process.name if ev.process else '?'} 执行 "
+                          f"{ev.get('fields.operation')} {ev.get('fields.path')} 被拒绝访问"))
+    grants = ", ".join(str(x) for x in acl.get("fields.grants_write_to") or [])
+    steps.append(Step(f"the ACL of {acl.get('fields.object')} grants write access to {grants}, so the denial is not "
+                      "the ACL's", acl.origin,
+                      summary_zh=f"{acl.get('fields.object')} 的 ACL 已授予 {grants} 写入权限，因此拒绝访问并非 ACL 造成"))
+    if evidence is not None:
+        steps.append(Step(f"{owner.module} ({owner.product}) is loaded on this machine", evidence.origin,
+                          summary_zh=f"本机加载了 {owner.module}（{owner.product}）"))
+    image = str(ev.get("fields.image_path") or (ev.process.name if ev.process else ""))
+    role = "filesystem-filter" if owner.altitude or owner.mechanism == "filesystem-filter" else "kernel-driver"
+    product = owner.product or owner.vendor or "the agent"
+    title = f"Likely: {owner.module} ({product}) denies {basename(image)} writing {obj}"
+    title_zh = f"疑似：{owner.module}（{product}）拒绝 {basename(image)} 写入 {obj}"
+    wa = (f"Ask the {product} vendor to let {basename(image)} write {obj} (or pause {product}'s protection while the "
+          "install runs); confirm first with a native Procmon capture (.pml, with stacks).")
+    wa_zh = (f"请 {product} 厂商允许 {basename(image)} 写入 {obj}（或安装期间暂停 {product} 的防护）；"
+             "请先用 Procmon 原生捕获（.pml，含调用栈）确认。")
+    allow = (AllowRule(process=image, registry_keys=(obj,) if kind == "registry" else (),
+                       files=(obj,) if kind == "file" else ()),)
+    culprit = owner.culprit(role, {"evidence": "known protection driver loaded while the ACL grants the writer "
+                                               "(no stack in the capture)"})
+    return Finding(f"{kind}-write-denied", title, 0.5, culprit, tuple(steps), Remediation(allow, wa, workaround_zh=wa_zh),
+                   {}, title_zh=title_zh)

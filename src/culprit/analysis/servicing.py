@@ -344,11 +344,32 @@ def _acl(facts: Facts, case: ServicingCase) -> None:
             verdict = writer_allowed(
                 str(ev.get("fields.sddl") or ""), str(ev.get("fields.object_type") or "registry")
             )
-            if verdict is None:
-                grants = [str(g) for g in ev.get("fields.grants_write_to") or []]
-                verdict = any(g.casefold() in {w.casefold() for w in WRITERS_OK} for g in grants)
+            if verdict is None:  # no SDDL (icacls text): the decoded ACEs decide, a deny for the token first
+                verdict = _aces_allow_writer(facts, ev)
             case.acl_grants_writer = verdict
             return
+
+
+# Principals every installer token holds (Everyone, Authenticated Users) or that the writer runs as.
+WRITER_NAMES = {w.casefold() for w in WRITERS_OK} | {"everyone", "nt authority\\authenticated users",
+                                                     "authenticated users", "nt authority\\system"}
+
+
+def _aces_allow_writer(facts: Facts, obj: Event) -> bool:
+    denies = [str(x).casefold() for x in obj.get("fields.denies_write_to") or []]
+    if any(d in WRITER_NAMES or d.rsplit("\\", 1)[-1] in WRITER_NAMES for d in denies):
+        return False
+    for ace in facts.events("acl:ace"):
+        if ace.origin.artifact != obj.origin.artifact or ace.get("fields.object") != obj.get("fields.object"):
+            continue
+        who = str(ace.get("fields.principal") or "").casefold()
+        if ace.get("fields.ace_type") == "deny" and (who in WRITER_NAMES or ace.get("fields.sid") in WRITER_SIDS):
+            rights = {str(r).upper() for r in ace.get("fields.rights") or []}
+            if rights & {"W", "M", "F", "FILE_WRITE_DATA", "WRITE_DAC", "DELETE", "GENERIC_WRITE", "GENERIC_ALL",
+                         "KEY_SET_VALUE", "KEY_ALL_ACCESS", "FILE_ALL_ACCESS", "WD"}:
+                return False
+    grants = [str(g) for g in obj.get("fields.grants_write_to") or []]
+    return any(g.casefold() in {w.casefold() for w in WRITERS_OK} for g in grants)
 
 
 # The installer's token: SYSTEM, Administrators, Everyone, Authenticated Users, TrustedInstaller.
@@ -578,11 +599,15 @@ def run(q: Inquiry) -> None:
         kind = "acl-denied"
         title = f"The ACL of {what} does not let the installer write it; {target} fails"
         title_zh = f"{what} 的 ACL 不允许安装程序写入，导致 {target} 安装失败"
+        denied_to = ", ".join(str(x) for x in case.acl.get("fields.denies_write_to") or []) if case.acl else ""
+        deny = f" (its deny entry for {denied_to})" if denied_to else ""
+        deny_zh = f"（其中拒绝 {denied_to} 写入的条目）" if denied_to else ""
         fix = (
-            "Restore the default ACL of the object (SYSTEM, Administrators and TrustedInstaller full control), "
-            f"then reinstall {target}."
+            f"Remove what blocks the installer from the ACL of {what}{deny} or restore its default ACL "
+            f"(SYSTEM, Administrators and TrustedInstaller full control), then reinstall {target}."
         )
-        fix_zh = f"恢复该对象的默认 ACL（SYSTEM、Administrators 与 TrustedInstaller 完全控制），然后重新安装 {target}。"
+        fix_zh = (f"从 {what} 的 ACL 中去掉阻止安装程序的设置{deny_zh}，或恢复其默认 ACL（SYSTEM、Administrators 与 "
+                  f"TrustedInstaller 完全控制），然后重新安装 {target}。")
         confidence = 0.8
     elif case.owner is not None and case.evidence_level >= 2:
         o = case.owner

@@ -77,7 +77,13 @@ FLAGS = {"OI": "OI", "CI": "CI", "IO": "IO", "NP": "NP", "I": "ID"}
 # BUILTIN\Administrators:(OI)(CI)(F)      Everyone:(DENY)(W)
 ACE_TAIL = re.compile(r"(?P<head>.*?):(?P<perms>(?:\([A-Za-z ,]+\))+)\s*$")
 # Successfully processed 1 files; Failed processing 0 files     已成功处理 1 个文件; 处理 0 个文件时失败
-_SUMMARY = re.compile(r"^(?:Successfully processed|已成功处理)\s*(?P<ok>\d+)\D+?(?P<failed>\d+)", re.I)
+_SUMMARY = re.compile(
+    r"^(?:Successfully processed|已成功处理)\s*(?P<ok>\d+)\D+?(?P<failed>\d+)"
+    # other languages: "Se procesaron correctamente 1 archivos; error al procesar 0 archivos" - two counts
+    # around a ';' and no path or ACE syntax (no ':', '\\', '(')
+    r"|^[^\d:\\()]+?(?P<ok2>\d+)[^\d:\\()]*;[^\d:\\()]*?(?P<failed2>\d+)[^\d:\\()]*$",
+    re.I,
+)
 # C:\x\y.sys: Access is denied.
 _ERROR = re.compile(r"^(?P<path>(?:[A-Za-z]:\\|\\\\|\.).*?):\s+(?P<message>\S.*)$")
 _SDDL = re.compile(r"^(?:O:|G:|D:|S:)\S+$")
@@ -204,7 +210,7 @@ class IcaclsParser(Parser):
                     kind="acl:summary",
                     origin=Origin(ctx.artifact, line=lineno, offset=offset, text=clip(line)),
                     message=clip(line.strip()),
-                    fields={"processed": int(m.group("ok")), "failed": int(m.group("failed"))},
+                    fields={"processed": int(m.group("ok") or m.group("ok2")), "failed": int(m.group("failed") or m.group("failed2"))},
                 )
                 continue
             if _SDDL.match(line.strip()) and prev is not None:

@@ -46,6 +46,7 @@ and ``ca_thread: True`` when the ids are joined by ``!``):
 from __future__ import annotations
 
 import dataclasses
+import contextlib
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -282,6 +283,15 @@ class MsiParser(Parser):
             last_local = datetime.combine(day, tod)
             return last_local
 
+        # A log whose head was cut (a collector's tail, a truncated copy): its first banner, usually the
+        # closing "logging stopped" one, dates the lines before it (read back from it, no midnight assumed).
+        if not _BANNER.match(head.lstrip("\ufeff").split("\n", 1)[0]):
+            for _n, _o, ln in source.lines(ParseContext(ctx.artifact, ctx.utc_offset, ctx.locale)):
+                b = _BANNER.match(ln.strip("\ufeff"))
+                if b and (dm := _BANNER_DT.search(b["body"])):
+                    with contextlib.suppress(Exception):
+                        day = order.read(dm)[0]
+                    break
         session_lines = 0
         for lineno, offset, line in source.lines(ctx):
             last_line = lineno
@@ -517,8 +527,14 @@ class MsiParser(Parser):
                     f["command"] = args[2]
                 sev = Severity.ERROR
             elif note in (1402, 1406) and args:
-                f["key"] = args[0]
-                if len(args) > 1 and (w := _int(args[1])) is not None:
+                # 1402 "Could not open key [2]. System error [3]"; 1406 "Could not write value [2] to key [3].
+                # System error [4]"
+                k, e = (0, 1) if note == 1402 else (1, 2)
+                if note == 1406:
+                    f["value"] = args[0]
+                if len(args) > k:
+                    f["key"] = args[k]
+                if len(args) > e and (w := _int(args[e])) is not None:
                     f["win32"] = w
                     if w == 5:
                         sev = Severity.WARNING
