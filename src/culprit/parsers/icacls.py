@@ -77,10 +77,11 @@ FLAGS = {"OI": "OI", "CI": "CI", "IO": "IO", "NP": "NP", "I": "ID"}
 # BUILTIN\Administrators:(OI)(CI)(F)      Everyone:(DENY)(W)
 ACE_TAIL = re.compile(r"(?P<head>.*?):(?P<perms>(?:\([A-Za-z ,]+\))+)\s*$")
 # Successfully processed 1 files; Failed processing 0 files     已成功处理 1 个文件; 处理 0 个文件时失败
-_SUMMARY = re.compile(
+_SUMMARY = re.compile(r"^(?:Successfully processed|已成功处理)\s*(?P<ok>\d+)\D+?(?P<failed>\d+)", re.I)
+# Other languages, inside an icacls output only (never for sniffing): "Se procesaron correctamente 1 archivos;
+# error al procesar 0 archivos" - two counts around a ';' and no path or ACE syntax (no ':', '\\', '(').
+_SUMMARY_ANY = re.compile(
     r"^(?:Successfully processed|已成功处理)\s*(?P<ok>\d+)\D+?(?P<failed>\d+)"
-    # other languages: "Se procesaron correctamente 1 archivos; error al procesar 0 archivos" - two counts
-    # around a ';' and no path or ACE syntax (no ':', '\\', '(')
     r"|^[^\d:\\()]+?(?P<ok2>\d+)[^\d:\\()]*;[^\d:\\()]*?(?P<failed2>\d+)[^\d:\\()]*$",
     re.I,
 )
@@ -201,7 +202,7 @@ class IcaclsParser(Parser):
                     block = []
                 prev = None
                 continue
-            m = _SUMMARY.match(line)
+            m = _SUMMARY_ANY.match(line)
             if m:
                 if block:
                     yield from self._object(block, ctx)
