@@ -40,65 +40,50 @@ def test_tz_reference_reading() -> None:
     assert _boot_offset("480") == (0, 480)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit inspect .../setupapi.dev.log --tz +8` silently reads '+8' as 8 MINUTES east of UTC "
-        "(utc_offset 8), so every local time is shifted by 7 h 52 min without a word; a signed number "
-        "without a colon is what people type for hours: it should mean +08:00 or be refused (exit 2)"
-    ),
-)
 def test_tz_plus_eight_is_not_eight_minutes() -> None:
+    """Review finding fixed in 80a8c7b; it was: `culprit inspect .../setupapi.dev.log --tz +8` silently
+    reads '+8' as 8 MINUTES east of UTC (utc_offset 8), so every local time is shifted by 7 h 52 min
+    without a word; a signed number without a colon is what people type for hours: it should mean
+    +08:00 or be refused (exit 2)
+    """
     code, offset = _boot_offset("+8")
     assert code == 2 or offset == 480
 
 
 @pytest.mark.parametrize("tz", ["+15:00", "9999", "-9999", "+08:60"])
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`--tz` accepts offsets no machine can have (beyond UTC-12:00..UTC+14:00, 9999 minutes) and "
-        "minutes >= 60 ('+08:60' is read as +09:00) and shifts every local time by them; it should be "
-        "a usage error (exit 2)"
-    ),
-)
 def test_tz_impossible_offsets_are_refused(tz: str) -> None:
+    """Review finding fixed in 80a8c7b; it was: `--tz` accepts offsets no machine can have (beyond
+    UTC-12:00..UTC+14:00, 9999 minutes) and minutes >= 60 ('+08:60' is read as +09:00) and shifts every
+    local time by them; it should be a usage error (exit 2)
+    """
     code, _ = _boot_offset(tz)
     assert code == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`culprit whois \"\"` prints an empty heading and 'no product known' with exit 0; an empty NAME "
-    "is a usage error (exit 2)",
-)
 def test_whois_empty_name_is_usage_error() -> None:
+    """Review finding fixed in 80a8c7b; it was: `culprit whois ""` prints an empty heading and 'no product
+    known' with exit 0; an empty NAME is a usage error (exit 2)
+    """
     r = run_cli("whois", "")
     assert r.returncode == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit inspect reg_repro.PML --where \"reslt = 'ACCESS DENIED'\"` (a typo in the field name) "
-        "prints 0 events with exit 0 and no hint, exactly like a filter that matched nothing; a field "
-        "that no event of the file has should be reported (warning naming 'reslt', or exit 2)"
-    ),
-)
 def test_where_unknown_field_is_reported() -> None:
+    """Review finding fixed in 80a8c7b; it was: `culprit inspect reg_repro.PML --where "reslt = 'ACCESS
+    DENIED'"` (a typo in the field name) prints 0 events with exit 0 and no hint, exactly like a filter
+    that matched nothing; a field that no event of the file has should be reported (warning naming
+    'reslt', or exit 2)
+    """
     r = run_cli("inspect", str(PML), "--where", "reslt = 'ACCESS DENIED'")
     assert r.returncode == 2 or "reslt" in r.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit analyze examples/edge-injected-dll/bad --good EMPTY_FOLDER` runs as if --good had not "
-        "been given (the report asks for a good machine) with no warning that the --good evidence held "
-        "nothing usable; the user should be told (a warning naming the folder, or exit 3)"
-    ),
-)
 def test_good_path_with_nothing_usable_is_reported(tmp_path: Path) -> None:
+    """Review finding fixed in 80a8c7b; it was: `culprit analyze examples/edge-injected-dll/bad --good
+    EMPTY_FOLDER` runs as if --good had not been given (the report asks for a good machine) with no
+    warning that the --good evidence held nothing usable; the user should be told (a warning naming the
+    folder, or exit 3)
+    """
     empty = tmp_path / "good_machine"
     empty.mkdir()
     r = run_cli("analyze", str(EDGE / "bad"), "--good", str(empty), "-f", "json")
@@ -110,15 +95,12 @@ def test_good_path_with_nothing_usable_is_reported(tmp_path: Path) -> None:
     assert "good_machine" in said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit analyze ... -f json -o report.json` creates report.json with mode 0600 (the temp "
-        "file's mode from mkstemp survives the rename) whatever the umask; with umask 022 a report "
-        "written into a shared case folder should be 0644 like any file the user writes"
-    ),
-)
 def test_output_file_honours_umask(tmp_path: Path) -> None:
+    """Review finding fixed in 80a8c7b; it was: `culprit analyze ... -f json -o report.json` creates
+    report.json with mode 0600 (the temp file's mode from mkstemp survives the rename) whatever the
+    umask; with umask 022 a report written into a shared case folder should be 0644 like any file the
+    user writes
+    """
     out = tmp_path / "report.json"
     r = subprocess.run(
         [sys.executable, "-m", "culprit", "analyze", str(KB / "bad"), "-f", "json", "-o", str(out)],
@@ -131,30 +113,22 @@ def test_output_file_honours_umask(tmp_path: Path) -> None:
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit analyze x.CSV` on a Procmon CSV export with its header but no rows (0 events) answers "
-        "'no failure found in this bundle' with exit 0; nothing was readable, so it should exit 3 "
-        "('nothing usable in the input') like an empty file does"
-    ),
-)
 def test_header_only_procmon_csv_is_nothing_usable(tmp_path: Path) -> None:
+    """Review finding fixed in 80a8c7b; it was: `culprit analyze x.CSV` on a Procmon CSV export with its
+    header but no rows (0 events) answers 'no failure found in this bundle' with exit 0; nothing was
+    readable, so it should exit 3 ('nothing usable in the input') like an empty file does
+    """
     f = tmp_path / "capture.CSV"
     f.write_bytes(b'\xef\xbb\xbf"Time of Day","Process Name","PID","Operation","Path","Result","Detail"\r\n')
     r = run_cli("analyze", str(f))
     assert r.returncode == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit inspect .../setupapi.dev.log` (no manifest) ends with 'setupapi.dev.log: setupapi, "
-        "cp936, 26 events, 0 warnings' and then prints a 'warning: ... machine time zone unknown' line; "
-        "the count in the summary must match the warnings printed"
-    ),
-)
 def test_inspect_summary_counts_the_warnings_it_prints() -> None:
+    """Review finding fixed in 80a8c7b; it was: `culprit inspect .../setupapi.dev.log` (no manifest) ends
+    with 'setupapi.dev.log: setupapi, cp936, 26 events, 0 warnings' and then prints a 'warning: ...
+    machine time zone unknown' line; the count in the summary must match the warnings printed
+    """
     r = run_cli("inspect", str(SETUPAPI))
     assert r.returncode == 0
     m = re.search(r"(\d+) warnings?\b", r.stderr)
@@ -164,30 +138,23 @@ def test_inspect_summary_counts_the_warnings_it_prints() -> None:
     assert int(m.group(1)) == printed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the table of `culprit inspect .../setupapi.dev.log` (and timeline) cuts the KIND column to 20 "
-        "characters without a mark ('setupapi:service_fai'), so the kind a user copies into "
-        "--where \"kind = '...'\" matches nothing; the full kind 'setupapi:service_failure' must show"
-    ),
-)
 def test_inspect_table_shows_whole_kind() -> None:
+    """Review finding fixed in 80a8c7b; it was: the table of `culprit inspect .../setupapi.dev.log` (and
+    timeline) cuts the KIND column to 20 characters without a mark ('setupapi:service_fai'), so the
+    kind a user copies into --where "kind = '...'" matches nothing; the full kind
+    'setupapi:service_failure' must show
+    """
     r = run_cli("inspect", str(SETUPAPI), "--tz", "+08:00")
     assert r.returncode == 0
     assert "setupapi:service_failure" in r.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit analyze examples/edge-injected-dll/bad examples/edge-injected-dll/bad` (the same "
-        "folder given twice, an easy slip with shell globs) reads every artifact twice and the chain "
-        "shows the same evidence step twice (MicrosoftEdgeUpdate.log banner); the same file should be "
-        "read once"
-    ),
-)
 def test_same_path_twice_does_not_duplicate_evidence() -> None:
+    """Review finding fixed in 80a8c7b; it was: `culprit analyze examples/edge-injected-dll/bad
+    examples/edge-injected-dll/bad` (the same folder given twice, an easy slip with shell globs) reads
+    every artifact twice and the chain shows the same evidence step twice (MicrosoftEdgeUpdate.log
+    banner); the same file should be read once
+    """
     once = analyze_json(str(EDGE / "bad"))
     twice = analyze_json(str(EDGE / "bad"), str(EDGE / "bad"))
     assert len(twice["bundle"]["artifacts"]) == len(once["bundle"]["artifacts"])

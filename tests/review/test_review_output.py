@@ -42,16 +42,12 @@ def _sysfer_case() -> Path:
     return case
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "for a failure found in a Procmon capture (setup-exe-early-exit-sysfer-zh: setup.exe exits "
-        "0xC0000409), the text report's FAILED line cites 'bad/procmon/meeting_setup.pml:19' - a line "
-        "number - while the JSON has event 19 and the chain and Markdown write 'meeting_setup.pml #19'; "
-        "the text FAILED line must use the '#N' event form too"
-    ),
-)
 def test_text_failed_line_cites_capture_events_with_hash() -> None:
+    """Review finding fixed in 80a8c7b; it was: for a failure found in a Procmon capture
+    (setup-exe-early-exit-sysfer-zh: setup.exe exits 0xC0000409), the text report's FAILED line cites
+    'bad/procmon/meeting_setup.pml:19' - a line number - while the JSON has event 19 and the chain and
+    Markdown write 'meeting_setup.pml #19'; the text FAILED line must use the '#N' event form too
+    """
     case = _sysfer_case()
     d = analyze_json("bad", "--good", "good", cwd=case)
     by_event = [f for f in d["failures"] if f.get("event") is not None]
@@ -63,15 +59,12 @@ def test_text_failed_line_cites_capture_events_with_hash() -> None:
         assert f"{f['artifact']} #{f['event']}" in r.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the Markdown/HTML case summary of setup-exe-early-exit-sysfer-zh says 'Setup.exe failed with "
-        "0xC0000409' - the sentence-start capitalisation rewrites the process name that the logs and the "
-        "JSON write as 'setup.exe'; file and process names must be quoted as written"
-    ),
-)
 def test_summary_keeps_the_process_name_as_written() -> None:
+    """Review finding fixed in 80a8c7b; it was: the Markdown/HTML case summary of
+    setup-exe-early-exit-sysfer-zh says 'Setup.exe failed with 0xC0000409' - the sentence-start
+    capitalisation rewrites the process name that the logs and the JSON write as 'setup.exe'; file and
+    process names must be quoted as written
+    """
     case = _sysfer_case()
     r = run_cli("analyze", "bad", "--good", "good", "-f", "json", cwd=case)
     assert r.returncode == 0
@@ -119,14 +112,11 @@ def test_evtx_failure_targets_are_not_internal_tags() -> None:
     assert not [t for t in targets if t.startswith("evtx:")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit inspect reg_repro.PML --limit -1` prints an empty table with exit 0 and "
-        "`culprit diff ... --limit -5` silently shows one difference; a negative N is a usage error (exit 2)"
-    ),
-)
 def test_negative_limit_is_usage_error() -> None:
+    """Review finding fixed in 80a8c7b; it was: `culprit inspect reg_repro.PML --limit -1` prints an empty
+    table with exit 0 and `culprit diff ... --limit -5` silently shows one difference; a negative N is
+    a usage error (exit 2)
+    """
     r = run_cli("inspect", str(KB / "repro" / "procmon" / "reg_repro.PML"), "--limit", "-1")
     assert r.returncode == 2
 

@@ -21,17 +21,14 @@ def _wlan_case() -> Path:
     return case
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "for lcu-wlan-copy-denied-no-capture-zh the evidence request (`culprit report A.json -t request`, "
-        "and the MISSING block of `culprit analyze`) says 'collect and send in one go' but gives three "
-        "different collector commands, each with only its own switch (-Procmon ..., -AclPaths ..., "
-        "-Inf fbwlan.inf) while each claims 'it gathers this and all other evidence in one go'; run as "
-        "written, none of them collects everything. One command line must carry all the switches"
-    ),
-)
 def test_request_email_gives_one_collector_command_with_every_switch(tmp_path: Path) -> None:
+    """Review finding fixed in 80a8c7b; it was: for lcu-wlan-copy-denied-no-capture-zh the evidence request
+    (`culprit report A.json -t request`, and the MISSING block of `culprit analyze`) says 'collect and
+    send in one go' but gives three different collector commands, each with only its own switch
+    (-Procmon ..., -AclPaths ..., -Inf fbwlan.inf) while each claims 'it gathers this and all other
+    evidence in one go'; run as written, none of them collects everything. One command line must carry
+    all the switches
+    """
     case = _wlan_case()
     d = analyze_json("bad", cwd=case)
     assert {m["artifact"] for m in d["missing"]} >= {"procmon", "acl", "inf"}
@@ -44,15 +41,12 @@ def test_request_email_gives_one_collector_command_with_every_switch(tmp_path: P
 
 
 @pytest.mark.parametrize("time_zone", ["garbage", 5, {"utc_offset_minutes": "x"}])
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit report A.json` validates 'findings', 'missing', 'warnings' and 'bundle' with a clear "
-        "'analysis JSON: ... must be ...' error (exit 3), but a wrong 'time_zone' (a string, a number, "
-        "or a non-numeric utc_offset_minutes) ends in an AttributeError/TypeError traceback"
-    ),
-)
 def test_report_rejects_a_bad_time_zone_cleanly(tmp_path: Path, time_zone: object) -> None:
+    """Review finding fixed in 80a8c7b; it was: `culprit report A.json` validates 'findings', 'missing',
+    'warnings' and 'bundle' with a clear 'analysis JSON: ... must be ...' error (exit 3), but a wrong
+    'time_zone' (a string, a number, or a non-numeric utc_offset_minutes) ends in an
+    AttributeError/TypeError traceback
+    """
     d = analyze_json(str(KB / "bad"))
     bad = copy.deepcopy(d)
     bad["time_zone"] = time_zone

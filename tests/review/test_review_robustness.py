@@ -18,60 +18,46 @@ import pytest
 from tests.review._helpers import KB, ROOT, run_cli
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit analyze examples/kb4474419-registry-denied/bad -o /tmp` (an existing folder as -o) "
-        "ends in an IsADirectoryError traceback from commands/_common.output(); it should be a usage "
-        "error (exit 2) saying -o names a folder, not a file"
-    ),
-)
 def test_output_to_a_folder_is_a_usage_error(tmp_path: Path) -> None:
+    """Review finding fixed in 80a8c7b; it was: `culprit analyze examples/kb4474419-registry-denied/bad -o
+    /tmp` (an existing folder as -o) ends in an IsADirectoryError traceback from
+    commands/_common.output(); it should be a usage error (exit 2) saying -o names a folder, not a file
+    """
     r = run_cli("analyze", str(KB / "bad"), "-o", str(tmp_path))
     assert "Traceback" not in r.stderr
     assert r.returncode == 2
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit analyze examples/kb4474419-registry-denied/bad -o /dev/full` (a full disk) ends in an "
-        "OSError [Errno 28] traceback; a write error should be a one-line 'culprit: cannot write ...' "
-        "message with exit 1"
-    ),
-)
 def test_disk_full_on_output_is_a_clean_error() -> None:
+    """Review finding fixed in 80a8c7b; it was: `culprit analyze examples/kb4474419-registry-denied/bad -o
+    /dev/full` (a full disk) ends in an OSError [Errno 28] traceback; a write error should be a
+    one-line 'culprit: cannot write ...' message with exit 1
+    """
     r = run_cli("analyze", str(KB / "bad"), "-o", "/dev/full")
     assert "Traceback" not in r.stderr
     assert r.returncode == 1
     assert r.stderr.startswith("culprit:")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "with a non-UTF-8 standard output (PYTHONIOENCODING=cp1252, as when an English Windows "
-        "redirects `culprit analyze ... > out.txt`), the text report of the KB4474419 example "
-        "(vendor 北京瀚海信安科技有限公司) dies with a UnicodeEncodeError traceback in report/text.py; "
-        "it should still write the report (replacing what the code page cannot show) and exit 0"
-    ),
-)
 def test_text_report_survives_a_non_utf8_stdout() -> None:
+    """Review finding fixed in 80a8c7b; it was: with a non-UTF-8 standard output
+    (PYTHONIOENCODING=cp1252, as when an English Windows redirects `culprit analyze ... > out.txt`),
+    the text report of the KB4474419 example (vendor 北京瀚海信安科技有限公司) died with a
+    UnicodeEncodeError traceback in report/text.py; it should still write the report (replacing what
+    the code page cannot show) and exit 0
+    """
     r = run_cli("analyze", str(KB / "bad"), env={"PYTHONIOENCODING": "cp1252"})
     assert "Traceback" not in r.stderr
     assert r.returncode == 0
     assert "ANSWER" in r.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit whois krnlmgr.sys` with a non-UTF-8 stdout (PYTHONIOENCODING=ascii) dies with a "
-        "UnicodeEncodeError traceback in commands/whois; it should print what it can and exit 0"
-    ),
-)
 def test_whois_survives_a_non_utf8_stdout() -> None:
+    """Review finding fixed in 80a8c7b; it was: `culprit whois krnlmgr.sys` with a non-UTF-8 stdout
+    (PYTHONIOENCODING=ascii) dies with a UnicodeEncodeError traceback in commands/whois; it should
+    print what it can and exit 0
+    """
     r = run_cli("whois", "krnlmgr.sys", env={"PYTHONIOENCODING": "ascii"})
     assert "Traceback" not in r.stderr
     assert r.returncode == 0
@@ -103,15 +89,12 @@ def _run_on_tty(*args: str) -> tuple[int, bytes]:
         os.close(master)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit analyze examples/kb4474419-registry-denied/bad -f pdf` with stdout on a terminal "
-        "dumps the binary PDF onto the terminal; `culprit report -f pdf` already refuses this with "
-        "'a PDF is binary: write it to a file with -o FILE' (exit 2) and analyze should do the same"
-    ),
-)
 def test_analyze_pdf_refuses_a_terminal() -> None:
+    """Review finding fixed in 80a8c7b; it was: `culprit analyze examples/kb4474419-registry-denied/bad -f
+    pdf` with stdout on a terminal dumps the binary PDF onto the terminal; `culprit report -f pdf`
+    already refuses this with 'a PDF is binary: write it to a file with -o FILE' (exit 2) and analyze
+    should do the same
+    """
     code, shown = _run_on_tty("analyze", str(KB / "bad"), "-f", "pdf")
     assert b"%PDF" not in shown
     assert code == 2
