@@ -7,6 +7,7 @@ files it cites.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,25 @@ def test_tasklist_step_quotes_the_cited_line() -> None:
     assert steps, "the Edge example's chain cites tasklist_m.txt"
     for s in steps:
         assert " ".join(s["text"].split()) in " ".join(lines[s["line"] - 1].split()), s["summary"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "`culprit analyze day1/bad day2/bad` (two collections whose folders share a name - the collector "
+        "always writes the same folder and zip names) labels both bundles 'bad' ('bundle.path': 'bad, "
+        "bad') and cites files of both as 'bad/Windows/Logs/CBS/CBS.log', 'bad/system/driverquery.csv', "
+        "...: a citation no longer says which file it means. Artifact paths must stay unique (e.g. "
+        "'day1/bad/...', 'day2/bad/...')"
+    ),
+)
+def test_two_bundles_with_the_same_folder_name_get_distinct_paths(tmp_path: Path) -> None:
+    for day in ("day1", "day2"):
+        shutil.copytree(KB / "bad", tmp_path / day / "bad")
+    with (tmp_path / "day2" / "bad" / "Windows" / "Logs" / "CBS" / "CBS.log").open("ab") as f:
+        f.write(
+            b"2024-09-04 09:00:00, Info                  CBS    Starting TrustedInstaller initialization.\r\n"
+        )
+    d = analyze_json("day1/bad", "day2/bad", cwd=tmp_path)
+    paths = [a["path"] for a in d["bundle"]["artifacts"]]
+    assert len(paths) == len(set(paths)), sorted(p for p in paths if paths.count(p) > 1)
