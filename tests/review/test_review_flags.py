@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -201,3 +202,21 @@ def test_inspect_file_inside_a_bundle_uses_its_manifest() -> None:
     first = json.loads(r.stdout.splitlines()[0])
     assert first["utc_offset"] == 540
     assert first["time"] == "2024-09-12T05:06:51Z"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "`culprit analyze examples/edge-injected-dll/bad --good COPY_OF_BAD` (the --good evidence shows "
+        "the very same failure: MSI 1603, schk.dll injected, MicrosoftEdgeUpdate.exe gone after 0.2 s) "
+        "only lowers the confidence to 0.75 and adds the chain step 'good machine: the same "
+        "MicrosoftEdgeUpdate.exe runs 0.2 s'; nothing says the 'good' machine is not a working run. "
+        "When the --good evidence holds the same failure, the report must warn"
+    ),
+)
+def test_good_evidence_that_also_fails_is_reported(tmp_path: Path) -> None:
+    good = tmp_path / "good"
+    shutil.copytree(EDGE / "bad", good)
+    d = analyze_json(str(EDGE / "bad"), "--good", str(good))
+    said = " ".join(f"{w.get('artifact', '')} {w.get('message', '')}" for w in d["warnings"]).lower()
+    assert "good" in said and ("fail" in said or "1603" in said), d["warnings"]
