@@ -50,10 +50,25 @@ def _tolerant_stdout() -> None:
                 pass
 
 
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """``--tz -05:00`` as the help writes it: argparse would take ``-05:00`` for an option."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--tz" and i + 1 < len(argv) and argv[i + 1][:1] == "-" and argv[i + 1][1:2].isdigit():
+            out.append(f"--tz={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     _tolerant_stdout()
     ap = build_parser()
-    args = ap.parse_args(argv)
+    args = ap.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     if not getattr(args, "_run", None):
         ap.print_help(sys.stderr)
         return ExitCode.USAGE

@@ -121,6 +121,9 @@ class Event:
         else:
             cur = self.fields
             rest = path
+            if head in ("line", "record", "event", "artifact", "offset") and "." not in path and head not in self.fields:
+                # the columns a table shows are usable by their shown names
+                return getattr(self.origin, "record" if head == "event" else head, None) or default
         for part in rest.split(".") if rest else ():
             if cur is None:
                 return default

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from datetime import UTC, datetime
+
 from culprit.errors import UsageError
 from culprit.model import Event
 
@@ -184,6 +186,19 @@ def _norm(v: Any) -> Any:
     return v.casefold() if isinstance(v, str) else v
 
 
+def _as_time(v: Any) -> datetime | None:
+    """An ISO 8601 text (``2024-09-03T02:30:41Z``, ``2024-09-03 02:30:41``) as an aware UTC datetime."""
+    if isinstance(v, datetime):
+        return v if v.tzinfo else v.replace(tzinfo=UTC)
+    if not isinstance(v, str):
+        return None
+    try:
+        t = datetime.fromisoformat(v.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
 def _compile(node: Node) -> Callable[[Event], bool]:
     if isinstance(node, And):
         a, b = _compile(node.left), _compile(node.right)
@@ -207,8 +222,15 @@ def _compile(node: Node) -> Callable[[Event], bool]:
         return lambda e: _norm(e.get(fld)) in vals
     nv = _norm(val)
 
+    want_time = _as_time(val) if isinstance(val, str) else None
+
     def cmp(e: Event) -> bool:
-        got = _norm(e.get(fld))
+        raw = e.get(fld)
+        if isinstance(raw, datetime) and want_time is not None:  # times compare as times, not as text
+            got_t = raw if raw.tzinfo else raw.replace(tzinfo=UTC)
+            return {"=": got_t == want_time, "!=": got_t != want_time, "<": got_t < want_time,
+                    "<=": got_t <= want_time, ">": got_t > want_time, ">=": got_t >= want_time}[op]
+        got = _norm(raw)
         if got is None:
             return op == "!="
         if isinstance(nv, (int, float)) and isinstance(got, str):

@@ -35,19 +35,20 @@ class Encoding:
     @property
     def label(self) -> str:
         """The name recorded on the artifact (``utf-16le-bom``, ``gbk``...)."""
-        base = {"utf-8": "utf-8", "utf-16-le": "utf-16le", "gbk": "cp936"}.get(self.name, self.name)
+        base = {"utf-8": "utf-8", "utf-16-le": "utf-16le", "utf-16-be": "utf-16be", "gbk": "cp936"}.get(
+            self.name, self.name)
         return base + ("-bom" if self.bom else "")
 
     @property
     def wide(self) -> bool:
-        return self.name == "utf-16-le"
+        return self.name in ("utf-16-le", "utf-16-be")
 
 
 def looks_binary(head: bytes) -> bool:
     """True for data that is no text in any encoding we read (NULs not in a UTF-16 pattern)."""
     if not head:
         return False
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF8)) or _utf16_without_bom(head):
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8)) or _utf16_without_bom(head):
         return False
     # Judge by the beginning: binary formats announce themselves in their header, while a damaged log
     # (garbage or NULs further in) is still a log whose damage the parser reports line by line.
@@ -94,6 +95,8 @@ def sniff_encoding(head: bytes, locale: str | None = None, code_page: int | str 
     """
     if head.startswith(codecs.BOM_UTF16_LE):
         return Encoding("utf-16-le", 2, "BOM FF FE")
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return Encoding("utf-16-be", 2, "BOM FE FF")
     if head.startswith(codecs.BOM_UTF8):
         return Encoding("utf-8", 3, "BOM EF BB BF")
     if _utf16_without_bom(head):
@@ -186,7 +189,7 @@ def _strip_eol(raw: bytes) -> bytes:
 
 
 def _iter_wide(fp: BinaryIO, enc: Encoding, warn: WarnFn | None, max_line: int) -> Iterator[tuple[int, int, str]]:
-    dec = codecs.getincrementaldecoder("utf-16-le")(errors="replace")
+    dec = codecs.getincrementaldecoder(enc.name)(errors="replace")
     buf = ""
     buf_offset = enc.bom  # byte offset of buf[0] (UTF-16: 2 bytes a code unit, surrogates aside)
     lineno = 0

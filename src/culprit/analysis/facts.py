@@ -75,6 +75,21 @@ class Facts:
             out.sort(key=lambda e: (e.origin.artifact, e.origin.line or 0, e.origin.record or 0))
         return out
 
+    def line_text(self, artifact: str, line: int | None, limit: int = 500) -> str:
+        """The text of one line of a text artifact, as written (for quoting what a step cites)."""
+        if line is None:
+            return ""
+        for a in self.ws.artifacts:
+            if a.name == artifact and a.source.is_text:
+                from culprit.parsers.base import ParseContext
+
+                for n, _off, text in a.source.lines(ParseContext(a.name)):
+                    if n == line:
+                        return text.strip()[:limit]
+                    if n > line:
+                        break
+        return ""
+
     def has(self, kind_prefix: str, role: str = "bad") -> bool:
         return any(a.kind == kind_prefix for a in self.ws.artifacts if a.role == role)
 

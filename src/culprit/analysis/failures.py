@@ -310,6 +310,22 @@ def edgeupdate_failures(facts: Facts) -> list[FailureCand]:
     return out
 
 
+_PROVIDERS = {"windowsupdateclient": "Windows Update", "servicing": "Windows servicing", "msiinstaller":
+              "Windows Installer package", "service control manager": "service"}
+
+
+def _what_failed(ev: Event) -> str:
+    """A name a customer understands for an event-log failure: the update, the service, the component."""
+    for k in ("fields.update_title", "fields.updateTitle", "fields.service", "fields.param1", "fields.app"):
+        if ev.get(k):
+            return str(ev.get(k))
+    prov = str(ev.get("fields.provider") or "").casefold()
+    for key, name in _PROVIDERS.items():
+        if key in prov:
+            return name
+    return str(ev.get("fields.provider") or "Windows component")
+
+
 def capture_failures(facts: Facts) -> list[FailureCand]:
     """An installer whose only record is a capture: the first install process that exits with an error.
 
@@ -382,7 +398,7 @@ def summary_failures(facts: Facts) -> list[FailureCand]:
             (_kb(e) for e in coded if _kb(e) and (e.code or e.get("fields.hresult")) == code), None
         )
         target = (
-            kb or ev.get("fields.package") or ev.get("fields.title") or ev.get("fields.product") or ev.kind
+            kb or ev.get("fields.package") or ev.get("fields.title") or ev.get("fields.product") or _what_failed(ev)
         )
         extra = {"package": ev.get("fields.package")} if ev.get("fields.package") else {}
         out.append(

@@ -297,7 +297,7 @@ def build_finding(facts: Facts, v: Victim, failures: list[FailureCand], lang: st
     for run in facts.events("edgeupdate:run"):
         if run.get("fields.pid") == p.pid and run.get("fields.early_exit"):
             log(
-                _last_line(run),
+                _last_line(run, facts),
                 f"MicrosoftEdgeUpdate.log: PID {p.pid} logs only its start-up banner",
                 f"MicrosoftEdgeUpdate.log：PID {p.pid} 只写了启动信息就结束了",
             )
@@ -366,7 +366,7 @@ def build_finding(facts: Facts, v: Victim, failures: list[FailureCand], lang: st
         others = ", ".join(sorted({str(x.get("fields.image")) for x in tl})[:4])
         log(
             Origin(
-                e.origin.artifact, line=line, text=f"{e.get('fields.image')} {e.get('fields.pid')}: {name}"
+                e.origin.artifact, line=line, text=facts.line_text(e.origin.artifact, line)
             ),
             f"{name} is loaded in other processes too ({others})",
             f"{name} 也被加载到其他进程中（{others}）",
@@ -470,11 +470,16 @@ def _lifetimes(facts: Facts, v: Victim) -> dict[str, list[dict[str, object]]]:
     return {"bad": rows(bad_root), "good": rows(_counterpart(bad_root, good_tree) if good_tree else None)}
 
 
-def _last_line(run: Event) -> Origin:
+def _last_line(run: Event, facts: Facts | None = None) -> Origin:
+    """The run's last line, quoted as written (the run summary itself quotes its first line)."""
     last = run.get("fields.last_line")
-    if isinstance(last, int):
-        return Origin(run.origin.artifact, line=last, text=run.origin.text)
-    return run.origin
+    if not isinstance(last, int):
+        return run.origin
+    if facts is not None:
+        for e in facts.events("edgeupdate:*"):
+            if e.kind != "edgeupdate:run" and e.origin.artifact == run.origin.artifact and e.origin.line == last:
+                return e.origin
+    return Origin(run.origin.artifact, line=last)
 
 
 def _first_failure(facts: Facts, summ: Event) -> Event | None:

@@ -109,10 +109,22 @@ def open_bundle(path: str | os.PathLike[str], limits: Limits | None = None, name
     try:
         if p.is_dir():
             _walk_dir(bundle, p, bundle.name, limits, depth=0)
+        elif not p.is_file():  # a pipe (bash <(...)) or a device: copy what it carries, capped
+            tmp = _new_tmp(bundle) / (p.name or "stdin")
+            with p.open("rb") as src, tmp.open("wb") as out:
+                copied = 0
+                while chunk := src.read(1 << 20):
+                    copied += len(chunk)
+                    if copied > limits.max_total_bytes:
+                        raise HostileArchiveError(f"{path}: more than {limits.max_total_bytes:,} bytes")
+                    out.write(chunk)
+            _add_file(bundle, tmp, bundle.name, limits, depth=0)
         else:
             _add_file(bundle, p, bundle.name, limits, depth=0)
         bundle.sources.sort(key=lambda s: s.name.lower())
         _load_manifest(bundle)
+        if bundle.manifest is None and not p.is_dir():
+            _manifest_above(bundle, p)
     except BaseException:
         bundle.close()
         raise
@@ -311,6 +323,24 @@ def _extract_cab(bundle: Bundle, fp: Path, display: str, limits: Limits, depth: 
                 bundle.warnings.append(Warning_(display, f"member {m.name!r} not read: {e}"))
                 continue
             _add_file(bundle, dest, _join(display, rel), limits, depth)
+
+
+def _manifest_above(bundle: Bundle, p: Path) -> None:
+    """A single file taken out of a collected bundle still belongs to it: use the bundle's manifest."""
+    try:
+        here = p.resolve().parent
+    except OSError:
+        return
+    for d in [here, *list(here.parents)[:6]]:
+        m = d / "manifest.json"
+        if m.is_file():
+            try:
+                data = json.loads(m.read_bytes()[: 16 * 1024**2].decode("utf-8-sig"))
+            except (ValueError, UnicodeDecodeError, OSError):
+                return
+            if isinstance(data, dict):
+                bundle.manifest = data
+            return
 
 
 def _load_manifest(bundle: Bundle) -> None:

@@ -479,7 +479,7 @@ def csi_offsets(source: Source, limit_bytes: int = 16 << 20) -> Iterator[int]:
         fp.seek(source.encoding.bom)
         data = fp.read(limit_bytes)
     if source.encoding.wide:
-        data = data.decode("utf-16-le", errors="replace").encode("utf-8")
+        data = data.decode(source.encoding.name, errors="replace").encode("utf-8")
     n = 0
     for m in _CSI_PAIR_B.finditer(data):
         local = local_stamp(m.group(1).decode("ascii"))

@@ -303,7 +303,7 @@ def _chunks(fp: BinaryIO, source: Source) -> Iterator[bytes]:
         while data := fp.read(CHUNK):
             yield data
         return
-    dec = codecs.getincrementaldecoder("utf-16-le")(errors="replace")
+    dec = codecs.getincrementaldecoder(enc.name)(errors="replace")
     while True:
         data = fp.read(CHUNK)
         text = dec.decode(data, final=not data)
