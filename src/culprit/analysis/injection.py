@@ -363,7 +363,9 @@ def build_finding(facts: Facts, v: Victim, failures: list[FailureCand], lang: st
             if name.casefold() in mods and len(lines) == len(mods)
             else e.origin.line
         )
-        others = ", ".join(sorted({str(x.get("fields.image")) for x in tl})[:4])
+        rest = sorted({str(x.get("fields.image")) for x in tl} - {str(e.get("fields.image"))}, key=str.casefold)
+        others = ", ".join([f"{e.get('fields.image')} PID {e.get('fields.pid')}", *rest[:3]]) + (
+            f" and {len(rest) - 3} more" if len(rest) > 3 else "")
         log(
             Origin(
                 e.origin.artifact, line=line, text=facts.line_text(e.origin.artifact, line)
