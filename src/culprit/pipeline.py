@@ -158,7 +158,7 @@ def load(
                     warnings.append(Warning_(str(p), "given more than once: read once"))
                     continue
                 seen_paths.add(real)
-                b = open_bundle(p, limits)
+                b = open_bundle(p, limits, name=_display_name(p, [x.path for x in bundles]))
                 bundles.append(b)
                 warnings.extend(b.warnings)
                 for name, why in b.skipped:
@@ -191,6 +191,11 @@ def load(
                 "machine time zone unknown (no manifest.json, no log that states it): local times read as UTC",
             )
         )
+    bad_hosts = {str((b.manifest or {}).get("host")) for b in bundles
+                 if (b.manifest or {}).get("host") and any(a.role == "bad" and a.source in b.sources for a in artifacts)}
+    if len(bad_hosts) > 1:
+        warnings.append(Warning_(bundles[0].name, "the evidence of the failing machine comes from more than one "
+                                                  f"computer ({', '.join(sorted(bad_hosts))}): it is read as one machine"))
     for a in artifacts:
         if a.parser is None and a.source.filename.lower() != "manifest.json":
             warnings.append(Warning_(a.name, f"not read: {a.skipped}"))
@@ -199,6 +204,14 @@ def load(
         ws.close()
         raise InputError("nothing usable in the input: " + _why_nothing(artifacts, bundles))
     return ws
+
+
+def _display_name(p: str | Path, earlier: list[Path]) -> str | None:
+    """A bundle's display name; when two bundles share a folder name (day1/bad, day2/bad), its parent too."""
+    pp = Path(p).resolve()
+    if any(Path(e).resolve().name == pp.name for e in earlier):
+        return f"{pp.parent.name}/{pp.name}" if pp.parent.name else None
+    return None
 
 
 def _why_nothing(artifacts: list[Artifact], bundles: list[Bundle]) -> str:
