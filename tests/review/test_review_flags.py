@@ -167,32 +167,26 @@ def test_same_path_twice_does_not_duplicate_evidence() -> None:
     assert len(steps) == len(set(steps))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit analyze examples/kb4474419-registry-denied/bad --tz -05:00` (a negative offset written "
-        "as the help shows, with a space) is refused by argparse with 'argument --tz: expected one "
-        "argument' (exit 2), while `--tz -300` and `--tz=-05:00` work; every machine west of UTC needs "
-        "this form and nothing in --help says to write --tz=-05:00"
-    ),
-)
 def test_negative_tz_with_a_space_is_accepted() -> None:
+    """Review finding fixed in 3c3e69b..3fe4d39; it was: `culprit analyze
+    examples/kb4474419-registry-denied/bad --tz -05:00` (a negative offset written as the help shows,
+    with a space) is refused by argparse with 'argument --tz: expected one argument' (exit 2), while
+    `--tz -300` and `--tz=-05:00` work; every machine west of UTC needs this form and nothing in --help
+    says to write --tz=-05:00
+    """
     r = run_cli("analyze", str(KB / "bad"), "--tz", "-05:00", "-f", "json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["time_zone"]["utc_offset_minutes"] == -300
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit inspect tests/data/cases/msi-1310-file-write-denied-cortex/bad/Windows/Temp/MSI2b6d1.LOG` "
-        "warns 'machine time zone unknown (no manifest.json ...)' and prints 14:06:51 local as 14:06:51Z, "
-        "although the bundle's own manifest.json (two folders up) says UTC+9 and `culprit timeline bad` "
-        "prints 05:06:51Z for the same line: a file inspected inside an unpacked bundle must use the "
-        "bundle's manifest (or at least not claim there is none)"
-    ),
-)
 def test_inspect_file_inside_a_bundle_uses_its_manifest() -> None:
+    """Review finding fixed in 3c3e69b..3fe4d39; it was: `culprit inspect
+    tests/data/cases/msi-1310-file-write-denied-cortex/bad/Windows/Temp/MSI2b6d1.LOG` warns 'machine
+    time zone unknown (no manifest.json ...)' and prints 14:06:51 local as 14:06:51Z, although the
+    bundle's own manifest.json (two folders up) says UTC+9 and `culprit timeline bad` prints 05:06:51Z
+    for the same line: a file inspected inside an unpacked bundle must use the bundle's manifest (or at
+    least not claim there is none)
+    """
     bad = CASES / "msi-1310-file-write-denied-cortex" / "bad"
     log = bad / "Windows" / "Temp" / "MSI2b6d1.LOG"
     if not log.is_file():
@@ -204,17 +198,13 @@ def test_inspect_file_inside_a_bundle_uses_its_manifest() -> None:
     assert first["time"] == "2024-09-12T05:06:51Z"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit analyze examples/edge-injected-dll/bad --good COPY_OF_BAD` (the --good evidence shows "
-        "the very same failure: MSI 1603, schk.dll injected, MicrosoftEdgeUpdate.exe gone after 0.2 s) "
-        "only lowers the confidence to 0.75 and adds the chain step 'good machine: the same "
-        "MicrosoftEdgeUpdate.exe runs 0.2 s'; nothing says the 'good' machine is not a working run. "
-        "When the --good evidence holds the same failure, the report must warn"
-    ),
-)
 def test_good_evidence_that_also_fails_is_reported(tmp_path: Path) -> None:
+    """Review finding fixed in 3c3e69b..3fe4d39; it was: `culprit analyze examples/edge-injected-dll/bad
+    --good COPY_OF_BAD` (the --good evidence shows the very same failure: MSI 1603, schk.dll injected,
+    MicrosoftEdgeUpdate.exe gone after 0.2 s) only lowers the confidence to 0.75 and adds the chain
+    step 'good machine: the same MicrosoftEdgeUpdate.exe runs 0.2 s'; nothing says the 'good' machine
+    is not a working run. When the --good evidence holds the same failure, the report must warn
+    """
     good = tmp_path / "good"
     shutil.copytree(EDGE / "bad", good)
     d = analyze_json(str(EDGE / "bad"), "--good", str(good))

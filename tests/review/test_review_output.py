@@ -18,16 +18,13 @@ from tests.review._helpers import CASES, EDGE, KB, analyze_json, run_cli
 EDGE_LOG = "bad/ProgramData/Microsoft/EdgeUpdate/Log/MicrosoftEdgeUpdate.log"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit analyze examples/edge-injected-dll/bad` chain step 'MicrosoftEdgeUpdate.log: PID 7140 "
-        "logs only its start-up banner' cites MicrosoftEdgeUpdate.log:10 but quotes line 9 (the "
-        "'[...msedgeupdate.dll][version 1.3.163.19][opt][official]' banner); line 10 is the "
-        "'[is machine: 1][Current dir]' line. The line number and the quoted text must be the same line"
-    ),
-)
 def test_edge_update_log_citation_quotes_the_cited_line() -> None:
+    """Review finding fixed in 3c3e69b..3fe4d39; it was: `culprit analyze examples/edge-injected-dll/bad`
+    chain step 'MicrosoftEdgeUpdate.log: PID 7140 logs only its start-up banner' cites
+    MicrosoftEdgeUpdate.log:10 but quotes line 9 (the '[...msedgeupdate.dll][version
+    1.3.163.19][opt][official]' banner); line 10 is the '[is machine: 1][Current dir]' line. The line
+    number and the quoted text must be the same line
+    """
     d = analyze_json("bad", cwd=EDGE)
     lines = (EDGE / EDGE_LOG).read_bytes().decode("utf-16").splitlines()
     steps = [s for f in d["findings"] for s in f["chain"] if s.get("artifact") == EDGE_LOG and s.get("line")]
@@ -97,15 +94,12 @@ def test_diff_does_not_claim_no_differences_when_nothing_was_compared(tmp_path: 
     assert "no differences found" not in r.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit analyze ../shared/corpus/evtx` lists failures whose target is the internal source tag "
-        "('FAILED  evtx:wu: 0x800B0101 CERT_E_EXPIRED', 'evtx:scm: 0x8007000E'); the target shown to a "
-        "customer must be what failed (an update, 'Windows Update', a service), not an event-kind prefix"
-    ),
-)
 def test_evtx_failure_targets_are_not_internal_tags() -> None:
+    """Review finding fixed in 3c3e69b..3fe4d39; it was: `culprit analyze ../shared/corpus/evtx` lists
+    failures whose target is the internal source tag ('FAILED evtx:wu: 0x800B0101 CERT_E_EXPIRED',
+    'evtx:scm: 0x8007000E'); the target shown to a customer must be what failed (an update, 'Windows
+    Update', a service), not an event-kind prefix
+    """
     evtx = corpus_path("evtx")
     d = analyze_json(str(evtx))
     targets = [f["target"] for f in d["failures"]]
@@ -160,18 +154,15 @@ def test_diff_warns_when_good_and_bad_look_swapped() -> None:
     assert any("swap" in w.lower() or "good" in w.lower() for w in warnings), warnings
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit analyze examples/edge-injected-dll/bad` chain step 'schk.dll is loaded in other "
-        "processes too (Procmon64.exe, RuntimeBroker.exe, SearchIndexer.exe, SearchUI.exe)' cites "
-        "bad/system/tasklist_m.txt:164 and quotes 'explorer.exe 3908: schk.dll' - a process the summary "
-        "does not name and a text that is not in the file (line 164 is the wrapped module list "
-        "'RPCRT4.dll, ADVAPI32.dll, ..., schk.dll,'); about 25 processes load schk.dll and the four named "
-        "are just the first in ASCII order. The quote must be the cited line and the summary must cover it"
-    ),
-)
 def test_tasklist_step_quotes_the_cited_line() -> None:
+    """Review finding fixed in 3c3e69b..3fe4d39; it was: `culprit analyze examples/edge-injected-dll/bad`
+    chain step 'schk.dll is loaded in other processes too (Procmon64.exe, RuntimeBroker.exe,
+    SearchIndexer.exe, SearchUI.exe)' cites bad/system/tasklist_m.txt:164 and quotes 'explorer.exe
+    3908: schk.dll' - a process the summary does not name and a text that is not in the file (line 164
+    is the wrapped module list 'RPCRT4.dll, ADVAPI32.dll, ..., schk.dll,'); about 25 processes load
+    schk.dll and the four named are just the first in ASCII order. The quote must be the cited line and
+    the summary must cover it
+    """
     d = analyze_json("bad", cwd=EDGE)
     art = "bad/system/tasklist_m.txt"
     lines = (EDGE / art).read_bytes().decode("cp936").splitlines()
@@ -181,17 +172,13 @@ def test_tasklist_step_quotes_the_cited_line() -> None:
         assert " ".join(s["text"].split()) in " ".join(lines[s["line"] - 1].split()), s["summary"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit analyze day1/bad day2/bad` (two collections whose folders share a name - the collector "
-        "always writes the same folder and zip names) labels both bundles 'bad' ('bundle.path': 'bad, "
-        "bad') and cites files of both as 'bad/Windows/Logs/CBS/CBS.log', 'bad/system/driverquery.csv', "
-        "...: a citation no longer says which file it means. Artifact paths must stay unique (e.g. "
-        "'day1/bad/...', 'day2/bad/...')"
-    ),
-)
 def test_two_bundles_with_the_same_folder_name_get_distinct_paths(tmp_path: Path) -> None:
+    """Review finding fixed in 3c3e69b..3fe4d39; it was: `culprit analyze day1/bad day2/bad` (two
+    collections whose folders share a name - the collector always writes the same folder and zip names)
+    labels both bundles 'bad' ('bundle.path': 'bad, bad') and cites files of both as
+    'bad/Windows/Logs/CBS/CBS.log', 'bad/system/driverquery.csv', ...: a citation no longer says which
+    file it means. Artifact paths must stay unique (e.g. 'day1/bad/...', 'day2/bad/...')
+    """
     for day in ("day1", "day2"):
         shutil.copytree(KB / "bad", tmp_path / day / "bad")
     with (tmp_path / "day2" / "bad" / "Windows" / "Logs" / "CBS" / "CBS.log").open("ab") as f:
@@ -203,18 +190,14 @@ def test_two_bundles_with_the_same_folder_name_get_distinct_paths(tmp_path: Path
     assert len(paths) == len(set(paths)), sorted(p for p in paths if paths.count(p) > 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit analyze tests/data/cases/msi-1310-file-write-denied-cortex/bad "
-        "tests/data/cases/lcu-wlan-copy-denied-no-capture-zh/bad` mixes two machines whose manifests "
-        "name different hosts (TYO-ENG-WS-118, UTC+9 and BJ-HQ-NB-2207, UTC+8) without a word: one "
-        "analysis, time_zone 540 from the first manifest applied to the Beijing logs too (every time "
-        "an hour off) and no warning. Evidence from different hosts (or manifests with different "
-        "offsets) must be flagged"
-    ),
-)
 def test_bundles_from_two_hosts_are_flagged() -> None:
+    """Review finding fixed in 3c3e69b..3fe4d39; it was: `culprit analyze
+    tests/data/cases/msi-1310-file-write-denied-cortex/bad
+    tests/data/cases/lcu-wlan-copy-denied-no-capture-zh/bad` mixes two machines whose manifests name
+    different hosts (TYO-ENG-WS-118, UTC+9 and BJ-HQ-NB-2207, UTC+8) without a word: one analysis,
+    time_zone 540 from the first manifest applied to the Beijing logs too (every time an hour off) and
+    no warning. Evidence from different hosts (or manifests with different offsets) must be flagged
+    """
     a = CASES / "msi-1310-file-write-denied-cortex" / "bad"
     b = CASES / "lcu-wlan-copy-denied-no-capture-zh" / "bad"
     if not (a / "manifest.json").is_file() or not (b / "manifest.json").is_file():

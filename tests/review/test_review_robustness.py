@@ -100,16 +100,13 @@ def test_analyze_pdf_refuses_a_terminal() -> None:
     assert code == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit inspect <(cat CBS.log)` (a pipe, as with bash process substitution or "
-        "`<(unzip -p bundle.zip CBS.log)`) answers 'nothing usable in the input: 1 file(s): empty file' "
-        "(exit 3) although the pipe carries the whole log: the size of a pipe is 0, not its length. "
-        "It should read the pipe, or say plainly that pipes are not supported - never 'empty file'"
-    ),
-)
 def test_a_pipe_is_not_called_an_empty_file() -> None:
+    """Review finding fixed in 3c3e69b..3fe4d39; it was: `culprit inspect <(cat CBS.log)` (a pipe, as with
+    bash process substitution or `<(unzip -p bundle.zip CBS.log)`) answers 'nothing usable in the
+    input: 1 file(s): empty file' (exit 3) although the pipe carries the whole log: the size of a pipe
+    is 0, not its length. It should read the pipe, or say plainly that pipes are not supported - never
+    'empty file'
+    """
     data = (KB / "bad" / "Windows" / "Logs" / "CBS" / "CBS.log").read_bytes()
     r_fd, w_fd = os.pipe()
     try:
