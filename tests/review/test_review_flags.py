@@ -1,7 +1,7 @@
 """Review findings: CLI flags and exit codes that do not do what they say.
 
-Each test is a strict xfail describing a real defect found by running the CLI on the bundled examples
-or on odd input made in the test's tmp dir.
+Each test pins one finding of the review: a strict xfail while the defect is open, a plain
+regression test (the finding kept as its docstring) once it is fixed.
 """
 
 from __future__ import annotations

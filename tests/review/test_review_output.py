@@ -1,7 +1,7 @@
 """Review findings: evidence citations and wording that point the reader at the wrong place.
 
-Each test is a strict xfail describing a real defect found by reading culprit's output next to the
-files it cites.
+Each test pins one finding of the review: a strict xfail while the defect is open, a plain
+regression test (the finding kept as its docstring) once it is fixed.
 """
 
 from __future__ import annotations

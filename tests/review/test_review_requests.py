@@ -1,6 +1,7 @@
 """Review findings: what the customer is asked to collect, report input checks, odd encodings.
 
-Each test is a strict xfail describing a real defect found by running the CLI.
+Each test pins one finding of the review: a strict xfail while the defect is open, a plain
+regression test (the finding kept as its docstring) once it is fixed.
 """
 
 from __future__ import annotations

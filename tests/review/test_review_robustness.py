@@ -1,7 +1,7 @@
 """Review findings: tracebacks and unsafe output handling a support engineer hits in normal use.
 
-Each test is a strict xfail describing a real defect found by running the CLI; it turns into an
-XPASS (and so a failure) when the defect is fixed, so the marker must then be removed.
+Each test pins one finding of the review: a strict xfail while the defect is open, a plain
+regression test (the finding kept as its docstring) once it is fixed.
 """
 
 from __future__ import annotations

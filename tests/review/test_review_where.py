@@ -1,6 +1,7 @@
 """Review findings: the --where filter of inspect and timeline.
 
-Each test is a strict xfail describing a real defect found by running the CLI on the bundled examples.
+Each test pins one finding of the review: a strict xfail while the defect is open, a plain
+regression test (the finding kept as its docstring) once it is fixed.
 """
 
 from __future__ import annotations
