@@ -232,8 +232,9 @@ def _extract_zip(bundle: Bundle, fp: Path, display: str, limits: Limits, depth: 
         # Check every name and size before writing a single byte.
         plan: list[tuple[zipfile.ZipInfo, PurePosixPath]] = []
         seen: set[str] = set()
+        oem = _zip_oem_code_page(zf)
         for info in infos:
-            rel = _safe_member_path(info.filename, display)
+            rel = _safe_member_path(_member_name(info, oem), display)
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
                 bundle.skipped.append((_join(display, rel), "link ignored"))
@@ -263,6 +264,55 @@ def _extract_zip(bundle: Bundle, fp: Path, display: str, limits: Limits, depth: 
             dest.parent.mkdir(parents=True, exist_ok=True)
             _copy_capped(zf, info, dest, display)
             _add_file(bundle, dest, _join(display, rel), limits, depth)
+
+
+def _zip_oem_code_page(zf: zipfile.ZipFile) -> str | None:
+    """The OEM code page the collector's manifest (inside the zip) names, for member names."""
+    try:
+        info = zf.getinfo("manifest.json")
+        if info.file_size > 4 * 1024**2:
+            return None
+        data = json.loads(zf.read(info).decode("utf-8-sig"))
+    except (KeyError, ValueError, UnicodeDecodeError, zipfile.BadZipFile, OSError, RuntimeError):
+        return None
+    cp = data.get("oem_code_page") if isinstance(data, dict) else None
+    return f"cp{cp}" if isinstance(cp, (int, str)) and str(cp).isdigit() else None
+
+
+def _member_name(info: zipfile.ZipInfo, oem: str | None) -> str:
+    """A member's name as Windows wrote it: zips made by Explorer store it in the OEM code page.
+
+    Python reads names without the UTF-8 flag as CP437; re-read them as UTF-8, the manifest's OEM code page,
+    or GBK when that gives Chinese text (zh-CN Explorer), else keep CP437.
+    """
+    name = info.filename
+    if name.isascii():
+        return name
+    try:
+        raw = name.encode("cp437")  # only names that are CP437 text can be OEM bytes read the wrong way
+    except UnicodeEncodeError:
+        return name
+    if info.flag_bits & 0x800:  # flagged UTF-8, yet pure CP437 text: a tool that re-encoded OEM bytes
+        if oem and oem != "cp437":
+            try:
+                return raw.decode(oem)
+            except (UnicodeDecodeError, LookupError):
+                return name
+        return name
+    for codec in ("utf-8", oem):
+        if codec:
+            try:
+                return raw.decode(codec)
+            except (UnicodeDecodeError, LookupError):
+                pass
+    try:
+        zh = raw.decode("gbk")
+        if all(c.isascii() or "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+               for c in zh):
+            return zh
+    except UnicodeDecodeError:
+        pass
+    return name
 
 
 def _copy_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, display: str) -> None:
