@@ -576,6 +576,15 @@ def compare(good: Any, bad: Any) -> DiffResult:
             "no process of one capture matches a process of the other (a damaged process table, or captures "
             "of different installs): nothing could be compared"
         )
+    swapped = [ap for ap in procs if ap.good and ap.bad and ap.good.exit_status not in (None, 0)
+               and ap.bad.exit_status == 0 and "msiexec" not in ap.key]
+    if swapped and all(not (ap.bad.exit_status not in (None, 0) and ap.good.exit_status == 0)
+                       for ap in procs if ap.good and ap.bad):
+        ap = swapped[0]
+        warnings.append(
+            f"GOOD and BAD look swapped: {ap.good.name} exits {ap.good.exit_status} in the 'good' run and 0 in the "
+            "'failing' one (culprit diff takes the working run first)"
+        )
     stats = {
         "good_events": len(gref.cap),
         "bad_events": len(bref.cap),

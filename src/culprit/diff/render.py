@@ -25,6 +25,7 @@ _T = {
         "process": "process",
         "reading": "reading",
         "none": "no differences found",
+        "nothing": "nothing could be compared: no process of one capture matches a process of the other",
         "procs": "Processes of the install, aligned",
         "how": "matched by",
         "warnings": "Warnings",
@@ -52,6 +53,7 @@ _T = {
         "process": "进程",
         "reading": "解读",
         "none": "未发现差异",
+        "nothing": "无法比较：两个捕获中没有能对应上的进程",
         "procs": "安装相关进程（已对齐）",
         "how": "对齐依据",
         "warnings": "警告",
@@ -167,7 +169,7 @@ def write_text(r: DiffResult, out: IO[str], lang: str = "en", limit: int = 25) -
         f"{s.get('aligned', 0)} {t['aligned']}; {s.get('seconds', 0)} s\n\n"
     )
     if not r.differences:
-        w(f"{t['none']}\n")
+        w(f"{t['nothing'] if not s.get('aligned') else t['none']}\n")
     for n, d in enumerate(r.differences[:limit], 1):
         text = d.reading_zh if lang == "zh" else d.reading
         g, b = sides(d, lang)
@@ -224,7 +226,7 @@ def write_html(r: DiffResult, out: IO[str], lang: str = "en", limit: int = 200) 
         f"<code>{_e(r.bad)}</code></p>\n"
     )
     if not r.differences:
-        w(f"<p>{_e(t['none'])}</p>\n")
+        w(f"<p>{_e(t['nothing'] if not r.stats.get('aligned') else t['none'])}</p>\n")
     else:
         w(
             f"<table><thead><tr><th>{t['rank']}</th><th>{_e(t['score'])}</th><th>{_e(t['kind'])}</th>"
