@@ -261,9 +261,7 @@ def explain(code: int | str, prefer: str | None = None, _embedded: bool = True) 
         if how == "symbol":
             continue
         rs = _readings_for_value(t, value)
-        if how == "signed":  # a negative decimal is a signed HRESULT unless it names an NTSTATUS
-            if all(r.kind == "ntstatus" for r in rs):
-                rs = [*rs, _hresult(t, value)]
+        if how == "signed":  # a negative decimal is the same 32-bit value: the same readings, HRESULT first
             rs.sort(key=lambda r: (r.symbol is None, r.kind == "ntstatus"))
         # a second way of reading the same digits (80070005 as decimal) only counts if it names something
         out.extend(rs if i == 0 else [r for r in rs if r.symbol])
