@@ -73,16 +73,12 @@ def test_summary_keeps_the_process_name_as_written() -> None:
     assert "Setup.exe" not in md.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit diff examples/.../reg_repro.PML half.PML` (the failing capture cut in half, so its "
-        "process table is lost and no process aligns) headlines 'no differences found' with exit 0; "
-        "the warning 'nothing could be compared' only comes at the very end. When nothing was aligned "
-        "the headline must not claim the runs do not differ"
-    ),
-)
 def test_diff_does_not_claim_no_differences_when_nothing_was_compared(tmp_path: Path) -> None:
+    """Review finding fixed in 71583e4..7b0712f; it was: `culprit diff examples/.../reg_repro.PML
+    half.PML` (the failing capture cut in half, so its process table is lost and no process aligns)
+    headlines 'no differences found' with exit 0; the warning 'nothing could be compared' only comes at
+    the very end. When nothing was aligned the headline must not claim the runs do not differ
+    """
     pml = KB / "repro" / "procmon" / "reg_repro.PML"
     data = pml.read_bytes()
     half = tmp_path / "half.PML"
@@ -122,32 +118,25 @@ def _reading_kinds(code: str) -> list[str]:
     return [x["kind"] for x in json.loads(r.stdout)[0]["readings"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit explain -- -1073741790` gives two readings (NTSTATUS 0xC0000022 and an 'HRESULT "
-        "0xC0000022' not in the knowledge base) while `culprit explain 0xC0000022` - the same 32-bit "
-        "value - gives one; likewise -1 vs 0xFFFFFFFF. The same value must be explained the same way "
-        "whichever notation the log used (MSI logs print exit codes as negative decimals)"
-    ),
-)
 def test_explain_same_value_same_readings() -> None:
+    """Review finding fixed in 71583e4..7b0712f; it was: `culprit explain -- -1073741790` gives two
+    readings (NTSTATUS 0xC0000022 and an 'HRESULT 0xC0000022' not in the knowledge base) while `culprit
+    explain 0xC0000022` - the same 32-bit value - gives one; likewise -1 vs 0xFFFFFFFF. The same value
+    must be explained the same way whichever notation the log used (MSI logs print exit codes as
+    negative decimals)
+    """
     assert _reading_kinds("-1073741790") == _reading_kinds("0xC0000022")
     assert _reading_kinds("-1") == _reading_kinds("0xFFFFFFFF")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit diff examples/edge-injected-dll/bad examples/edge-injected-dll/good` (GOOD and BAD "
-        "swapped, an easy slip) says nothing about it: the install's msiexec.exe exits 1603 in the "
-        "'good' run and 0 in the 'failing' one, yet the top difference reads 'Only in the failing run "
-        "MicrosoftEdgeUpdate.exe starts MicrosoftEdgeUpdateComRegisterShell64.exe' and schk.dll is not "
-        "mentioned. When the 'good' capture is the one that fails, the diff must warn that the "
-        "arguments look swapped"
-    ),
-)
 def test_diff_warns_when_good_and_bad_look_swapped() -> None:
+    """Review finding fixed in 71583e4..7b0712f; it was: `culprit diff examples/edge-injected-dll/bad
+    examples/edge-injected-dll/good` (GOOD and BAD swapped, an easy slip) says nothing about it: the
+    install's msiexec.exe exits 1603 in the 'good' run and 0 in the 'failing' one, yet the top
+    difference reads 'Only in the failing run MicrosoftEdgeUpdate.exe starts
+    MicrosoftEdgeUpdateComRegisterShell64.exe' and schk.dll is not mentioned. When the 'good' capture
+    is the one that fails, the diff must warn that the arguments look swapped
+    """
     r = run_cli("diff", str(EDGE / "bad"), str(EDGE / "good"), "-f", "json")
     assert r.returncode == 0, r.stderr
     warnings = json.loads(r.stdout)["warnings"]
