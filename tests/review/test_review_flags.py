@@ -212,30 +212,12 @@ def test_good_evidence_that_also_fails_is_reported(tmp_path: Path) -> None:
     assert "good" in said and ("fail" in said or "1603" in said), d["warnings"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit inspect examples/kb4474419-registry-denied/repro/procmon/reg_repro.PML -f csv` exports "
-        "'Time of Day' in UTC ('7:41:07.2700000 AM') without a word, while Procmon's own export of the "
-        "same capture beside it (reg_repro.CSV) says '3:41:07 PM' (the machine is UTC+8): a text log "
-        "read without a known offset gets a 'machine time zone unknown' warning, the CSV export of a "
-        "capture must say the same (or that its times are UTC)"
-    ),
-)
 def test_pml_csv_export_says_its_time_zone() -> None:
     r = run_cli("inspect", str(PML), "-f", "csv", "--limit", "1")
     assert r.returncode == 0, r.stderr
     assert "time zone" in r.stderr.lower() or "utc" in r.stderr.lower(), r.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit whois schk.dll --bundle examples/edge-injected-dll/bad` lists 10 tasklist_m.txt lines "
-        "(svchost.exe ... ctfmon.exe) and stops without saying that 23 processes load schk.dll in "
-        "that file (23 lines); a cut list must say how many were left out"
-    ),
-)
 def test_whois_bundle_hits_say_when_cut() -> None:
     tasklist = (EDGE / "bad" / "system" / "tasklist_m.txt").read_bytes().decode("cp936")
     loading = [ln for ln in tasklist.splitlines() if "schk.dll" in ln]

@@ -196,16 +196,6 @@ def test_bundles_from_two_hosts_are_flagged() -> None:
     assert "TYO-ENG-WS-118" in said or "BJ-HQ-NB-2207" in said or "480" in said, d["warnings"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`culprit analyze examples/kb4474419-registry-denied/repro` (the engineer's Procmon reproduction "
-        "alone: three RegSetValue ...\\Services\\{AmdK8,AmdPPM,krnlmgr}\\Start ACCESS DENIED with "
-        "krnlmgr.sys frames on the stack) answers 'no failure found in this bundle' and then asks for "
-        "CBS, SetupAPI and MSI logs; the denials and the third-party driver on their stacks are the "
-        "point of the capture and must be reported (at least as a 'Likely' finding or an observation)"
-    ),
-)
 def test_repro_capture_alone_reports_its_denials() -> None:
     r = run_cli("analyze", str(KB / "repro"))
     assert r.returncode == 0, r.stderr

@@ -72,17 +72,6 @@ def test_utf16be_with_bom_is_read(tmp_path: Path) -> None:
     assert any(json.loads(line)["origin"]["line"] == 129 for line in r.stdout.splitlines())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the Markdown evidence request for lcu-wlan-copy-denied-no-capture-zh writes paths and commands "
-        "as escaped prose, not code: "
-        "'C:\\Windows\\System32\\DriverStore\\FileRepository\\fbwlan.inf\\_\\*\\\\', "
-        "'(Get-Acl -Path \\<key or file\\>).Sddl', 'HKLM:\\SYSTEM\\\\...'. Pasted into an e-mail (what a "
-        "request template is for) the customer gets a wrong path and a command that fails; paths and "
-        "commands must be code spans, which need no escaping"
-    ),
-)
 def test_request_email_paths_survive_copy_from_markdown(tmp_path: Path) -> None:
     case = _wlan_case()
     saved = tmp_path / "analysis.json"

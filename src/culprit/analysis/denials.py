@@ -230,7 +230,8 @@ def find(facts: Facts, failures: list[FailureCand]) -> list[DenialGroup]:
         ours = g.process.casefold() in installers or any(
             w in g.process.casefold() for w in ("setup", "install")
         )
-        if not (named or ours):
+        repro = not failures  # no failure in the bundle: a reproduction capture, its denials are the point
+        if not (named or ours or repro):
             continue  # a denial unrelated to the install (another program, its own keys) proves nothing here
         g.score = 0.6 + (0.3 if named else 0.0) + (0.1 if ours else 0.0)
         m = _module(g.ref, g.driver)

@@ -221,6 +221,11 @@ def _from_bundle(query: str, paths: tuple[str, ...]) -> tuple[list[Sighting], li
                     found.append(
                         (image, e.fields.get("pid"), lines[i] if i < len(lines) else e.origin.line, "module")
                     )
+            if len(found) > MAX_TASKLIST:
+                notes.append((f"{art.name}: {len(found)} processes load it; the first {MAX_TASKLIST} are shown "
+                              f"and {len(found) - MAX_TASKLIST} more are not",
+                              f"{art.name}：共有 {len(found)} 个进程加载了它，这里列出前 {MAX_TASKLIST} 个，"
+                              f"另有 {len(found) - MAX_TASKLIST} 个未列出"))
             for image, pid, line, how in found[:MAX_TASKLIST]:
                 out.append(
                     Sighting(

@@ -11,6 +11,8 @@ Both languages are written separately (not translated sentence by sentence).
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -227,6 +229,30 @@ def scope(d: Mapping[str, Any], lang: str = "en", case: str | None = None) -> Do
     return tidy(doc)
 
 
+# What a customer copies as is: commands (collector, procmon, wevtutil...) and Windows paths / placeholders.
+_LITERAL = re.compile(
+    r"powershell [^\n]*$"
+    r"|(?:procmon|wevtutil|driverquery|fltmc|tasklist|sc|reg|icacls|expand)(?:\.exe)?"
+    r"(?: (?:/[^\s,;，；]+|-[\w:*]+|[A-Za-z]:\\[^\s,;，；]+|[\w.%-]+\.(?:pml|evtx|csv|txt|reg|log)|(?:epl|qc|query|export|filters|instances) ?\S*|\w+\\\S+|>))+"
+    r"|(?:[A-Za-z]:\\|%\w+%\\|\\\\)[^\s,;，；()（）]+|<[^<>\n]{1,40}>",
+    re.I,
+)
+
+
+def _literal_spans(text: str) -> tuple[Inline, ...]:
+    """Instructions as prose with their commands and paths as code, so they survive copy and paste."""
+    out: list[Inline] = []
+    pos = 0
+    for m in _LITERAL.finditer(text):
+        if m.start() > pos:
+            out.append(text[pos : m.start()])
+        out.append(Code(m.group(0).rstrip()))
+        pos = m.end()
+    if pos < len(text):
+        out.append(text[pos:])
+    return tuple(out)
+
+
 def request(
     d: Mapping[str, Any], lang: str = "en", case: str | None = None, upload_link: str | None = None
 ) -> Document:
@@ -265,7 +291,8 @@ def request(
                 (
                     Code(str(m.get("artifact") or "?")),
                     ("：" if zh else ": ") + end(str(pick(m, "why", lang) or ""), lang),
-                    ("收集方法：" if zh else " How: ") + str(pick(m, "how", lang) or ""),
+                    "收集方法：" if zh else " How: ",
+                    *_literal_spans(str(pick(m, "how", lang) or "")),
                 )
             )
         sections.append(Section(t(lang, "h.collect"), (intro, Bullets(tuple(items), ordered=True))))

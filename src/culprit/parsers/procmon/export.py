@@ -160,6 +160,10 @@ def inspect_capture(artifact: Any, args: Any, out: IO[str], source: bool, limit:
             idx = idx[: max(0, limit)]
         if args.format == "csv":
             shown = write_procmon_csv(cap, idx, out, parse_columns(getattr(args, "columns", None)), tz or 0)
+            if cap.kind == "pml":
+                zone = "UTC" if not tz else f"UTC{'+' if tz > 0 else '-'}{abs(tz) // 60:02d}:{abs(tz) % 60:02d}"
+                print(f"{artifact.name}: times written in {zone} (the capture stores UTC; --tz +08:00 writes "
+                      "them in that zone, as Procmon's own export on such a machine would)", file=sys.stderr)
         else:
             shown = render.write((cap.event(int(i)) for i in idx), out, args.format, source=source)
         print(
