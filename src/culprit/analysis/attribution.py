@@ -177,6 +177,22 @@ def _product_from_siblings(facts: Facts, o: Owner) -> str | None:
     return " ".join(best) or None
 
 
+def module_record(ref: Any, name: str) -> Any:
+    """The module of that name in a capture's module lists (kernel modules sit in the System process's)."""
+    for rec in ref.cap.processes:
+        for m in getattr(rec, "modules", None) or ():
+            if basename(m.path).casefold() == name.casefold():
+                return m
+    return None
+
+
+def identify_module(facts: Facts, ref: Any, name: str) -> Owner:
+    """Who owns a module a capture names (a stack frame): its version info there, then the knowledge base."""
+    m = module_record(ref, name)
+    return identify(facts, m.path if m else name, getattr(m, "company", None) or None,
+                    getattr(m, "version", None), getattr(m, "description", None))
+
+
 def is_foreign(path: str, company: str | None, own_dirs: tuple[str, ...] = ()) -> bool:
     """A module that is neither Windows' own nor shipped beside the program that loads it."""
     p = norm_path(path)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from culprit.analysis.attribution import Owner, identify
+from culprit.analysis.attribution import Owner, identify, identify_module
 from culprit.analysis.facts import CaptureRef, Facts, basename, norm_path
 from culprit.analysis.failures import FailureCand
 from culprit.analysis.inquiry import Inquiry
@@ -234,26 +234,10 @@ def find(facts: Facts, failures: list[FailureCand]) -> list[DenialGroup]:
         if not (named or ours or repro):
             continue  # a denial unrelated to the install (another program, its own keys) proves nothing here
         g.score = 0.6 + (0.3 if named else 0.0) + (0.1 if ours else 0.0)
-        m = _module(g.ref, g.driver)
-        g.owner = identify(
-            facts,
-            m.path if m else g.driver,
-            getattr(m, "company", None) or None,
-            getattr(m, "version", None),
-            getattr(m, "description", None),
-        )
+        g.owner = identify_module(facts, g.ref, g.driver)
     out = [g for g in groups.values() if g.score > 0 and not (g.owner and g.owner.microsoft)]
     out.sort(key=lambda g: (-g.score, -len(g.indexes)))
     return out
-
-
-def _module(ref: CaptureRef, name: str) -> object | None:
-    """The kernel (or user) module record of that name in the capture's module lists."""
-    for rec in ref.cap.processes:
-        for m in getattr(rec, "modules", None) or ():
-            if basename(m.path).casefold() == name.casefold():
-                return m
-    return None
 
 
 def build_finding(facts: Facts, g: DenialGroup, failures: list[FailureCand]) -> Finding:

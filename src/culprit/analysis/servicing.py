@@ -21,7 +21,7 @@ from datetime import timedelta
 import numpy as np
 
 from culprit.analysis import missing
-from culprit.analysis.attribution import Owner, identify
+from culprit.analysis.attribution import Owner, identify, identify_module
 from culprit.analysis.facts import CaptureRef, Facts, basename, norm_path
 from culprit.analysis.failures import FailureCand, summary_evidence
 from culprit.analysis.inquiry import Inquiry
@@ -409,16 +409,7 @@ def writer_allowed(sddl_text: str, object_type: str) -> bool | None:
 def _attribute(facts: Facts, case: ServicingCase) -> None:
     d = next((d for d in case.denials if d.driver), None)
     if d is not None and d.driver:
-        from culprit.analysis.denials import _module
-
-        m = _module(d.ref, d.driver)
-        case.owner = identify(
-            facts,
-            m.path if m else d.driver,
-            getattr(m, "company", None) or None,
-            getattr(m, "version", None),
-            getattr(m, "description", None),
-        )
+        case.owner = identify_module(facts, d.ref, d.driver)
         case.evidence_level = 3
         return
     # No stack frame: a known registry-protection / file-system filter driver that is loaded,
