@@ -68,6 +68,23 @@ class Artifact:
                 self._events = out
         return self._events
 
+    def stream(self) -> Iterator[Event]:
+        """The events without keeping them (for one pass over a large capture); cached ones when parsed."""
+        if self._events is not None:
+            yield from self._events
+            return
+        if self.parser is None:
+            return
+        ctx = self.context()
+        try:
+            yield from self.parser().parse(self.source, ctx)
+        except (OSError, MemoryError, RecursionError) as e:
+            ctx.warn(f"reading stopped: {type(e).__name__}: {e}")
+        except Exception as e:  # a parser bug must not lose the other artifacts
+            if self.policy is ErrorPolicy.RAISE:
+                raise
+            ctx.warn(f"parser {self.parser.name} failed: {type(e).__name__}: {e}")
+
     @property
     def warnings(self) -> list[Warning_]:
         return self.context().warnings

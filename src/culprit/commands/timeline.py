@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import heapq
 import sys
 from datetime import UTC, datetime
 
@@ -27,14 +28,23 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     pred = query.compile_where(args.where) if args.where else None
     with pipeline.load(args.paths, utc_offset=args.tz) as ws, output(args.output) as out:
-        evs = [e for e in ws.events(role=None) if (e.time is not None or args.untimed) and (pred is None or pred(e))]
-        evs.sort(key=lambda e: e.time or _NEVER)  # stable: file order kept within a second
-        render.write(evs, out, args.format, source=True)
+        keep = lambda e: (e.time is not None or args.untimed) and (pred is None or pred(e))  # noqa: E731
+        # Captures are already in time order: they stream through a merge without being held in memory;
+        # text logs (small, and not always monotonic: clock changes) are sorted first.
+        runs = []
+        for a in ws.artifacts:
+            if a.kind in ("procmon", "procmon-csv"):
+                runs.append(e for e in a.stream() if keep(e))
+            else:
+                runs.append(iter(sorted((e for e in a.events if keep(e)), key=lambda e: e.time or _NEVER)))
+        merged = heapq.merge(*runs, key=lambda e: e.time or _NEVER)
+        render.write(merged, out, args.format, source=True)
         for a in ws.artifacts:
             if a.parser is None:
                 print(f"skipped: {a.name}: {a.skipped}", file=sys.stderr)
-        print(f"time zone: {ws.utc_offset if ws.utc_offset is not None else 'unknown'} ({ws.offset_source})",
-              file=sys.stderr)
+        off = ws.utc_offset
+        zone = "unknown" if off is None else f"UTC{'+' if off >= 0 else '-'}{abs(off) // 60:02d}:{abs(off) % 60:02d}"
+        print(f"time zone: {zone} ({ws.offset_source})", file=sys.stderr)
         for w in ws.all_warnings()[:50]:
             where = f":{w.line}" if w.line else ""
             print(f"warning: {w.artifact}{where}: {w.message}", file=sys.stderr)
