@@ -16,13 +16,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import BinaryIO, ClassVar
+from typing import BinaryIO, ClassVar, TypedDict
 
 from culprit import textio
 from culprit.errors import ErrorPolicy, ParseError
 from culprit.model import Event, Warning_
 
 MAX_WARNINGS = 200  # kept per artifact; the count goes on
+
+
+class EventTimes(TypedDict):
+    """The three time fields of an :class:`Event` read from a log in local time."""
+
+    time: datetime | None
+    local_time: datetime | None
+    utc_offset: int | None
 
 
 @dataclass
@@ -120,6 +128,11 @@ class ParseContext:
         if local is None:
             return None
         return (local - timedelta(minutes=self.utc_offset or 0)).replace(tzinfo=UTC)
+
+    def times(self, local: datetime | None) -> EventTimes:
+        """An event's time fields for a local time read from a log: ``Event(..., **ctx.times(local))``."""
+        offset = self.utc_offset if local else None
+        return EventTimes(time=self.to_utc(local), local_time=local, utc_offset=offset)
 
 
 class Parser:

@@ -148,9 +148,7 @@ def _event(lineno: int, offset: int, line: str, cont: list[str], ctx: ParseConte
     return Event(
         kind=kind,
         origin=Origin(ctx.artifact, line=lineno, offset=offset, text=text[:MAX_TEXT]),
-        time=ctx.to_utc(local),
-        local_time=local,
-        utc_offset=ctx.utc_offset if local else None,
+        **ctx.times(local),
         severity=_SEVERITY.get(level.lower(), Severity.INFO),
         process=proc,
         code=code,

@@ -155,8 +155,7 @@ class EdgeUpdateParser(Parser):
                 elif "\x00" in line or "\ufffd" in line:
                     ctx.warn("unreadable characters in line (damaged file or wrong encoding)", line=lineno)
                 yield Event(
-                    kind="edgeupdate:line", origin=origin, time=ctx.to_utc(last_local), local_time=last_local,
-                    utc_offset=ctx.utc_offset if last_local else None, message=line[:MAX_TEXT],
+                    kind="edgeupdate:line", origin=origin, **ctx.times(last_local), message=line[:MAX_TEXT],
                     fields={"continuation": True, "pid": last_pid, "parts": [], "marker": "line",
                             "text": line[:MAX_TEXT]},
                 )
@@ -208,8 +207,7 @@ class EdgeUpdateParser(Parser):
                     target.exit_code, target.exit_line = extra.get("exit_code"), lineno
 
             yield Event(
-                kind=kind, origin=origin, time=ctx.to_utc(local), local_time=local,
-                utc_offset=ctx.utc_offset if local else None, severity=sev,
+                kind=kind, origin=origin, **ctx.times(local), severity=sev,
                 process=Process(name=m["proc"], pid=pid, tid=tid), code=code, message=m["tail"][:MAX_TEXT],
                 fields=base,
             )

@@ -70,9 +70,7 @@ class GenericTextParser(Parser):
             yield Event(
                 kind="text:line",
                 origin=Origin(ctx.artifact, line=lineno, offset=offset, text=line[:MAX_TEXT]),
-                time=ctx.to_utc(local),
-                local_time=local,
-                utc_offset=ctx.utc_offset if local else None,
+                **ctx.times(local),
                 severity=sev,
                 message=line[:MAX_TEXT],
                 fields={"continuation": local is None},

@@ -405,9 +405,7 @@ class MsiParser(Parser):
         return Event(
             kind=kind,
             origin=origin,
-            time=ctx.to_utc(local),
-            local_time=local,
-            utc_offset=ctx.utc_offset if local else None,
+            **ctx.times(local),
             severity=severity,
             process=process,
             code=code,
@@ -653,9 +651,7 @@ class MsiParser(Parser):
         return Event(
             kind="msi:summary",
             origin=Origin(ctx.artifact, line=st.status_line or last_line),
-            time=ctx.to_utc(st.status_local),
-            local_time=st.status_local,
-            utc_offset=ctx.utc_offset if st.status_local else None,
+            **ctx.times(st.status_local),
             severity=Severity.ERROR if failed else Severity.INFO,
             code=status,
             message=msg,

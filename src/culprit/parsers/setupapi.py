@@ -56,7 +56,7 @@ from typing import Any
 from culprit.model import Event, Origin, Severity, format_code
 from culprit.parsers import register
 from culprit.parsers._servicing import local_stamp, pieces
-from culprit.parsers.base import ParseContext, Parser, Source
+from culprit.parsers.base import EventTimes, ParseContext, Parser, Source
 
 MAX_TEXT = 2000
 
@@ -197,9 +197,7 @@ def _boots(chunk: str, base: int, ctx: ParseContext, start: int) -> Iterator[Eve
         yield Event(
             kind="setupapi:boot",
             origin=Origin(ctx.artifact, line=_line_of(chunk, m.start(), base), text=m.group(0)),
-            time=ctx.to_utc(local),
-            local_time=local,
-            utc_offset=ctx.utc_offset if local else None,
+            **ctx.times(local),
             message=m.group(0),
         )
 
@@ -268,7 +266,7 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Generator[Event, None,
     out: list[Event | dict[str, Any]] = []  # entries stay dicts until an "Error N:" line may merge in
     errors = warnings = 0
     now = start
-    utcs: dict[datetime, datetime | None] = {}  # local → UTC, converted once per distinct time
+    stamps: dict[datetime, EventTimes] = {}  # an event's time fields, converted once per distinct time
     applied = 0  # body times up to this index are applied to `now`
     prev, line = 0, base
     last_entry: dict[str, Any] | None = None  # the entry an "Error N:" line on the next line merges into
@@ -313,7 +311,7 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Generator[Event, None,
                     Severity.INFO,
                     f"copy {f['file']} -> {target}",
                     f,
-                    utcs=utcs,
+                    stamps=stamps,
                 )
             )
             continue
@@ -359,7 +357,7 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Generator[Event, None,
                     Severity.INFO,
                     f"AddService {f['service']}",
                     f,
-                    utcs=utcs,
+                    stamps=stamps,
                 )
             )
             continue
@@ -427,16 +425,14 @@ def _section(chunk: str, base: int, ctx: ParseContext) -> Generator[Event, None,
             line=base,
             text=(chunk[: chunk.find("\n")] if "\n" in chunk else chunk).rstrip("\r")[:MAX_TEXT],
         ),
-        time=ctx.to_utc(start),
-        local_time=start,
-        utc_offset=ctx.utc_offset if start else None,
+        **ctx.times(start),
         severity=Severity.ERROR if failure else Severity.INFO,
         code=code,
         message=f"{title}{' - ' + instance if instance else ''}: {status or 'no exit status'}",
         fields=fields,
     )
     for item in out:
-        yield item if isinstance(item, Event) else _finish(item, ctx, utcs)
+        yield item if isinstance(item, Event) else _finish(item, ctx, stamps)
     b = chunk.find("\n[Boot Session: ", max(xi, 0))
     if b >= 0:  # boot markers between this section's footer and the next section
         yield from _boots(chunk, base, ctx, b)
@@ -475,14 +471,14 @@ def _service_block(chunk: str, pos: int) -> dict[str, Any]:
     return out
 
 
-def _finish(rec: dict[str, Any], ctx: ParseContext, utcs: dict[datetime, datetime | None]) -> Event:
+def _finish(rec: dict[str, Any], ctx: ParseContext, stamps: dict[datetime, EventTimes]) -> Event:
     f = rec["fields"]
     sev = Severity.ERROR if rec["sev"] == "!!!" else Severity.WARNING
     code = f.get("win32", f.get("hresult"))
     msg = f["entry"] + (
         f" (Error {format_code(code)}: {f['error_text']})" if f.get("error_text") is not None else ""
     )
-    return _item(rec["kind"], ctx, rec["line"], rec["raw"], rec["time"], sev, msg, f, code=code, utcs=utcs)
+    return _item(rec["kind"], ctx, rec["line"], rec["raw"], rec["time"], sev, msg, f, code, stamps)
 
 
 def _item(
@@ -495,22 +491,16 @@ def _item(
     msg: str,
     fields: dict[str, Any],
     code: int | None = None,
-    utcs: dict[datetime, datetime | None] | None = None,
+    stamps: dict[datetime, EventTimes] | None = None,
 ) -> Event:
-    if now is None:
-        utc = None
-    elif utcs is None:
-        utc = ctx.to_utc(now)
+    if now is None or stamps is None:
+        times = ctx.times(now)
     else:
-        utc = utcs.get(now)
-        if utc is None:
-            utc = utcs[now] = ctx.to_utc(now)
+        times = stamps.get(now) or stamps.setdefault(now, ctx.times(now))
     return Event(
         kind=kind,
         origin=Origin(ctx.artifact, line=line, text=raw[:MAX_TEXT]),
-        time=utc,
-        local_time=now,
-        utc_offset=ctx.utc_offset if now else None,
+        **times,
         severity=sev,
         code=code,
         message=msg[:MAX_TEXT],

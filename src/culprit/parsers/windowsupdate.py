@@ -130,9 +130,7 @@ def _event(m: re.Match[str], line: str, lineno: int, offset: int, ctx: ParseCont
             return Event(
                 kind=ev.kind,
                 origin=origin,
-                time=ctx.to_utc(local),
-                local_time=local,
-                utc_offset=ctx.utc_offset if local else None,
+                **ctx.times(local),
                 severity=ev.severity,
                 process=proc,
                 code=ev.code,
@@ -200,9 +198,7 @@ def _event(m: re.Match[str], line: str, lineno: int, offset: int, ctx: ParseCont
     return Event(
         kind=kind,
         origin=origin,
-        time=ctx.to_utc(local),
-        local_time=local,
-        utc_offset=ctx.utc_offset if local else None,
+        **ctx.times(local),
         severity=sev,
         process=proc,
         code=code,
