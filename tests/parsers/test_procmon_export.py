@@ -93,3 +93,22 @@ def test_columns_option() -> None:
     assert parse_columns("+TID,Detail") == [*DEFAULT_COLUMNS, "TID"]
     with pytest.raises(UsageError, match="unknown column 'Colour'"):
         parse_columns("Colour")
+
+
+@pytest.mark.corpus
+def test_a_row_decodes_its_event_once_and_dates_follow_the_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from culprit.parsers.procmon import details as D
+    from tests.conftest import corpus_path
+
+    calls: list[int] = []
+    real = D.decode
+    monkeypatch.setattr(D, "decode", lambda c, j: (calls.append(j), real(c, j))[1])
+    with open_capture(corpus_path("procmon", "LogfileTests64bitUTC.pml")) as cap:
+        i = int(cap.where("operation = 'QueryBasicInformationFile' and result = 'SUCCESS'")[0])
+        calls.clear()
+        utc = (cap.path_of(i), cap.detail(i))
+        assert calls == [i]  # Path and Detail of one row: one decode
+        cap.tz_minutes = 480  # type: ignore[attr-defined]
+        east = cap.detail(i)
+    assert calls == [i, i]
+    assert utc[1] != east and "CreationTime: " in east

@@ -73,6 +73,7 @@ class PmlCapture(Capture):
     def __init__(self, path: str | Path, artifact: str | None = None, tz_minutes: int = 0) -> None:
         super().__init__(path, artifact)
         self._procs: list[ProcessRecord] | None = None
+        self._last: tuple[int, int, D.Decoded] | None = None  # (event, zone of its dates, decoded)
         self.tz_minutes = tz_minutes
         self._fp = open(self.path, "rb")  # noqa: SIM115 - kept open for the mapping
         try:
@@ -376,17 +377,22 @@ class PmlCapture(Capture):
     # --- per event --------------------------------------------------------------------------------------------
 
     def decoded(self, i: int) -> D.Decoded:
-        """Path and Detail of event ``i`` (decoded now, not cached)."""
-        return D.decode(self, i)
+        """Path and Detail of event ``i`` (the last one decoded is kept: a row asks for both in turn)."""
+        last = self._last
+        if last is not None and last[0] == i and last[1] == self.tz_minutes:
+            return last[2]
+        d = D.decode(self, i)
+        self._last = (i, self.tz_minutes, d)
+        return d
 
     def path_of(self, i: int) -> str:
-        return D.decode(self, i).path
+        return self.decoded(i).path
 
     def detail_items(self, i: int) -> list[tuple[str, str]]:
-        return D.decode(self, i).items
+        return list(self.decoded(i).items)
 
     def _decode(self, i: int) -> tuple[str, list[tuple[str, str]]]:
-        d = D.decode(self, i)
+        d = self.decoded(i)
         if d.damaged:
             self._warn_once(d.damaged)
         return d.path, d.items
