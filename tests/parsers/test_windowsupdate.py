@@ -213,3 +213,62 @@ def test_reportingevents_damaged(tmp_path: Path) -> None:
     evs, ctx = parse(ReportingEventsParser, r)
     assert len(evs) == 10
     assert any("longer than" in w.message for w in ctx.warnings)
+
+
+W10 = Path(__file__).parent.parent / "data" / "parsers" / "windowsupdate"
+
+
+def test_win10_rendered_log_lines_failures_and_brackets() -> None:
+    path = W10 / "win10_rendered_install_failed.log"
+    assert sniff(Source(path, path.name))[0] is WindowsUpdateParser
+    evs, ctx = parse(WindowsUpdateParser, path)
+    assert len(evs) == 19
+    e = at(evs, 16)
+    assert (e.kind, e.severity, e.code) == ("windowsupdate:line", Severity.ERROR, 0x80070005)
+    assert e.process == Process(pid=1560, tid=7932)
+    assert e.local_time == datetime(2024, 9, 3, 10, 20, 33, 61233)  # noqa: DTZ001 - 100 ns fraction cut to µs
+    assert e.time == datetime(2024, 9, 3, 2, 20, 33, 61233, tzinfo=UTC)  # the context's +08:00
+    assert e.fields["component"] == "Agent" and e.fields["kb"] == "KB5041580" and e.fields["level"] == "FAILED"
+    end = at(evs, 17)
+    assert end.kind == "windowsupdate:bracket" and end.fields["bracket"] == "END"
+    assert end.fields["exit_code"] == 0x80070005 and end.severity is Severity.ERROR
+    assert at(evs, 19).severity is Severity.INFO  # a success exit code is not an error
+    assert at(evs, 4).fields["operation"] == "Agent: Installing updates CallerId = UpdateOrchestrator  Id = 12"
+    assert at(evs, 6).fields["title"].endswith("(KB5041580)")
+    assert at(evs, 7).fields["update_id"] == "5C51EAA2-6A0D-4C21-8E1A-5C0F41B8A0D2"
+    assert at(evs, 11).fields["package"].startswith("Package_for_RollupFix")
+    unformatted = at(evs, 13)
+    assert unformatted.time is None and unformatted.fields["component"] == "Unknown( 44):"
+    assert [w.message for w in ctx.warnings] == [
+        "1 line(s) rendered without their message (Get-WindowsUpdateLog found no format information: "
+        "early Windows 10 needs the public symbols when rendering)"
+    ]
+
+
+def _analyze(bad: Path) -> dict:
+    from culprit import pipeline
+    from culprit.analysis import analyze
+
+    with pipeline.load([bad]) as ws:
+        return analyze(ws).to_dict()
+
+
+def test_win10_placeholder_is_named_and_the_real_log_requested(tmp_path: Path) -> None:
+    path = W10 / "win10_placeholder.log"
+    assert sniff(Source(path, path.name))[0] is WindowsUpdateParser
+    evs, ctx = parse(WindowsUpdateParser, path)
+    assert evs == [] and "Get-WindowsUpdateLog" in ctx.warnings[0].message
+    bundle = tmp_path / "bad" / "Windows"
+    bundle.mkdir(parents=True)
+    (bundle / "WindowsUpdate.log").write_bytes(path.read_bytes())
+    result = _analyze(tmp_path / "bad")
+    assert "windowsupdate-log" in [m["artifact"] for m in result["missing"]]
+
+
+def test_win10_update_failure_is_the_failure(tmp_path: Path) -> None:
+    bundle = tmp_path / "bad" / "Windows"
+    bundle.mkdir(parents=True)
+    (bundle / "WindowsUpdate.log").write_bytes((W10 / "win10_rendered_install_failed.log").read_bytes())
+    result = _analyze(tmp_path / "bad")
+    got = [(f["target"], f["code"]) for f in result["failures"]]
+    assert got == [("KB5041580", "0x80070005")]  # WU_E_NOOP is not one

@@ -30,8 +30,13 @@ class FailureCand:
     related: dict[str, Any] = field(default_factory=dict)
 
 
+# Error-shaped codes that do not mean an install failed: WU_E_NOOP (nothing to do; Windows 10's agent logs
+# it as *FAILED* when a COM client disconnects).
+_NOT_FAILURES = frozenset({0x8024000C})
+
+
 def _is_failure_code(code: int | None) -> bool:
-    return code is not None and (code & 0x80000000) != 0
+    return code is not None and (code & 0x80000000) != 0 and code not in _NOT_FAILURES
 
 
 def _symbol(ev: Event, code: int | None) -> str | None:

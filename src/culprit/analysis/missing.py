@@ -67,6 +67,8 @@ def run(q: Inquiry) -> None:
     if any(f.culprit for f in q.findings) or any(f.extra.get("rule") for f in q.findings):
         return
     kinds = {a.kind for a in q.facts.ws.artifacts if a.role == "bad" and a.kind}
+    if not q.facts.events("windowsupdate:*"):
+        kinds.discard("windowsupdate")  # only Windows 10's placeholder WindowsUpdate.log: the real one is ETW
     has_cap = bool(kinds & {"procmon", "procmon-csv"})
     sources = {f.source for f in q.failures}
     want: list[tuple[str, dict[str, Any]]] = []
