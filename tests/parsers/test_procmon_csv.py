@@ -253,3 +253,30 @@ def test_case_csv_line_numbers_match_the_answer_key() -> None:
             assert a.time == b.time
             assert a.fields["detail"] == b.fields["detail"]
         assert events[1903].fields["exit_status"] == -2147218431
+
+
+def test_reading_streams_and_keeps_records_whole(tmp_path: Path) -> None:
+    """Blocks of the file are decoded one at a time: a record that straddles a block boundary, a quoted
+    field with a line break and a U+2028 inside a field all come through as written; a bad byte far into
+    the file is warned about with its offset."""
+    from culprit.parsers.procmon import csvexport
+
+    header = '"Time of Day","Process Name","PID","Operation","Path","Result","Detail"\r\n'
+    row = '"7:37:18.2093997 AM","a.exe","4","RegOpenKey","HKLM\\S\u2028x","SUCCESS","Desired Access: Read"\r\n'
+    multi = '"7:37:18.2093998 AM","b.exe","8","RegSetValue","HKLM\\T","SUCCESS","Type: REG_SZ, Data: a\r\nb"\r\n'
+    body = header + row * 3000 + multi + row * 3000
+    raw = "\ufeff".encode() + body.encode() + b'"7:37:19.0 AM","c\xff.exe","9","X","p","SUCCESS",""\r\n'
+    p = tmp_path / "big.csv"
+    p.write_bytes(raw)
+    old = csvexport.BLOCK
+    csvexport.BLOCK = 4096  # many block boundaries, some inside records
+    try:
+        cap = csvexport.CsvCapture(p)
+    finally:
+        csvexport.BLOCK = old
+    assert len(cap) == 6002
+    assert cap.path_of(0) == "HKLM\\S\u2028x" and cap.path_of(6001) == "p"
+    assert cap.detail(3000) == "Type: REG_SZ, Data: a\r\nb"
+    assert cap.process(6001).name == "c\ufffd.exe"
+    bad = raw.index(b"\xff")
+    assert cap.warnings[0] == f"not valid UTF-8 at byte {bad:,}: undecodable bytes replaced"

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -71,6 +71,33 @@ COLUMNS = (
 )
 _KNOWN = {c.casefold() for c in COLUMNS}
 MAX_FIELD = 16 << 20
+BLOCK = 1 << 20  # bytes decoded at a time
+# the columns a capture keeps; the rest of a record is dropped as it is read
+KEPT = frozenset(
+    {
+        "Process Name",
+        "Path",
+        "Detail",
+        "Result",
+        "Operation",
+        "Time of Day",
+        "Date & Time",
+        "PID",
+        "TID",
+        "Duration",
+        "Event Class",
+        "Image Path",
+        "Company",
+        "Parent PID",
+        "Architecture",
+        "Command Line",
+        "User",
+        "Integrity",
+        "Description",
+        "Version",
+        "Session",
+    }
+)
 NO_RESULT = 0xFFFFFFFF  # result names we cannot map to an NTSTATUS
 _EPOCH = datetime(1601, 1, 1)  # noqa: DTZ001 - naive local dates count from here
 
@@ -177,69 +204,96 @@ class CsvCapture(Capture):
         self.offset_known = utc_offset is not None
         self.columns: list[str] = []
         self.has_date = False
+        self._rows_read = 0
         self._read()
 
     def _read(self) -> None:
-        raw = self.path.read_bytes()
-        if raw.startswith(codecs.BOM_UTF16_LE):
-            text = raw[2:].decode("utf-16-le", "replace")
-        else:
-            text = raw[3:] if raw.startswith(codecs.BOM_UTF8) else raw
-            try:
-                text = text.decode("utf-8")  # type: ignore[union-attr]
-            except UnicodeDecodeError as e:
-                self.warnings.append(f"not valid UTF-8 at byte {e.start:,}: undecodable bytes replaced")
-                text = text.decode("utf-8", "replace")  # type: ignore[union-attr]
-        del raw
         old = csv.field_size_limit()
         csv.field_size_limit(MAX_FIELD)
         try:
-            rows = self._rows(text)
+            with self.path.open("rb") as fp:
+                cols = self._columns(csv.reader(self._lines(fp)))
         finally:
             csv.field_size_limit(old)
-        self._build(rows)
+        self._build(cols)
 
-    def _rows(self, text: str) -> list[list[str]]:
-        reader = csv.reader(io.StringIO(text, newline=""))
-        rows: list[list[str]] = []
+    def _lines(self, fp: BinaryIO) -> Iterator[str]:
+        """The file's text line by line (ends kept, for quoted fields that span lines), decoded a block at a
+        time: memory is one block, not the file. Undecodable bytes are replaced and warned about once."""
+        head = fp.read(3)
+        if head.startswith(codecs.BOM_UTF16_LE):
+            enc, start = "utf-16-le", 2
+        else:
+            enc, start = "utf-8", 3 if head.startswith(codecs.BOM_UTF8) else 0
+        fp.seek(start)
+        dec = codecs.getincrementaldecoder(enc)("strict")
+        pos = start
+        rest = ""
+        while True:
+            block = fp.read(BLOCK)
+            final = not block
+            try:
+                text = dec.decode(block, final)
+            except UnicodeDecodeError as e:
+                where = pos + max(0, e.start - len(dec.getstate()[0]))
+                self.warnings.append(f"not valid {enc.upper()} at byte {where:,}: undecodable bytes replaced")
+                pending = dec.getstate()[0]
+                dec = codecs.getincrementaldecoder(enc)("replace")
+                text = dec.decode(pending + block, final)
+            pos += len(block)
+            # split on LF only: U+2028, VT, FF... inside a field are text, not record ends
+            lines = (rest + text).split("\n")
+            rest = lines.pop()
+            for line in lines:
+                yield line + "\n"
+            if final:
+                if rest:
+                    yield rest
+                return
+
+    def _columns(self, reader: Iterator[list[str]]) -> dict[str, list[str]]:
+        """The columns the capture keeps (by header name), read record by record."""
         try:
             header = next(reader)
         except StopIteration:
             self.warnings.append("empty CSV: no header row")
-            return []
+            return {}
         except csv.Error as e:
             self.warnings.append(f"header row unreadable: {e}")
-            return []
+            return {}
         self.columns = [h.strip() for h in header]
         width = len(self.columns)
+        keep = [(name, j) for j, name in enumerate(self.columns) if name in KEPT]
+        out: dict[str, list[str]] = {name: [] for name, _j in keep}
+        appends = [(out[name].append, j) for name, j in keep]
         short = 0
+        n = 0
         while True:
             try:
                 row = next(reader)
             except StopIteration:
                 break
             except csv.Error as e:
-                self.warnings.append(
-                    f"record {len(rows) + 1:,} unreadable ({e}): stopped, later records lost"
-                )
+                self.warnings.append(f"record {n + 1:,} unreadable ({e}): stopped, later records lost")
                 break
             if len(row) != width:
                 if not row:
                     continue
                 short += 1
                 row = (row + [""] * width)[:width]
-            rows.append(row)
+            for add, j in appends:
+                add(row[j])
+            n += 1
         if short:
             self.warnings.append(f"{short:,} record(s) with a wrong number of fields (padded or cut)")
-        return rows
+        self._rows_read = n
+        return out
 
-    def _build(self, rows: list[list[str]]) -> None:
-        idx = {name: j for j, name in enumerate(self.columns)}
-        n = len(rows)
+    def _build(self, cols: dict[str, list[str]]) -> None:
+        n = self._rows_read
 
         def col(name: str) -> list[str] | None:
-            j = idx.get(name)
-            return None if j is None else [r[j] for r in rows]
+            return cols.get(name)
 
         self._proc_name = col("Process Name") or [""] * n
         self._path = col("Path") or [""] * n
