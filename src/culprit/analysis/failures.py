@@ -24,10 +24,39 @@ class FailureCand:
     """A failure with the events the later passes need to explain it."""
 
     failure: Failure
-    source: str  # cbs | msi | msi-ca | edgeupdate | setupapi | wu | evtx
+    source: str  # cbs | msi | msi-ca | edgeupdate | setupapi | wu | evtx | crash
     event: Event
     level: int  # 0 = what the user saw (KB, product), 1 = an inner step (custom action, driver package)
     related: dict[str, Any] = field(default_factory=dict)
+
+
+# Processes whose crash is the install's failure.
+INSTALLER_IMAGES = frozenset(
+    {"msiexec.exe", "trustedinstaller.exe", "tiworker.exe", "wusa.exe", "dism.exe", "drvinst.exe"}
+)
+
+
+def crash_of(ev: Event) -> tuple[str, str, int | str | None, str | None] | None:
+    """``(process, faulting module (path when known), exception code, process path)`` of a crash event
+    (Application Error 1000, WER event 1001 or a Report.wer); None when the event names no module."""
+    if ev.kind == "wer:report":
+        module = ev.get("fields.fault_module_path") or ev.get("fields.fault_module")
+        if not module:
+            return None
+        return (
+            str(ev.get("fields.app_name") or ""),
+            str(module),
+            ev.get("fields.exception_code"),
+            ev.get("fields.app_path") or None,
+        )
+    if not ev.get("fields.module"):
+        return None
+    return (
+        str(ev.get("fields.process") or ""),
+        str(ev.get("fields.module_path") or ev.get("fields.module")),
+        ev.get("fields.exception"),
+        ev.get("fields.path") or None,
+    )
 
 
 # Error-shaped codes that do not mean an install failed: WU_E_NOOP (nothing to do; Windows 10's agent logs
@@ -315,12 +344,19 @@ def edgeupdate_failures(facts: Facts) -> list[FailureCand]:
     return out
 
 
-_PROVIDERS = {"windowsupdateclient": "Windows Update", "servicing": "Windows servicing", "msiinstaller":
-              "Windows Installer package", "service control manager": "service"}
+_PROVIDERS = {
+    "windowsupdateclient": "Windows Update",
+    "servicing": "Windows servicing",
+    "msiinstaller": "Windows Installer package",
+    "service control manager": "service",
+}
 
 
 def _what_failed(ev: Event) -> str:
     """A name a customer understands for an event-log failure: the update, the service, the component."""
+    if ev.kind == "wer:report":  # a crash names the program; a failure report names what failed
+        app = str(ev.get("fields.app_name") or "")
+        return app if ev.get("fields.fault_module") else f"{ev.get('fields.event_type')} ({app or '?'})"
     for k in ("fields.update_title", "fields.updateTitle", "fields.service", "fields.param1", "fields.app"):
         if ev.get(k):
             return str(ev.get(k))
@@ -386,6 +422,7 @@ def summary_failures(facts: Facts) -> list[FailureCand]:
     lines that only repeat the code (FATAL, REPORT EVENT) lend it the KB when the package name has none.
     """
     evs = [e for k in ("windowsupdate:*", "reportingevents:*", "evtx:*") for e in facts.events(k)]
+    evs += [e for e in facts.events("wer:report") if _install_report(e)]
     coded = [
         e
         for e in evs
@@ -403,13 +440,26 @@ def summary_failures(facts: Facts) -> list[FailureCand]:
             (_kb(e) for e in coded if _kb(e) and (e.code or e.get("fields.hresult")) == code), None
         )
         target = (
-            kb or ev.get("fields.package") or ev.get("fields.title") or ev.get("fields.product") or _what_failed(ev)
+            kb
+            or ev.get("fields.package")
+            or ev.get("fields.title")
+            or ev.get("fields.product")
+            or _what_failed(ev)
         )
         extra = {"package": ev.get("fields.package")} if ev.get("fields.package") else {}
+        source = "crash" if crash_of(ev) else "wu"
         out.append(
-            FailureCand(Failure(str(target), code, ev.origin, _symbol(ev, code), extra), "wu", ev, 0, {})
+            FailureCand(Failure(str(target), code, ev.origin, _symbol(ev, code), extra), source, ev, 0, {})
         )
     return out
+
+
+def _install_report(ev: Event) -> bool:
+    """A WER report about installing: a servicing/store failure with its HRESULT, or an installer's crash
+    (the archive also holds every unrelated application's crashes)."""
+    if ev.get("fields.hresult") is not None and not ev.get("fields.fault_module"):
+        return True
+    return str(ev.get("fields.app_name") or "").casefold() in INSTALLER_IMAGES | {"microsoftedgeupdate.exe"}
 
 
 def find(facts: Facts) -> list[FailureCand]:

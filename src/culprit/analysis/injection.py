@@ -22,21 +22,13 @@ from datetime import datetime
 from culprit.analysis import missing
 from culprit.analysis.attribution import Owner, identify, is_foreign
 from culprit.analysis.facts import CaptureRef, Facts, basename, norm_path
-from culprit.analysis.failures import FailureCand
+from culprit.analysis.failures import INSTALLER_IMAGES, FailureCand, crash_of
 from culprit.analysis.inquiry import Inquiry
 from culprit.analysis.proctree import Load, Proc, ProcessTree, generalize, tree_of
 from culprit.kb import codes
 from culprit.model import AllowRule, Event, Finding, Origin, Remediation, Step, format_code
 
 EARLY_EXIT_S = 5.0
-INSTALLER_IMAGES = {
-    "msiexec.exe",
-    "trustedinstaller.exe",
-    "tiworker.exe",
-    "wusa.exe",
-    "dism.exe",
-    "drvinst.exe",
-}
 
 
 @dataclass
@@ -363,13 +355,14 @@ def build_finding(facts: Facts, v: Victim, failures: list[FailureCand], lang: st
             if name.casefold() in mods and len(lines) == len(mods)
             else e.origin.line
         )
-        rest = sorted({str(x.get("fields.image")) for x in tl} - {str(e.get("fields.image"))}, key=str.casefold)
+        rest = sorted(
+            {str(x.get("fields.image")) for x in tl} - {str(e.get("fields.image"))}, key=str.casefold
+        )
         others = ", ".join([f"{e.get('fields.image')} PID {e.get('fields.pid')}", *rest[:3]]) + (
-            f" and {len(rest) - 3} more" if len(rest) > 3 else "")
+            f" and {len(rest) - 3} more" if len(rest) > 3 else ""
+        )
         log(
-            Origin(
-                e.origin.artifact, line=line, text=facts.line_text(e.origin.artifact, line)
-            ),
+            Origin(e.origin.artifact, line=line, text=facts.line_text(e.origin.artifact, line)),
             f"{name} is loaded in other processes too ({others})",
             f"{name} 也被加载到其他进程中（{others}）",
         )
@@ -479,7 +472,11 @@ def _last_line(run: Event, facts: Facts | None = None) -> Origin:
         return run.origin
     if facts is not None:
         for e in facts.events("edgeupdate:*"):
-            if e.kind != "edgeupdate:run" and e.origin.artifact == run.origin.artifact and e.origin.line == last:
+            if (
+                e.kind != "edgeupdate:run"
+                and e.origin.artifact == run.origin.artifact
+                and e.origin.line == last
+            ):
                 return e.origin
     return Origin(run.origin.artifact, line=last)
 
@@ -672,7 +669,7 @@ def crash_finding(facts: Facts, failures: list[FailureCand]) -> Finding | None:
     The event log names the faulting module; that is as decisive as a capture when the crashing
     process is part of the failing install.
     """
-    crashes = [e for e in facts.events("evtx:app-crash", "evtx:wer") if e.get("fields.module")]
+    crashes = [(e, c) for e in facts.events("evtx:app-crash", "evtx:wer", "wer:report") if (c := crash_of(e))]
     install_names = {
         basename(str(e.get("fields.path") or "")).casefold()
         for e in facts.events("msi:note")
@@ -682,9 +679,8 @@ def crash_finding(facts: Facts, failures: list[FailureCand]) -> Finding | None:
         f"{str(e.get('fields.process')).casefold()}.exe" for e in facts.events("edgeupdate:run")
     }
     install_names |= INSTALLER_IMAGES
-    for e in crashes:
-        proc = str(e.get("fields.process") or "")
-        module = str(e.get("fields.module_path") or e.get("fields.module"))
+    for e, crash in crashes:
+        proc, module, exc, app_path = crash
         if proc.casefold() not in install_names and not failures:
             continue
         if not is_foreign(module, None):
@@ -693,7 +689,6 @@ def crash_finding(facts: Facts, failures: list[FailureCand]) -> Finding | None:
         if owner.microsoft:
             continue
         name = basename(module)
-        exc = e.get("fields.exception")
         exc_s = f"0x{exc & 0xFFFFFFFF:08X}" if isinstance(exc, int) else str(exc or "?")
         steps = [
             Step(
@@ -702,6 +697,7 @@ def crash_finding(facts: Facts, failures: list[FailureCand]) -> Finding | None:
                 summary_zh=f"{f.failure.target} 失败（{format_code(f.failure.code)}）",
             )
             for f in failures[:1]
+            if f.event is not e  # a crash report that is itself the failure is told once
         ]
         steps.append(
             Step(
@@ -718,7 +714,7 @@ def crash_finding(facts: Facts, failures: list[FailureCand]) -> Finding | None:
                     summary_zh=f"本机存在 {owner.module}",
                 )
             )
-        path = str(e.get("fields.path") or proc)
+        path = app_path or proc
         prod = owner.product or owner.vendor or "the agent"
         allow = (
             AllowRule(
@@ -760,7 +756,7 @@ def run(q: Inquiry) -> None:
     """Pass: an installer process that quit after a foreign module loaded (or crashed in one)."""
     if any(f.kind == "custom-action-failed" for f in q.findings) and not q.facts.captures("bad"):
         return  # the package's own script failed: nothing to suspect without a capture
-    installer = [f for f in q.failures if f.source in ("msi", "msi-ca", "edgeupdate", "capture")]
+    installer = [f for f in q.failures if f.source in ("msi", "msi-ca", "edgeupdate", "capture", "crash")]
     early = [e for e in q.facts.events("edgeupdate:run") if e.get("fields.early_exit")]
     if not installer and not early:
         return
