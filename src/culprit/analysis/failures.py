@@ -24,7 +24,7 @@ class FailureCand:
     """A failure with the events the later passes need to explain it."""
 
     failure: Failure
-    source: str  # cbs | msi | msi-ca | edgeupdate | setupapi | wu | evtx | crash
+    source: str  # cbs | msi | msi-ca | edgeupdate | setupapi | wu | evtx | crash | configmgr
     event: Event
     level: int  # 0 = what the user saw (KB, product), 1 = an inner step (custom action, driver package)
     related: dict[str, Any] = field(default_factory=dict)
@@ -344,6 +344,53 @@ def edgeupdate_failures(facts: Facts) -> list[FailureCand]:
     return out
 
 
+_UPDATE_COMPONENTS = frozenset({"wuahandler", "updateshandler", "updatesdeployment", "updatesstore"})
+
+
+def configmgr_failures(facts: Facts) -> list[FailureCand]:
+    """Configuration Manager deployments: an application whose installer's exit code ConfigMgr counted as
+    a failure (AppEnforce / execmgr), named after the deployment type it enforced."""
+    out = []
+    app: dict[str, str] = {}  # artifact -> the app being enforced
+    command: dict[str, Event] = {}
+    for ev in facts.events("cmtrace:line"):
+        art = ev.origin.artifact
+        if ev.get("fields.app"):
+            app[art] = str(ev.get("fields.app"))
+        if ev.get("fields.command_line"):
+            command[art] = ev
+        code = ev.get("fields.exit_code")
+        if str(ev.severity) != "error" or not isinstance(code, int) or code == 0:
+            continue
+        target = app.get(art) or _command_target(command.get(art)) or "ConfigMgr deployment"
+        related = {"command_line": command[art].get("fields.command_line")} if art in command else {}
+        sym = _symbol(ev, code) if code > 0xFFFF else _msi_symbol(code)
+        out.append(FailureCand(Failure(target, code, ev.origin, sym), "configmgr", ev, 0, related))
+    return out
+
+
+def _command_target(ev: Event | None) -> str | None:
+    if ev is None:
+        return None
+    m = re.search(r'"([^"]+\.msi)"|(\S+\.msi)\b', str(ev.get("fields.command_line")), re.I)
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def _msi_symbol(code: int) -> str | None:
+    """Installer exit codes are Win32 errors (1603 ERROR_INSTALL_FAILURE)."""
+    try:
+        return codes.symbol(0x80070000 | code)
+    except Exception:
+        return None
+
+
+def _configmgr_update(ev: Event) -> bool:
+    """A ConfigMgr software-update log line (WUAHandler, UpdatesHandler...) that reports a failed update."""
+    return str(ev.get("fields.component") or "").casefold() in _UPDATE_COMPONENTS or bool(
+        ev.get("fields.kb") or ev.get("fields.update_id")
+    )
+
+
 _PROVIDERS = {
     "windowsupdateclient": "Windows Update",
     "servicing": "Windows servicing",
@@ -423,6 +470,7 @@ def summary_failures(facts: Facts) -> list[FailureCand]:
     """
     evs = [e for k in ("windowsupdate:*", "reportingevents:*", "evtx:*") for e in facts.events(k)]
     evs += [e for e in facts.events("wer:report") if _install_report(e)]
+    evs += [e for e in facts.events("cmtrace:line") if _configmgr_update(e)]
     coded = [
         e
         for e in evs
@@ -433,11 +481,16 @@ def summary_failures(facts: Facts) -> list[FailureCand]:
     loud = [
         e for e in coded if str(e.severity) == "error" or e.get("fields.outcome") in ("failure", "Failure")
     ]
+    kb_of_update = {
+        str(e.get("fields.update_id")): kb for e in evs if e.get("fields.update_id") and (kb := _kb(e))
+    }
     out = []
     for ev in named[:1] or loud:
         code = ev.code if ev.code is not None else ev.get("fields.hresult")
-        kb = _kb(ev) or next(
-            (_kb(e) for e in coded if _kb(e) and (e.code or e.get("fields.hresult")) == code), None
+        kb = (
+            _kb(ev)
+            or kb_of_update.get(str(ev.get("fields.update_id")))
+            or next((_kb(e) for e in coded if _kb(e) and (e.code or e.get("fields.hresult")) == code), None)
         )
         target = (
             kb
@@ -451,7 +504,19 @@ def summary_failures(facts: Facts) -> list[FailureCand]:
         out.append(
             FailureCand(Failure(str(target), code, ev.origin, _symbol(ev, code), extra), source, ev, 0, {})
         )
+    named_codes = {c.failure.code for c in out if _KB_TARGET.match(c.failure.target)}
+    if named_codes:  # lines that only repeat a named update's code, or say "all updates failed", add nothing
+        out = [
+            c
+            for c in out
+            if _KB_TARGET.match(c.failure.target)
+            or c.failure.code not in named_codes | {WU_E_ALL_UPDATES_FAILED}
+        ]
     return out
+
+
+_KB_TARGET = re.compile(r"KB\d+$")
+WU_E_ALL_UPDATES_FAILED = 0x80240022
 
 
 def _install_report(ev: Event) -> bool:
@@ -468,7 +533,12 @@ def find(facts: Facts) -> list[FailureCand]:
     inner = (setupapi_failures(facts) + dism_failures(facts)) if primary else []
     cands = primary + inner
     if not primary:
-        cands += setupapi_failures(facts) + dism_failures(facts) + edgeupdate_failures(facts)
+        cands += (
+            setupapi_failures(facts)
+            + dism_failures(facts)
+            + edgeupdate_failures(facts)
+            + configmgr_failures(facts)
+        )
     summaries = summary_failures(facts)
     if not cands:
         cands = summaries

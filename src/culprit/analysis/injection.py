@@ -751,12 +751,15 @@ def crash_finding(facts: Facts, failures: list[FailureCand]) -> Finding | None:
 
 # --- the pass -----------------------------------------------------------------------------------
 
+# failures of an installer process (not of the servicing stack)
+INSTALLER_SOURCES = ("msi", "msi-ca", "edgeupdate", "capture", "crash", "configmgr")
+
 
 def run(q: Inquiry) -> None:
     """Pass: an installer process that quit after a foreign module loaded (or crashed in one)."""
     if any(f.kind == "custom-action-failed" for f in q.findings) and not q.facts.captures("bad"):
         return  # the package's own script failed: nothing to suspect without a capture
-    installer = [f for f in q.failures if f.source in ("msi", "msi-ca", "edgeupdate", "capture", "crash")]
+    installer = [f for f in q.failures if f.source in INSTALLER_SOURCES]
     early = [e for e in q.facts.events("edgeupdate:run") if e.get("fields.early_exit")]
     if not installer and not early:
         return

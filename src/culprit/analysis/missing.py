@@ -80,7 +80,11 @@ def run(q: Inquiry) -> None:
         ]
     if sources & {"cbs", "wu"}:
         want += [(k, {}) for k in ("cbs", "setupapi") if _kind_of(k) not in kinds]
-    if sources & {"msi", "msi-ca", "edgeupdate"}:
+    if "configmgr" in sources and "msi" not in kinds and any(
+        "msiexec" in str(f.related.get("command_line") or "").casefold() for f in q.failures
+    ):
+        want.append(("msi", {}))
+    if sources & {"msi", "msi-ca", "edgeupdate", "configmgr"}:
         want += [("good-machine", {})] if not q.facts.captures("good") else []
     if sources & {"setupapi"} and not q.facts.infs:
         want.append(("inf", {}))
@@ -94,7 +98,9 @@ def run(q: Inquiry) -> None:
             "TrustedInstaller.exe"
             if sources & {"cbs", "wu", "dism"}
             else "msiexec.exe"
-            if sources & {"msi", "msi-ca"}
+            if sources & {"msi", "msi-ca"} or any(
+                "msiexec" in str(f.related.get("command_line") or "").casefold() for f in q.failures
+            )
             else None
         )
         want.append(("procmon", {"boot": boot, **({"process": proc} if proc else {})}))
