@@ -1,4 +1,4 @@
-"""Open a log bundle safely: a folder, a .zip, a .cab, archives nested in those, or one file.
+"""Open a log bundle safely: a folder, a .zip, a .cab, a .7z, archives nested in those, or one file.
 
 Archives are customer input and therefore hostile until proven otherwise. Extraction refuses
 the whole bundle (``HostileArchiveError``, exit code 3) on path traversal, absolute paths,
@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from culprit.errors import HostileArchiveError, InputError
-from culprit.ingest import cab
+from culprit.ingest import cab, sevenz
 from culprit.model import Warning_
 from culprit.parsers.base import Source
 
@@ -171,12 +171,14 @@ def _add_file(bundle: Bundle, fp: Path, display: str, limits: Limits, depth: int
     except OSError as e:
         bundle.warnings.append(Warning_(display, f"cannot read: {e.strerror}"))
         return
-    if head.startswith(ZIP_MAGICS) or cab.is_cab(head):
+    if head.startswith(ZIP_MAGICS) or cab.is_cab(head) or head.startswith(SEVENZ_MAGIC):
         if depth >= limits.max_depth:
             raise HostileArchiveError(f"{display}: archives nested deeper than {limits.max_depth} levels")
         try:
             if head.startswith(ZIP_MAGICS):
                 _extract_zip(bundle, fp, display, limits, depth + 1)
+            elif head.startswith(SEVENZ_MAGIC):
+                _extract_7z(bundle, fp, display, limits, depth + 1)
             else:
                 _extract_cab(bundle, fp, display, limits, depth + 1)
         except HostileArchiveError:
@@ -186,9 +188,6 @@ def _add_file(bundle: Bundle, fp: Path, display: str, limits: Limits, depth: int
                 raise  # the bundle itself cannot be opened
             # A damaged archive among the bundle's files: the rest of the bundle is still evidence.
             bundle.skipped.append((display, f"damaged archive not read: {e}"))
-        return
-    if head.startswith(SEVENZ_MAGIC):
-        bundle.skipped.append((display, "7-Zip archive: not supported yet; send a .zip or the folder"))
         return
     bundle.sources.append(Source(path=fp, name=display))
 
@@ -373,6 +372,59 @@ def _extract_cab(bundle: Bundle, fp: Path, display: str, limits: Limits, depth: 
                 bundle.warnings.append(Warning_(display, f"member {m.name!r} not read: {e}"))
                 continue
             _add_file(bundle, dest, _join(display, rel), limits, depth)
+
+
+def _extract_7z(bundle: Bundle, fp: Path, display: str, limits: Limits, depth: int) -> None:
+    try:
+        members = sevenz.read_directory(fp)
+    except sevenz.UnsupportedSevenZ as e:
+        bundle.skipped.append((display, str(e)))
+        return
+    except InputError as e:
+        raise InputError(f"{display}: {e}") from None
+    if len(members) + bundle._entries > limits.max_entries:
+        raise HostileArchiveError(f"{display}: {len(members):,} entries (limit {limits.max_entries:,})")
+    # Check every name and size before writing a single byte.
+    plan: list[tuple[sevenz.Member, PurePosixPath]] = []
+    seen: set[str] = set()
+    for m in members:
+        rel = _safe_member_path(m.name, display)
+        if m.is_link:
+            bundle.skipped.append((_join(display, rel), "link ignored"))
+            continue
+        if m.is_dir:
+            continue
+        key = rel.as_posix().lower()
+        if key in seen:
+            bundle.warnings.append(Warning_(display, f"duplicate member {rel.as_posix()!r}: first kept"))
+            continue
+        seen.add(key)
+        _count_entry(bundle, display, limits, m.size)
+        plan.append((m, rel))
+    total = sum(m.size for m, _ in plan)
+    comp_size = max(fp.stat().st_size, 1)
+    if total >= limits.ratio_min_bytes and total > limits.max_ratio * comp_size:
+        raise HostileArchiveError(
+            f"{display}: expands {total / comp_size:,.0f}:1 (limit {limits.max_ratio:.0f}:1) - a compression bomb, "
+            "not a log"
+        )
+    out_root = _new_tmp(bundle)
+    dests: dict[str, tuple[Path, int]] = {}
+    for m, rel in plan:
+        dest = out_root.joinpath(*rel.parts)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dests[m.name] = (dest, m.size)
+    try:
+        sevenz.extract(fp, dests)
+    except sevenz.UnsupportedSevenZ as e:
+        bundle.skipped.append((display, str(e)))
+        return
+    except HostileArchiveError as e:
+        raise HostileArchiveError(f"{display}: {e}") from None
+    except InputError as e:
+        raise InputError(f"{display}: {e}") from None
+    for m, rel in plan:
+        _add_file(bundle, dests[m.name][0], _join(display, rel), limits, depth)
 
 
 def _manifest_above(bundle: Bundle, p: Path) -> None:
