@@ -196,6 +196,19 @@ def _injector(tree: ProcessTree, p: Proc, ld: Load) -> tuple[list[Proc], int | N
     return [], None
 
 
+def _configmgr_run(facts: Facts, f: FailureCand) -> Event | None:
+    """The line where ConfigMgr started the installer whose exit code it then counted as a failure."""
+    runs = [
+        e
+        for e in facts.events("cmtrace:line")
+        if e.origin.artifact == f.event.origin.artifact
+        and e.get("fields.command_line")
+        and (e.origin.line or 0) < (f.event.origin.line or 0)
+    ]
+    executing = [e for e in runs if str(e.message).lstrip().lower().startswith("executing")]
+    return (executing or runs or [None])[-1]
+
+
 def build_finding(facts: Facts, v: Victim, failures: list[FailureCand], lang: str = "en") -> Finding:
     """The injected-module finding: chain (en + zh), culprit, injector and the no-injection allow-list."""
     ref, p, ld = v.ref, v.proc, v.load
@@ -210,6 +223,14 @@ def build_finding(facts: Facts, v: Victim, failures: list[FailureCand], lang: st
     def log(origin: Origin, en: str, zh: str) -> None:
         steps.append(Step(en, origin, summary_zh=zh))
 
+    cm = next((f for f in failures if f.source == "configmgr"), None)
+    run = _configmgr_run(facts, cm) if cm is not None else None
+    if run is not None:
+        log(
+            run.origin,
+            f"Configuration Manager runs {run.get('fields.command_line')}",
+            f"Configuration Manager 执行 {run.get('fields.command_line')}",
+        )
     ca = next((f for f in failures if f.source == "msi-ca"), None)
     if ca is not None:
         action = ca.related.get("action")
@@ -340,6 +361,12 @@ def build_finding(facts: Facts, v: Victim, failures: list[FailureCand], lang: st
                 act = ff.get("fields.action")
                 log(ff.origin, f"{act}: return value 3; rollback follows", f"{act} 返回值 3，随后回滚")
             log(f.event.origin, f"installation status {f.failure.code}", f"安装结果状态 {f.failure.code}")
+    if cm is not None:
+        log(
+            cm.event.origin,
+            f"Configuration Manager counts exit code {cm.failure.code} of {cm.failure.target} as a failure",
+            f"Configuration Manager 将 {cm.failure.target} 的退出码 {cm.failure.code} 判定为失败",
+        )
     tl = [
         e
         for e in facts.events("tasklist:process")
