@@ -39,8 +39,10 @@ def test_installer_crash_in_foreign_module_names_the_product(tmp_path: Path) -> 
     top = d["findings"][0]
     assert top["kind"] == "injected-module"
     assert (top["culprit"]["module"], top["culprit"]["product"]) == ("schk.dll", "TMS")
-    assert [s["summary"] for s in top["chain"]] == [
-        "MicrosoftEdgeUpdate.exe crashes with exception 0xC0000005 in schk.dll"
+    # the lines cited: Sig[3].Value=schk.dll, then LoadedModule[9]=C:\Program Files\TMS\schk.dll
+    assert [(s["summary"], s["line"]) for s in top["chain"]] == [
+        ("MicrosoftEdgeUpdate.exe crashes with exception 0xC0000005 in schk.dll", 29),
+        (r"the crash report's module list names C:\Program Files\TMS\schk.dll", 64),
     ]
     rule = top["remediation"]["allow"][0]
     assert rule["no_injection"] and rule["pattern"].endswith(r"\EU*.tmp\MicrosoftEdgeUpdate.exe")

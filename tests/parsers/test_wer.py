@@ -186,6 +186,10 @@ def test_appcrash_fixture() -> None:
     assert e.process == Process("MicrosoftEdgeUpdate.exe", 0x1A2C)
     f = dict(e.fields)
     sigs, dyn, modules = f.pop("signatures"), f.pop("dynamic_signatures"), f.pop("loaded_modules")
+    at_sig, at_mod = f.pop("fault_module_line"), f.pop("fault_module_path_line")
+    assert (at_sig["line"], at_sig["text"]) == (29, "Sig[3].Value=schk.dll")  # what a finding cites
+    assert at_mod["text"] == f"LoadedModule[9]={SCHK}" and at_mod["line"] > at_sig["line"]
+    assert fixture().read_bytes()[at_mod["offset"] :].startswith("LoadedModule[9]".encode("utf-16-le"))
     assert f == {
         "event_type": "APPCRASH",
         "friendly_event_name": "Stopped working",

@@ -690,6 +690,15 @@ def explain_code(code: int | None) -> str:
         return ""
 
 
+def _cited(e: Event, key: str) -> Origin:
+    """The line of a crash report a step cites (``fields.<key>`` = ``{line, offset, text}``), else the
+    report's own line."""
+    at = e.get(f"fields.{key}")
+    if isinstance(at, dict) and at.get("line"):
+        return Origin(e.origin.artifact, line=at["line"], offset=at.get("offset"), text=at.get("text"))
+    return e.origin
+
+
 def crash_finding(facts: Facts, failures: list[FailureCand]) -> Finding | None:
     """An installer process that crashed in a third-party module (Application Error 1000 / WER APPCRASH).
 
@@ -729,10 +738,18 @@ def crash_finding(facts: Facts, failures: list[FailureCand]) -> Finding | None:
         steps.append(
             Step(
                 f"{proc} crashes with exception {exc_s} in {name}",
-                e.origin,
+                _cited(e, "fault_module_line"),
                 summary_zh=f"{proc} 在 {name} 中崩溃，异常 {exc_s}",
             )
         )
+        if e.get("fields.fault_module_path_line"):
+            steps.append(
+                Step(
+                    f"the crash report's module list names {module}",
+                    _cited(e, "fault_module_path_line"),
+                    summary_zh=f"崩溃报告的模块列表中有 {module}",
+                )
+            )
         for ev in owner.evidence[:1]:
             steps.append(
                 Step(

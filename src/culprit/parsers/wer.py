@@ -39,7 +39,9 @@ line after a report starts the next) — fields ``event_type``, ``friendly_event
 ``app_version``, ``fault_module``, ``fault_module_version``, ``fault_module_path`` (from the
 loaded modules), ``exception_code`` (int), ``exception_offset``, ``exception_data``, ``hresult``
 (int), ``package``/``phase``/``client`` (CBS failures), ``signatures`` (``[{index, name, value}]``),
-``dynamic_signatures`` (same shape), ``loaded_modules`` (paths), ``os_version``, ``locale_id``
+``dynamic_signatures`` (same shape), ``loaded_modules`` (paths), ``fault_module_line`` /
+``fault_module_path_line`` (``{line, offset, text}`` of the signature and module lines that name the
+faulting module, for findings to cite), ``os_version``, ``locale_id``
 (int), ``kb``, ``pid``, ``process_start``, ``upload_time``. ``time`` = EventTime (UTC),
 ``code`` = exception code or HRESULT. Origin = the ``EventType=`` line.
 """
@@ -153,6 +155,7 @@ class _Report:
     dynamic: dict[int, dict[str, str]] = field(default_factory=dict)
     modules: dict[int, str] = field(default_factory=dict)
     full: set[str] = field(default_factory=set)  # groups over MAX_ITEMS (warned once)
+    where: dict[tuple[str, int], tuple[int, int, str]] = field(default_factory=dict)  # (group, n) -> line
     anchor: tuple[int, int, str] | None = None  # the EventType= line
 
     @property
@@ -191,6 +194,11 @@ def session_guid(text: str) -> tuple[int | None, datetime | None]:
     pid = int.from_bytes(raw[:4], "big") or None
     start = filetime(str(int.from_bytes(raw[8:], "little")))
     return pid, start
+
+
+def _at(where: tuple[int, int, str] | None) -> dict[str, Any] | None:
+    """Where a value was read, for a finding that cites it: ``{line, offset, text}``."""
+    return None if where is None else {"line": where[0], "offset": where[1], "text": where[2]}
 
 
 def _basename(path: str) -> str:
@@ -288,6 +296,7 @@ class WerParser(Parser):
                 ctx.warn(f"duplicate key {key} (the first value is kept)", lineno)
                 return
             store[n] = value
+            rep.where[(group, n)] = (lineno, offset, line[:MAX_TEXT])
             return
         if attr not in ("name", "value"):
             return
@@ -296,6 +305,8 @@ class WerParser(Parser):
             ctx.warn(f"duplicate key {key} (the first value is kept)", lineno)
             return
         entry[attr] = value
+        if attr == "value":
+            rep.where[(group, n)] = (lineno, offset, line[:MAX_TEXT])
 
     def _finish(self, rep: _Report, ctx: ParseContext) -> Iterator[Event]:
         v = rep.values
@@ -349,9 +360,15 @@ class WerParser(Parser):
             "phase": None,
             "client": None,
         }
+        f["fault_module_line"] = f["fault_module_path_line"] = None
         if f["fault_module"]:
+            assert layout is not None
+            f["fault_module_line"] = _at(rep.where.get(("sigs", layout["fault_module"])))
             fm = str(f["fault_module"]).casefold()
-            f["fault_module_path"] = next((p for p in modules if _basename(p).casefold() == fm), None)
+            hit = next((n for n, p in sorted(rep.modules.items()) if _basename(p).casefold() == fm), None)
+            if hit is not None:
+                f["fault_module_path"] = rep.modules[hit]
+                f["fault_module_path_line"] = _at(rep.where.get(("modules", hit)))
         code: int | None = exc
         if layout is None:
             if etl.startswith("cbspackageservicingfailure"):
