@@ -139,14 +139,18 @@ class Facts:
 
     @cached_property
     def infs(self) -> dict[str, dict[str, Any]]:
-        """INF files of the bundle: name (lower) → services, files, artifact."""
+        """INF files of the bundle: name (lower) → services, files, keys, includes, artifact."""
         out: dict[str, dict[str, Any]] = {}
         for role in ("bad", "good"):
-            for ev in self.events("inf:service", "inf:file", "inf:addreg", role=role):
+            for ev in self.events("inf:service", "inf:file", "inf:addreg", "inf:include", role=role):
                 name = str(ev.get("fields.inf") or PurePosixPath(ev.origin.artifact).name).lower()
                 d = out.setdefault(
-                    name, {"services": {}, "files": {}, "keys": {}, "artifact": ev.origin.artifact}
+                    name,
+                    {"services": {}, "files": {}, "keys": {}, "includes": [], "artifact": ev.origin.artifact},
                 )
+                if ev.kind == "inf:include":
+                    d["includes"].append(ev)
+                    continue
                 if ev.kind == "inf:addreg":
                     if ev.get("fields.key"):
                         d["keys"].setdefault(str(ev.get("fields.key")).lower(), ev)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 
@@ -75,6 +76,7 @@ class ServicingCase:
     allow: list[AllowRule] = field(default_factory=list)
     boot: bool = False
     inf_missing: bool = False
+    includes_missing: list[str] = field(default_factory=list)  # INFs it includes sections of, not here
     driver_evidence: list[Event] = field(default_factory=list)
 
 
@@ -429,26 +431,19 @@ def _attribute(facts: Facts, case: ServicingCase) -> None:
 
 
 def _inf_objects(facts: Facts, inf: str | None) -> tuple[list[str], list[str]]:
-    """Every service key and driver file an INF installs (INF first, SetupAPI log as fallback)."""
+    """Every service key and driver file an INF installs (INF first, SetupAPI log as fallback), with what
+    the sections it includes from other INFs (``Include=``/``Needs=``) install when those are here."""
     if not inf:
         return [], []
     d = facts.infs.get(inf.casefold())
     keys: list[str] = []
     files: list[str] = []
     if d:
-        for ev in d["services"].values():
-            keys.append(str(ev.get("fields.key") or _services_key(str(ev.get("fields.service")))))
-            b = ev.get("fields.service_binary")
-            if b and str(b) not in files:
-                files.append(str(b))
-        for ev in d["files"].values():
-            dest = str(ev.get("fields.destination") or "")
-            if dest and dest.casefold() not in {f.casefold() for f in files}:
-                files.append(dest)
-        for ev in d.get("keys", {}).values():  # AddReg keys outside the device's own (HKR) key
-            k = str(ev.get("fields.key"))
-            if k.casefold() not in {x.casefold() for x in keys}:
-                keys.append(k)
+        _add_objects(d, None, keys, files)
+        for name, needs in _includes(facts, inf):
+            inc = facts.infs.get(name)
+            if inc is not None:
+                _add_objects(inc, needs, keys, files)
         return keys, files
     for ev in facts.events("setupapi:addservice"):
         if str(ev.get("fields.inf") or "").casefold() == inf.casefold():
@@ -458,9 +453,71 @@ def _inf_objects(facts: Facts, inf: str | None) -> tuple[list[str], list[str]]:
     return keys, files
 
 
+def _add_objects(d: dict[str, Any], sections: set[str] | None, keys: list[str], files: list[str]) -> None:
+    """Add an INF's service keys, files and AddReg keys (only those of ``sections`` when given)."""
+
+    def wanted(ev: Event) -> bool:
+        return sections is None or str(ev.get("fields.section") or "").casefold() in sections
+
+    for ev in d["services"].values():
+        if not wanted(ev):
+            continue
+        k = str(ev.get("fields.key") or _services_key(str(ev.get("fields.service"))))
+        if k.casefold() not in {x.casefold() for x in keys}:
+            keys.append(k)
+        b = ev.get("fields.service_binary")
+        if b and str(b).casefold() not in {f.casefold() for f in files}:
+            files.append(str(b))
+    for ev in d["files"].values():
+        dest = str(ev.get("fields.destination") or "")
+        if wanted(ev) and dest and dest.casefold() not in {f.casefold() for f in files}:
+            files.append(dest)
+    for ev in d.get("keys", {}).values():  # AddReg keys outside the device's own (HKR) key
+        k = str(ev.get("fields.key"))
+        if wanted(ev) and k.casefold() not in {x.casefold() for x in keys}:
+            keys.append(k)
+
+
+def _includes(facts: Facts, inf: str, depth: int = 3) -> list[tuple[str, set[str]]]:
+    """``(included INF, the sections of it that run)`` for an INF, following includes of includes."""
+    out: list[tuple[str, set[str]]] = []
+    todo = [(inf.casefold(), None, depth)]
+    seen: set[tuple[str, frozenset[str] | None]] = set()
+    while todo:
+        name, only, left = todo.pop()
+        d = facts.infs.get(name)
+        if d is None or left <= 0:
+            continue
+        for ev in d.get("includes", []):
+            if only is not None and str(ev.get("fields.section") or "").casefold() not in only:
+                continue
+            needs = {str(n).casefold() for n in ev.get("fields.needs") or []}
+            if not needs:
+                continue  # Include= alone only makes sections available
+            for inc in ev.get("fields.includes") or []:
+                key = (str(inc), frozenset(needs))
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append((str(inc), needs))
+                todo.append((str(inc), needs, left - 1))
+    return out
+
+
 def _allow(facts: Facts, case: ServicingCase) -> None:
     keys, files = _inf_objects(facts, case.inf)
     case.inf_missing = bool(case.inf) and case.inf.casefold() not in facts.infs
+    unresolved: dict[str, set[str]] = {}
+    if case.inf and not case.inf_missing:
+        for n, needs in _includes(facts, case.inf):
+            if n not in facts.infs:
+                unresolved.setdefault(n, set()).update(needs)
+        case.includes_missing = sorted(unresolved)
+    note = note_zh = None
+    if unresolved:
+        parts = "; ".join(f"{n} [{', '.join(sorted(v))}]" for n, v in sorted(unresolved.items()))
+        note = f"plus what the included sections install ({parts}): those INFs are not in the bundle"
+        note_zh = f"另需加上所包含节安装的内容（{parts}）：这些 INF 不在日志包中"
     for o in case.objects:
         if o.kind == "registry" and o.path.casefold() not in {k.casefold() for k in keys}:
             keys.insert(0, o.path)
@@ -482,7 +539,12 @@ def _allow(facts: Facts, case: ServicingCase) -> None:
         pat = generalize(p)
         case.allow.append(
             AllowRule(
-                process=p, registry_keys=tuple(keys), files=tuple(files), pattern=pat if pat != p else None
+                process=p,
+                registry_keys=tuple(keys),
+                files=tuple(files),
+                pattern=pat if pat != p else None,
+                note=note,
+                note_zh=note_zh,
             )
         )
 
@@ -672,5 +734,7 @@ def _servicing_missing(q: Inquiry, case: ServicingCase) -> None:
         q.missing.append(missing.request("acl", lang, services=svcs, keys=keys))
     if case.inf_missing:
         q.missing.append(missing.request("inf", lang, inf=case.inf))
+    for inc in case.includes_missing:  # the allow-list lacks what the included sections install
+        q.missing.append(missing.request("inf", lang, inf=inc))
     if not q.facts.events("driverquery:driver"):
         q.missing.append(missing.request("driverquery", lang))

@@ -27,6 +27,8 @@ Kinds (all carry ``inf``, the file name in lower case):
   named by AddService), ``section`` (the section holding the directive), ``eventlog_section``.
 - ``inf:file`` — ``file``, ``destination`` (full path, as Windows writes it), ``dirid``,
   ``source_file``, ``copyfiles_section``, ``section`` (the section holding ``CopyFiles``).
+- ``inf:include`` — ``section``, ``includes`` (INF names, lower case), ``needs`` (section names of
+  those INFs that the section runs as its own: ``Include=machine.inf`` + ``Needs=NO_DRV``).
 """
 
 from __future__ import annotations
@@ -284,6 +286,7 @@ def _events(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
     yield from _services(inf, name, ctx)
     yield from _files(inf, name, ctx)
     yield from _addregs(inf, name, ctx)
+    yield from _includes(inf, name, ctx)
 
 
 def _models(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
@@ -478,3 +481,32 @@ def _addregs(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
                                 "addreg_section": target, "section": inf.names[key]},
                     )
 
+
+
+def _includes(inf: _Inf, name: str, ctx: ParseContext) -> Iterator[Event]:
+    """``Include=`` / ``Needs=`` of a section (``inf:include``): the section also runs the named sections of
+    other INFs (system INFs such as ``machine.inf``), whose services, files and keys belong to the package."""
+    for key, lines in inf.sections.items():
+        includes: list[str] = []
+        needs: list[str] = []
+        first = None
+        for ln in lines:
+            k = (ln.key or "").lower()
+            if k not in ("include", "needs"):
+                continue
+            first = first or ln
+            vals = [_subst(inf, v).strip() for v in ln.values if v and v.strip()]
+            (includes if k == "include" else needs).extend(vals)
+        if first is None:
+            continue
+        yield Event(
+            kind="inf:include",
+            origin=_origin(ctx, first.lineno, first.raw),
+            message=f"[{inf.names[key]}] Include={','.join(includes)} Needs={','.join(needs)}",
+            fields={
+                "inf": name,
+                "section": inf.names[key],
+                "includes": [i.lower() for i in includes],
+                "needs": needs,
+            },
+        )
