@@ -24,7 +24,7 @@ class FailureCand:
     """A failure with the events the later passes need to explain it."""
 
     failure: Failure
-    source: str  # cbs | msi | msi-ca | edgeupdate | setupapi | wu | evtx | crash | configmgr
+    source: str  # cbs | msi | msi-ca | edgeupdate | setupapi | wu | evtx | crash | configmgr | exchange
     event: Event
     level: int  # 0 = what the user saw (KB, product), 1 = an inner step (custom action, driver package)
     related: dict[str, Any] = field(default_factory=dict)
@@ -369,6 +369,40 @@ def configmgr_failures(facts: Facts) -> list[FailureCand]:
     return out
 
 
+def exchange_failures(facts: Facts) -> list[FailureCand]:
+    """Exchange Server setup (a CU or an install): the first error of each run of ExchangeSetup.log, named
+    after the product and version the banner states; the line itself says what went wrong."""
+    out = []
+    banner: dict[str, dict[str, Any]] = {}
+    done: set[tuple[str, int]] = set()
+    for ev in facts.events("exchangesetup:line"):
+        art = ev.origin.artifact
+        b = banner.setdefault(art, {"run": 0})
+        if ev.get("fields.product"):
+            b.update(run=b["run"] + 1, product=ev.get("fields.product"), version=None, mode=None)
+        for k, f in (("version", "fields.setup_version"), ("mode", "fields.mode")):
+            if ev.get(f):
+                b[k] = ev.get(f)
+        if str(ev.severity) != "error" or (art, b["run"]) in done:
+            continue
+        done.add((art, b["run"]))
+        code = ev.get("fields.error_code")
+        code = code if isinstance(code, int) else ev.get("fields.hresult")
+        code = code if isinstance(code, int) else None
+        target = f"{b.get('product') or 'Exchange Server'} setup"
+        extra = {k: v for k, v in (("version", b.get("version")), ("mode", b.get("mode"))) if v}
+        for k in ("exception", "rule", "path"):
+            if ev.get(f"fields.{k}"):
+                extra[k] = ev.get(f"fields.{k}")
+        said = " ".join(str(ev.get("fields.rule_failure") or ev.get("fields.log_text") or "").split())
+        said = re.sub(r"^(?:\[(?:ERROR|WARNING)\]\s*|\d+\.\s+ErrorRecord:\s*)", "", said)
+        if said:
+            extra["error"] = said[:160] + ("…" if len(said) > 160 else "")
+        sym = None if code is None else (_symbol(ev, code) if code > 0xFFFF else _msi_symbol(code))
+        out.append(FailureCand(Failure(target, code, ev.origin, sym, extra), "exchange", ev, 0, {}))
+    return out
+
+
 def _command_target(ev: Event | None) -> str | None:
     if ev is None:
         return None
@@ -538,6 +572,7 @@ def find(facts: Facts) -> list[FailureCand]:
             + dism_failures(facts)
             + edgeupdate_failures(facts)
             + configmgr_failures(facts)
+            + exchange_failures(facts)
         )
     summaries = summary_failures(facts)
     if not cands:

@@ -40,7 +40,7 @@ def dedupe(items: list[Missing]) -> tuple[Missing, ...]:
         p = m.params
         for k in ("services", "keys", "inf"):
             v = p.get(k)
-            for x in ([v] if isinstance(v, str) else list(v or [])):
+            for x in [v] if isinstance(v, str) else list(v or []):
                 if x and x not in merged[k]:
                     merged[k].append(x)
         merged["boot"] = merged["boot"] or bool(p.get("boot"))
@@ -80,14 +80,18 @@ def run(q: Inquiry) -> None:
         ]
     if sources & {"cbs", "wu"}:
         want += [(k, {}) for k in ("cbs", "setupapi") if _kind_of(k) not in kinds]
-    if "configmgr" in sources and "msi" not in kinds and any(
-        "msiexec" in str(f.related.get("command_line") or "").casefold() for f in q.failures
+    if (
+        "configmgr" in sources
+        and "msi" not in kinds
+        and any("msiexec" in str(f.related.get("command_line") or "").casefold() for f in q.failures)
     ):
         want.append(("msi", {}))
     if sources & {"msi", "msi-ca", "edgeupdate", "configmgr"}:
         want += [("good-machine", {})] if not q.facts.captures("good") else []
     if sources & {"setupapi"} and not q.facts.infs:
         want.append(("inf", {}))
+    if sources == {"exchange"} and not any(_denied(f) for f in q.failures):
+        return  # Exchange setup said why it stopped (a prerequisite, AD, a script): no agent evidence to ask
     if not has_cap:
         boot = any(e.get("fields.failure") for e in q.facts.events("cbs:startup")) or any(
             "post-reboot" in e.message.casefold() or "restart" in e.message.casefold()
@@ -97,10 +101,11 @@ def run(q: Inquiry) -> None:
         proc = (
             "TrustedInstaller.exe"
             if sources & {"cbs", "wu", "dism"}
+            else "ExSetup.exe"
+            if "exchange" in sources
             else "msiexec.exe"
-            if sources & {"msi", "msi-ca"} or any(
-                "msiexec" in str(f.related.get("command_line") or "").casefold() for f in q.failures
-            )
+            if sources & {"msi", "msi-ca"}
+            or any("msiexec" in str(f.related.get("command_line") or "").casefold() for f in q.failures)
             else None
         )
         want.append(("procmon", {"boot": boot, **({"process": proc} if proc else {})}))
@@ -110,6 +115,14 @@ def run(q: Inquiry) -> None:
             q.missing.append(request(k, q.lang, **params))
         except Exception:  # an id the catalog does not know is a bug in this list, not the user's problem
             continue
+
+
+def _denied(f: Any) -> bool:
+    """A failure that says access was denied (what an agent's driver or an ACL causes)."""
+    text = " ".join(str(v) for v in (f.failure.extra or {}).values()) + " " + str(f.failure.origin.text or "")
+    return f.failure.code in (5, 0x80070005, 0xC0000022) or (
+        "UnauthorizedAccess" in text or "is denied" in text or "Access denied" in text
+    )
 
 
 def _kind_of(catalog_id: str) -> str:

@@ -16,13 +16,17 @@ HEAD = {
            "key": "key", "file": "file", "workaround": "WORKAROUND", "fix": "FIX", "unresolved": "UNRESOLVED",
            "suspects": "suspects", "missing": "MISSING (collect and send in one go)", "how": "how",
            "warnings": "WARNINGS", "none": "no culprit can be named from this evidence (see MISSING)",
-           "nofail": "no failure found in this bundle"},
+           "nofail": "no failure found in this bundle",
+           "selfsaid": "no agent is involved on this evidence: the log itself says why it failed "
+                       "(see FAILED)"},
     "zh": {"answer": "结论", "culprit": "拦截模块", "product": "产品", "vendor": "厂商", "role": "方式",
            "confidence": "置信度", "failed": "失败", "chain": "证据链", "allow": "白名单（需加白）",
            "process": "进程", "pattern": "匹配", "noinj": "禁止向此进程注入 DLL", "key": "注册表",
            "file": "文件", "workaround": "临时规避", "fix": "修复", "unresolved": "尚未定论",
            "suspects": "嫌疑模块", "missing": "还需收集（请一次性收集并发送）", "how": "方法",
-           "warnings": "警告", "none": "现有证据不足以认定拦截模块（见“还需收集”）", "nofail": "此日志包中未发现失败"},
+           "warnings": "警告", "none": "现有证据不足以认定拦截模块（见“还需收集”）",
+           "nofail": "此日志包中未发现失败",
+           "selfsaid": "现有证据未显示终端代理参与：日志本身已说明失败原因（见“失败”）"},
 }
 
 
@@ -58,14 +62,15 @@ def write(a: Analysis, out: IO[str], lang: str = "en") -> None:
               f"{h['role']}: {ROLE_ZH.get(c['role'], c['role']) if lang == 'zh' else c['role']}  "
               f"{h['confidence']}: {f['confidence']:.2f}\n")
     elif d["failures"]:
-        w(f"{h['answer']}  {h['none']}\n")
+        w(f"{h['answer']}  {h['none'] if d.get('missing') or d.get('unresolved') else h['selfsaid']}\n")
     else:
         w(f"{h['answer']}  {h['nofail']}\n")
     for fl in a.failures:
         sym = f" {fl.symbol}" if fl.symbol else ""
         where = f":{fl.origin.line}" if fl.origin.line is not None else f" #{fl.origin.record}" \
             if fl.origin.record is not None else ""
-        w(f"{h['failed']}  {fl.target}: {format_code(fl.code)}{sym}  [{fl.origin.artifact}{where}]\n")
+        what = format_code(fl.code) or _no_code(fl)
+        w(f"{h['failed']}  {fl.target}: {what}{sym}  [{fl.origin.artifact}{where}]\n")
     if findings:
         f = findings[0]
         w(f"\n{h['chain']}\n")
@@ -104,3 +109,13 @@ def write(a: Analysis, out: IO[str], lang: str = "en") -> None:
         w(f"\n{h['warnings']} ({len(d['warnings'])})\n")
         for x in d["warnings"][:20]:
             w(f"  {x['artifact']}{':' + str(x['line']) if x.get('line') else ''}: {x['message']}\n")
+
+
+def _no_code(fl: Any) -> str:
+    """A failure without a code: the exception or rule it names, else the start of its line."""
+    extra = getattr(fl, "extra", None) or {}
+    for k in ("error", "exception", "rule"):
+        if extra.get(k):
+            return str(extra[k])
+    text = " ".join(str(fl.origin.text or "").split())
+    return text[:100] + ("…" if len(text) > 100 else "")
