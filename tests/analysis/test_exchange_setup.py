@@ -65,3 +65,17 @@ def test_access_denied_asks_for_a_capture_of_exsetup(tmp_path, capsys) -> None:
     assert main(["analyze", str(tmp_path / "bad")]) == 0
     out = capsys.readouterr().out
     assert "FAILED  Microsoft Exchange Server 2019 setup: Access to the path" in out
+
+
+@pytest.mark.corpus
+def test_report_quotes_the_reason_in_both_languages(tmp_path, capsys) -> None:
+    logs = tmp_path / "bad" / "ExchangeSetupLogs"
+    logs.mkdir(parents=True)
+    src = corpus_path("other", "exchange_setup", "prereq_ExchangeSetup_NoPerm.log")
+    (logs / "ExchangeSetup.log").write_bytes(src.read_bytes())
+    reason = "The Active Directory schema isn't up-to-date"
+    for lang, said in (("en", "The log records why the install failed"), ("zh", "安装失败的原因已记录在日志中")):
+        assert main(["analyze", str(tmp_path / "bad"), "-f", "md", "--lang", lang]) == 0
+        md = capsys.readouterr().out
+        assert said in md and reason in md
+        assert "what is missing is listed" not in md and "缺少的证据见" not in md

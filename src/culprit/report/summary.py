@@ -101,11 +101,16 @@ def failure_line(lang: str, f: Mapping[str, Any]) -> tuple[Inline, ...]:
     what = target_words(lang, str(f.get("target") or "?"))
     if f.get("action"):
         what += f" 的自定义操作 {f['action']}" if lang == "zh" else f" (custom action {f['action']})"
+    said = f.get("error")  # the failing log's own words, when it has no code to quote (Exchange Setup)
     if lang == "zh":
         verb = "执行失败" if f.get("action") else "安装失败"
         head = f"{what} {verb}" + (f"，错误码 {code}" if code else "") + (f"（{sym}）" if sym else "")
+        if said and not code:
+            head += f"：“{said}”"
         return (head + "，见 ", Code(where(f)))
     head = f"{what} failed" + (f" with {code}" if code else "") + (f" ({sym})" if sym else "")
+    if said and not code:
+        head += f': "{said}"'
     return (cap(head) + ", see ", Code(where(f)))
 
 
@@ -244,6 +249,17 @@ def analysis_section(lang: str, d: Mapping[str, Any]) -> Section:
         for other in findings[1:]:
             blocks.append(Para((str(pick(other, "title", lang) or ""),)))
             blocks.append(chain_block(lang, other))
+    elif _self_explained(d):
+        blocks.append(
+            Para(
+                (
+                    "失败日志本身已写明原因（见“问题描述”中引用的行）；现有证据中没有指向终端代理的迹象。"
+                    if lang == "zh"
+                    else "The failing log itself states why it failed (the line quoted under Problem "
+                    "description); nothing in this evidence points at an endpoint agent.",
+                )
+            )
+        )
     else:
         blocks.append(
             Para(
@@ -291,10 +307,31 @@ def _failure_clause(lang: str, failures: Sequence[Mapping[str, Any]]) -> str:
     return "；".join(parts) if lang == "zh" else "; ".join(parts)
 
 
+def _self_explained(d: Mapping[str, Any]) -> bool:
+    """No finding, nothing to collect, and the failure quotes its log's own reason (Exchange Setup)."""
+    failures = d.get("failures") or []
+    return (
+        not d.get("findings")
+        and not d.get("missing")
+        and not d.get("unresolved")
+        and bool(failures)
+        and bool(failures[0].get("error"))
+    )
+
+
 def conclusion_section(lang: str, d: Mapping[str, Any]) -> Section:
     """问题总结: one paragraph a manager can forward, from the culprit's structured facts."""
     findings = d.get("findings") or []
     failures = d.get("failures") or []
+    if not findings and _self_explained(d):
+        said = str(failures[0].get("error") or "").rstrip("。.")
+        text = (
+            f"安装失败的原因已记录在日志中：“{said}”。现有证据中没有终端代理拦截的迹象，请按该错误处理。"
+            if lang == "zh"
+            else f'The log records why the install failed: "{said}". Nothing here points at an endpoint '
+            "agent blocking it; resolve that error."
+        )
+        return Section(t(lang, "h.conclusion"), (Para((text,)),))
     if not findings or not findings[0].get("culprit"):
         text = (
             "目前无法根据现有日志认定原因。请按“下一步动作”一次性收集所列证据，收到后即可完成分析。"
