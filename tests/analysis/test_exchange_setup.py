@@ -74,7 +74,8 @@ def test_report_quotes_the_reason_in_both_languages(tmp_path, capsys) -> None:
     src = corpus_path("other", "exchange_setup", "prereq_ExchangeSetup_NoPerm.log")
     (logs / "ExchangeSetup.log").write_bytes(src.read_bytes())
     reason = "The Active Directory schema isn't up-to-date"
-    for lang, said in (("en", "The log records why the install failed"), ("zh", "安装失败的原因已记录在日志中")):
+    said_by_lang = (("en", "The log records why the install failed"), ("zh", "安装失败的原因已记录在日志中"))
+    for lang, said in said_by_lang:
         assert main(["analyze", str(tmp_path / "bad"), "-f", "md", "--lang", lang]) == 0
         md = capsys.readouterr().out
         assert said in md and reason in md
