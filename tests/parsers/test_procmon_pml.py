@@ -234,3 +234,37 @@ def test_registered_parser_yields_the_same_events() -> None:
     assert len(events) == 5452 and ctx.warnings == []
     assert events[1157].fields["path"].endswith(r"\AmdK8\Start")
     assert events[1157].origin.artifact == "repro/procmon/reg_repro.PML"
+
+
+@pytest.mark.corpus
+def test_decode_all_equals_decoding_each_event_alone() -> None:
+    """decode_all reads the file a few MB at a time and decodes events in place; every event must come out
+    exactly as decode_at gives it on its own (spans cut mid-event, extra blocks, damaged events)."""
+    from culprit.parsers.procmon import details as D
+
+    path = corpus_path("procmon", "LogfileTests64bitUTC.pml")
+    old = D.SPAN
+    D.SPAN = 1 << 14  # many refills, events straddling the end of what was read
+    try:
+        with PmlCapture(path) as cap:
+            fast = list(D.decode_all(cap))
+            one = [D.decode_at(cap, i, int(o)) for i, o in enumerate(cap.offsets.tolist())]
+    finally:
+        D.SPAN = old
+    assert len(fast) == len(one) == 53214
+    assert fast == one
+
+
+def test_decode_all_on_a_truncated_capture_says_what_decode_at_says(tmp_path) -> None:
+    from culprit.parsers.procmon import details as D
+    from tests.parsers.test_procmon_writer import build
+
+    raw = build().write(tmp_path / "s.pml").read_bytes()
+    with PmlCapture(tmp_path / "s.pml") as cap:
+        cut_at = int(cap.offsets[-3]) + 60  # inside the third-last event's stack/details
+    (tmp_path / "cut.pml").write_bytes(raw[:cut_at])
+    with PmlCapture(tmp_path / "cut.pml") as cap:
+        fast = list(D.decode_all(cap))
+        one = [D.decode_at(cap, i, int(o)) for i, o in enumerate(cap.offsets.tolist())]
+    assert fast == one
+    assert any(d.damaged for d in fast)

@@ -801,12 +801,54 @@ def decode(cap: PmlCapture, i: int) -> Decoded:
     return decode_at(cap, i, int(cap.offsets[i]))
 
 
+SPAN = 1 << 22  # bytes read at once when decoding every event in order
+
+
 def decode_all(cap: PmlCapture, chunk: int = 1 << 16) -> Iterator[Decoded]:
-    """Decode every event in capture order (offsets converted a chunk at a time)."""
+    """Decode every event in capture order: the file is read a few MB at a time and each event decoded
+    in place; an event that reaches past what was read (or past the end of the file) goes through
+    :func:`decode_at`, which reads what it needs and says what was lost."""
     n = len(cap)
+    ps = cap.pointer_size
+    head, u16, classes = _HEAD.unpack_from, _U16, _CLASSES
+    buf, base, blen = b"", 0, 0
     for a in range(0, n, chunk):
         for j, off in enumerate(cap.offsets[a : a + chunk].tolist()):
-            yield decode_at(cap, a + j, off)
+            b0 = off - base
+            if b0 < 0 or b0 + 0x34 > blen:
+                buf, base = cap.span(off, SPAN), off
+                blen, b0 = len(buf), 0
+                if blen < 0x34:
+                    yield decode_at(cap, a + j, off)
+                    continue
+            tid, klass, op, result, depth, size, xo = head(buf, b0)
+            start = b0 + 0x34 + depth * ps
+            end = start + size
+            x = None
+            if xo:
+                xp = b0 + xo
+                xe = xp + 2 + (u16(buf, xp)[0] if xp + 2 <= blen else 0)
+                if xp + 2 > blen or xe > blen:
+                    end = blen + 1  # not all here: the careful path
+                else:
+                    x = _R(buf[xp + 2 : xe])
+            if end > blen:
+                if b0 and size + xo < SPAN // 2:  # read from this event on, then try again
+                    buf, base = cap.span(off, SPAN), off
+                    blen = len(buf)
+                yield decode_at(cap, a + j, off)
+                continue
+            handler = classes.get(klass)
+            if handler is None:
+                yield Decoded("", [], None)
+                continue
+            cap.current_result = result
+            try:
+                path, items = handler(cap, op, _R(buf[start:end]), x, tid, ps)
+            except (struct.error, ValueError, IndexError, KeyError) as e:
+                yield Decoded("", [], f"event {a + j:,}: detail block damaged ({type(e).__name__})")
+                continue
+            yield Decoded(path, items, None)
 
 
 def decode_at(cap: PmlCapture, i: int, off: int) -> Decoded:

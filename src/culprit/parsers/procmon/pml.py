@@ -259,7 +259,8 @@ class PmlCapture(Capture):
         tim = np.empty(n, np.int64)
         res = np.empty(n, np.uint32)
         depth = np.empty(n, np.uint16)
-        cols = np.arange(EVENT_HEADER_SIZE, dtype=np.int64)
+        # every EVENT_HEADER_SIZE-byte window of the file, as rows (a view: nothing is copied until indexed)
+        windows = np.lib.stride_tricks.sliding_window_view(u8, EVENT_HEADER_SIZE) if n else None
         nproc = self._proc_count
         raw = getattr(self, "_raw_index", np.zeros(0, np.int64))
         pids = np.concatenate((getattr(self, "_proc_pids", np.zeros(0, np.uint32)), np.zeros(1, np.uint32)))
@@ -270,7 +271,7 @@ class PmlCapture(Capture):
         for a in range(0, n, CHUNK):
             b = min(n, a + CHUNK)
             offs = offsets[a:b].astype(np.int64)
-            rec = u8[offs[:, None] + cols].view(EVENT_DTYPE).reshape(-1)
+            rec = windows[offs].view(EVENT_DTYPE).reshape(-1)  # type: ignore[index]
             rclass = rec["event_class"]
             rdepth = rec["depth"]
             tid[a:b] = rec["tid"]
@@ -347,6 +348,12 @@ class PmlCapture(Capture):
         self._blk = os.pread(self._fd, BLOCK, offset)
         self._blk_start = offset
         return self._blk, 0
+
+    def span(self, offset: int, size: int) -> bytes:
+        """Up to ``size`` bytes of the file from ``offset`` in one read (not cached: sequential decoding)."""
+        if offset >= self._size or size <= 0:
+            return b""
+        return os.pread(self._fd, min(size, self._size - offset), offset)
 
     def read(self, offset: int, size: int) -> bytes:
         """Bytes of the file (``pread``: per-event reads do not keep mapped pages resident)."""
