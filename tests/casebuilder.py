@@ -2026,6 +2026,86 @@ def msi_1310_file_write_denied_cortex() -> dict[str, PmlWriter]:
     return {"bad/procmon/sync_client_install.pml": w}
 
 
+# --- exchange-cu-config-denied-tmevtmgr ---------------------------------------------------------------------
+
+
+def exchange_cu_config_denied_tmevtmgr() -> dict[str, PmlWriter]:
+    """SH-EXCH-MBX-02 (Windows Server 2019, en-US, UTC+8) during the upgrade to Exchange 2019 CU14:
+    ExSetup.exe reads the new ``Microsoft.Exchange.Diagnostics.Service.exe.config`` from the setup media and is denied
+    replacing the copy in ``V15\\Bin``; Trend Micro Apex One's tmevtmgr.sys minifilter is between the FltMgr
+    frames. Setup stops (ExchangeSetup.log: ``Access to the path ... is denied``)."""
+    build = "10.0.17763.5820"
+    t0 = datetime(2024, 5, 14, 13, 14, 37, 41000, tzinfo=UTC)  # 21:14:37.041 at UTC+8
+    w = PmlWriter(computer="SH-EXCH-MBX-02", os_version=(10, 0, 17763))
+    trend = Module(
+        THIRD,
+        0x62000,
+        r"C:\Windows\system32\drivers\tmevtmgr.sys",
+        "14.0.12980",
+        "Trend Micro Inc.",
+        "Trend Micro Event Management Driver",
+    )
+    w.add_process(
+        4, "System", image_path="System", modules=_kernel(trend, build), start=t0 - timedelta(days=12)
+    )
+    w.add_process(
+        2716,
+        "TmListen.exe",
+        image_path=r"C:\Program Files (x86)\Trend Micro\Security Agent\TmListen.exe",
+        command_line=r'"C:\Program Files (x86)\Trend Micro\Security Agent\TmListen.exe"',
+        parent_pid=704,
+        company="Trend Micro Inc.",
+        version="14.0.12980",
+        description="Trend Micro Apex One Security Agent Listener",
+        start=t0 - timedelta(days=12),
+    )
+    setup = w.add_process(
+        9120,
+        "ExSetup.exe",
+        image_path=r"C:\Windows\Temp\ExchangeSetup\ExSetup.exe",
+        command_line=r'"C:\Windows\Temp\ExchangeSetup\ExSetup.exe" /mode:Upgrade '
+        r"/IAcceptExchangeServerLicenseTerms_DiagnosticDataOFF /sourcedir:E:",
+        parent_pid=8844,
+        company=MS,
+        version="15.2.1544.4",
+        description="Microsoft Exchange Server Setup",
+        start=t0 - timedelta(minutes=12, seconds=26),
+        modules=_user(build),
+    )
+    src = r"E:\Setup\Data\Microsoft.Exchange.Diagnostics.Service.exe.config"
+    dest = r"C:\Program Files\Microsoft\Exchange Server\V15\Bin" + "\\Microsoft.Exchange.Diagnostics.Service.exe.config"
+    t = t0
+
+    def ev(op: str, path: str, gap: float = 1.5, **kw: object) -> int:
+        nonlocal t
+        t += timedelta(milliseconds=gap)
+        return w.add_event(setup, op, path, time=t, tid=10284, **kw)
+
+    ev("CreateFile", src, desired_access=GENERIC_READ | SYNCHRONIZE, disposition="Open", open_result="Opened")
+    ev("ReadFile", src, offset=0, length=7316)
+    ev("CloseFile", src)
+    ev(
+        "CreateFile",
+        dest,
+        gap=3.0,
+        desired_access=GENERIC_WRITE | READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="OverwriteIf",
+        share_mode=0x0,
+        result="ACCESS DENIED",
+        stack=_fs_stack(0x2F1A4),
+    )
+    ev(
+        "CreateFile",
+        dest,
+        gap=0.8,
+        desired_access=READ_ATTRIBUTES | SYNCHRONIZE,
+        disposition="Open",
+        open_result="Opened",
+    )
+    ev("CloseFile", dest)
+    return {"bad/procmon/exsetup_cu14.pml": w}
+
+
 # --- drvinst-hardware-copy-denied-devicelock-ru ------------------------------------------------------------
 
 
@@ -3485,6 +3565,7 @@ BUILDERS: dict[str, Callable[[], dict[str, PmlWriter | Blob]]] = {
     "webview2-early-exit-fcoehook-csv": webview2_early_exit_fcoehook_csv,
     "lcu-driver-sharing-violation-dsagent-ptbr": lcu_driver_sharing_violation_dsagent_ptbr,
     "msi-1310-file-write-denied-cortex": msi_1310_file_write_denied_cortex,
+    "exchange-cu-config-denied-tmevtmgr": exchange_cu_config_denied_tmevtmgr,
     "drvinst-hardware-copy-denied-devicelock-ru": drvinst_hardware_copy_denied_devicelock_ru,
     "setup-exe-early-exit-sysfer-zh": setup_exe_early_exit_sysfer_zh,
     "lcu-two-attempts-copy-denied-webroot-es": lcu_two_attempts_copy_denied_webroot_es,

@@ -185,6 +185,12 @@ def _logged_objects(facts: Facts) -> set[str]:
             out.add(norm_path(f))
     for svc in _service_names(facts):
         out.add(norm_path("HKLM\\SYSTEM\\CurrentControlSet\\Services\\" + svc))
+    for e in facts.events("exchangesetup:line"):  # "Access to the path '...' is denied."
+        if e.get("fields.path") and (
+            "denied" in str(e.get("fields.log_text") or "")
+            or e.get("fields.exception") == "System.UnauthorizedAccessException"
+        ):
+            out.add(norm_path(str(e.get("fields.path"))))
     return out
 
 
@@ -279,11 +285,12 @@ def build_finding(facts: Facts, g: DenialGroup, failures: list[FailureCand]) -> 
                 )
             )
     for f in failures[:3]:
+        why = format_code(f.failure.code) or str(f.failure.extra.get("error") or "") or "?"
         steps.append(
             Step(
-                f"{f.failure.target} failed ({format_code(f.failure.code)})",
+                f"{f.failure.target} failed ({why})",
                 f.failure.origin,
-                summary_zh=f"{f.failure.target} 失败（{format_code(f.failure.code)}）",
+                summary_zh=f"{f.failure.target} 失败（{why}）",
             )
         )
     for e in facts.events("msi:note"):
@@ -408,6 +415,17 @@ def build_finding(facts: Facts, g: DenialGroup, failures: list[FailureCand]) -> 
             and norm_path(f) not in {norm_path(x) for x in files}
         ]
         files = files + tuple(more)
+    # Exchange Setup replaces files all over its installation folder: allow the folder, not one file
+    note = note_zh = None
+    for e in facts.events("exchangesetup:line"):
+        d = e.get("fields.install_dir")
+        if d and any(norm_path(f).startswith(norm_path(str(d)) + "\\") for f in files):
+            files = (*files, str(d).rstrip("\\") + "\\*")
+            note = (
+                "Setup replaces files all over the installation folder its log names, not only the one denied"
+            )
+            note_zh = "安装程序会替换其日志所列安装目录中的各处文件，而不只是被拒绝的这一个"
+            break
     from culprit.analysis.proctree import generalize
 
     pat = generalize(g.image_path)
@@ -417,6 +435,8 @@ def build_finding(facts: Facts, g: DenialGroup, failures: list[FailureCand]) -> 
             registry_keys=keys,
             files=files,
             pattern=pat if pat != g.image_path else None,
+            note=note,
+            note_zh=note_zh,
         )
     ]
     if basename(g.image_path).casefold() == "services.exe" and any(
@@ -712,7 +732,10 @@ def stackless_finding(facts: Facts, failures: list[FailureCand]) -> Finding | No
     owner: Owner | None = None
     evidence: Event | None = None
     for d in facts.events("fltmc:filter", "driverquery:driver"):
-        name = basename(str(d.get("fields.path") or "")) or f"{d.get('fields.filter') or d.get('fields.module')}.sys"
+        name = (
+            basename(str(d.get("fields.path") or ""))
+            or f"{d.get('fields.filter') or d.get('fields.module')}.sys"
+        )
         o = identify(facts, name)
         if o.product and not o.microsoft and (o.mechanism or "") in wanted:
             owner, evidence = o, d
@@ -723,36 +746,85 @@ def stackless_finding(facts: Facts, failures: list[FailureCand]) -> Finding | No
     for e in facts.events("msi:note"):
         key = e.get("fields.key") or _msi_file_error(e)
         if key and _names(norm_path(obj), {norm_path(str(key))}):
-            steps.append(Step(f"Windows Installer: Note {e.get('fields.note')}: cannot open/write {key}, error "
-                              f"{e.get('fields.win32') or 5}", e.origin,
-                              summary_zh=f"Windows Installer：Note {e.get('fields.note')}，无法打开/写入 {key}，错误 5"))
+            steps.append(
+                Step(
+                    f"Windows Installer: Note {e.get('fields.note')}: cannot open/write {key}, error "
+                    f"{e.get('fields.win32') or 5}",
+                    e.origin,
+                    summary_zh=f"Windows Installer：Note {e.get('fields.note')}，无法打开/写入 {key}，错误 5",
+                )
+            )
             break
     for f in failures[:1]:
-        steps.append(Step(f"installation status {format_code(f.failure.code)}", f.failure.origin,
-                          summary_zh=f"安装结果状态 {format_code(f.failure.code)}"))
-    steps.append(ref.step(i, f"Procmon (no stacks in this export): {ev.process.name if ev.process else '?'} "
-                             f"{ev.get('fields.operation')} {ev.get('fields.path')} ACCESS DENIED",
-                          f"Procmon（此导出不含调用栈）：{ev.process.name if ev.process else '?'} 执行 "
-                          f"{ev.get('fields.operation')} {ev.get('fields.path')} 被拒绝访问"))
+        steps.append(
+            Step(
+                f"installation status {format_code(f.failure.code)}",
+                f.failure.origin,
+                summary_zh=f"安装结果状态 {format_code(f.failure.code)}",
+            )
+        )
+    steps.append(
+        ref.step(
+            i,
+            f"Procmon (no stacks in this export): {ev.process.name if ev.process else '?'} "
+            f"{ev.get('fields.operation')} {ev.get('fields.path')} ACCESS DENIED",
+            f"Procmon（此导出不含调用栈）：{ev.process.name if ev.process else '?'} 执行 "
+            f"{ev.get('fields.operation')} {ev.get('fields.path')} 被拒绝访问",
+        )
+    )
     grants = ", ".join(str(x) for x in acl.get("fields.grants_write_to") or [])
-    steps.append(Step(f"the ACL of {acl.get('fields.object')} grants write access to {grants}, so the denial is not "
-                      "the ACL's", acl.origin,
-                      summary_zh=f"{acl.get('fields.object')} 的 ACL 已授予 {grants} 写入权限，因此拒绝访问并非 ACL 造成"))
+    steps.append(
+        Step(
+            f"the ACL of {acl.get('fields.object')} grants write access to {grants}, so the denial is not "
+            "the ACL's",
+            acl.origin,
+            summary_zh=f"{acl.get('fields.object')} 的 ACL 已授予 {grants} 写入权限，因此拒绝访问并非 ACL 造成",
+        )
+    )
     if evidence is not None:
-        steps.append(Step(f"{owner.module} ({owner.product}) is loaded on this machine", evidence.origin,
-                          summary_zh=f"本机加载了 {owner.module}（{owner.product}）"))
+        steps.append(
+            Step(
+                f"{owner.module} ({owner.product}) is loaded on this machine",
+                evidence.origin,
+                summary_zh=f"本机加载了 {owner.module}（{owner.product}）",
+            )
+        )
     image = str(ev.get("fields.image_path") or (ev.process.name if ev.process else ""))
-    role = "filesystem-filter" if owner.altitude or owner.mechanism == "filesystem-filter" else "kernel-driver"
+    role = (
+        "filesystem-filter" if owner.altitude or owner.mechanism == "filesystem-filter" else "kernel-driver"
+    )
     product = owner.product or owner.vendor or "the agent"
     title = f"Likely: {owner.module} ({product}) denies {basename(image)} writing {obj}"
     title_zh = f"疑似：{owner.module}（{product}）拒绝 {basename(image)} 写入 {obj}"
-    wa = (f"Ask the {product} vendor to let {basename(image)} write {obj} (or pause {product}'s protection while the "
-          "install runs); confirm first with a native Procmon capture (.pml, with stacks).")
-    wa_zh = (f"请 {product} 厂商允许 {basename(image)} 写入 {obj}（或安装期间暂停 {product} 的防护）；"
-             "请先用 Procmon 原生捕获（.pml，含调用栈）确认。")
-    allow = (AllowRule(process=image, registry_keys=(obj,) if kind == "registry" else (),
-                       files=(obj,) if kind == "file" else ()),)
-    culprit = owner.culprit(role, {"evidence": "known protection driver loaded while the ACL grants the writer "
-                                               "(no stack in the capture)"})
-    return Finding(f"{kind}-write-denied", title, 0.5, culprit, tuple(steps), Remediation(allow, wa, workaround_zh=wa_zh),
-                   {}, title_zh=title_zh)
+    wa = (
+        f"Ask the {product} vendor to let {basename(image)} write {obj} (or pause {product}'s protection while the "
+        "install runs); confirm first with a native Procmon capture (.pml, with stacks)."
+    )
+    wa_zh = (
+        f"请 {product} 厂商允许 {basename(image)} 写入 {obj}（或安装期间暂停 {product} 的防护）；"
+        "请先用 Procmon 原生捕获（.pml，含调用栈）确认。"
+    )
+    allow = (
+        AllowRule(
+            process=image,
+            registry_keys=(obj,) if kind == "registry" else (),
+            files=(obj,) if kind == "file" else (),
+        ),
+    )
+    culprit = owner.culprit(
+        role,
+        {
+            "evidence": "known protection driver loaded while the ACL grants the writer "
+            "(no stack in the capture)"
+        },
+    )
+    return Finding(
+        f"{kind}-write-denied",
+        title,
+        0.5,
+        culprit,
+        tuple(steps),
+        Remediation(allow, wa, workaround_zh=wa_zh),
+        {},
+        title_zh=title_zh,
+    )

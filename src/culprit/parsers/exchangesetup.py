@@ -23,7 +23,8 @@ there is one), ``log_text`` (the text after the depth, continuation lines kept, 
 characters), ``lines`` (physical lines); from the text (``_RULES``, first match of each field
 wins): banner ``product``, ``setup_version``, ``os_version``, ``user``, ``time_zone`` and
 ``tz_offset`` (minutes east), ``parameter``/``parameter_value`` and ``mode``/``sourcedir``,
-``installed_version``, ``previous_version``, ``install_mode``; ``error_code`` (int; ``Error code
+``installed_version``, ``previous_version``, ``install_mode``, ``install_dir`` (the Exchange installation
+directory); ``error_code`` (int; ``Error code
 is 1612``, ``error code 1603``, ``ExitCode: 1603``), ``hresult``, ``exception`` and
 ``inner_exception`` (.NET types), ``product_code`` (``{GUID}`` upper case), ``package``, ``path``,
 ``error_id`` and ``component`` (``[ERROR-REFERENCE]``), ``script`` and ``error_text`` (``The
@@ -165,6 +166,8 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule("previously installed version", r"previously installed version is '(?P<previous_version>[^']*)'"),
     _rule("installation mode is set", r"The installation mode is set to: '(?P<install_mode>[^']*)'"),
+    # Exchange Installation Directory : 'C:\Program Files\Microsoft\Exchange Server\V15'.
+    _rule("installation directory", r"Exchange Installation Directory\s*:\s*'(?P<install_dir>[^']+)'", re.I),
     # [ERROR-REFERENCE] Id=UmLanguagePackComponent___adacb8... Component=EXCHANGE14:\Current\Release\...
     _rule(
         "id=",
