@@ -36,6 +36,14 @@ CORPUS = [
 ]
 
 
+KNOWN = {
+    "msi_ExchangeSetup_MSI_1.log": ["install-source-missing"],
+    "msi_ExchangeSetup_MSI_2.log": ["install-source-missing"],
+    "prereq_ExchangeSetup_AD_Prep_Reboot.log": ["insufficient-permissions", "restart-pending"],
+    "prereq_ExchangeSetup_NoPerm.log": ["insufficient-permissions"],
+}
+
+
 def run(tmp_path, src) -> dict:
     logs = tmp_path / "bad" / "ExchangeSetupLogs"
     logs.mkdir(parents=True)
@@ -52,7 +60,9 @@ def test_first_error_is_the_failure(tmp_path, name, version, code, line, said) -
     assert f["target"] == f"Microsoft Exchange Server {version} setup"
     assert (f.get("code"), f["line"]) == (code, line)
     assert f["error"].startswith(said) or said in f["error"]
-    assert d["findings"] == [] and d["missing"] == []  # Setup said why: no agent evidence is asked for
+    assert d["missing"] == []  # Setup said why: no agent evidence is asked for
+    # the known causes a signature recognizes get their fix (no culprit: no agent is involved)
+    assert [(f["kind"], f["culprit"]) for f in d["findings"]] == [(k, None) for k in KNOWN.get(name, [])]
 
 
 def test_access_denied_asks_for_a_capture_of_exsetup(tmp_path, capsys) -> None:
@@ -71,12 +81,23 @@ def test_access_denied_asks_for_a_capture_of_exsetup(tmp_path, capsys) -> None:
 def test_report_quotes_the_reason_in_both_languages(tmp_path, capsys) -> None:
     logs = tmp_path / "bad" / "ExchangeSetupLogs"
     logs.mkdir(parents=True)
-    src = corpus_path("other", "exchange_setup", "prereq_ExchangeSetup_NoPerm.log")
+    src = corpus_path("other", "exchange_setup", "known_ExchangeSetup_MissingDirectory.log")
     (logs / "ExchangeSetup.log").write_bytes(src.read_bytes())
-    reason = "The Active Directory schema isn't up-to-date"
+    reason = "Cannot find path 'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\UnifiedMessaging"
     said_by_lang = (("en", "The log records why the install failed"), ("zh", "安装失败的原因已记录在日志中"))
     for lang, said in said_by_lang:
         assert main(["analyze", str(tmp_path / "bad"), "-f", "md", "--lang", lang]) == 0
         md = capsys.readouterr().out
         assert said in md and reason in md
         assert "what is missing is listed" not in md and "缺少的证据见" not in md
+
+
+@pytest.mark.corpus
+def test_a_known_cause_gets_its_fix_in_the_report(tmp_path, capsys) -> None:
+    logs = tmp_path / "bad" / "ExchangeSetupLogs"
+    logs.mkdir(parents=True)
+    src = corpus_path("other", "exchange_setup", "prereq_ExchangeSetup_NoPerm.log")
+    (logs / "ExchangeSetup.log").write_bytes(src.read_bytes())
+    assert main(["analyze", str(tmp_path / "bad"), "-f", "md", "--lang", "zh"]) == 0
+    md = capsys.readouterr().out
+    assert "运行账户无权更新 AD 架构或组织" in md and "/PrepareSchema" in md

@@ -54,7 +54,10 @@ def test_servicing_failure_report_is_the_failure(tmp_path: Path) -> None:
     assert [(f["target"], f["code"]) for f in d["failures"]] == [
         ("WindowsWcpOtherFailure3 (TiWorker.exe)", "0x800F0984")
     ]
-    assert d["findings"] == [] and d["missing"]  # no culprit from a report alone: ask for CBS and a capture
+    # 0x800F0984 (a component's binary is gone) is a damaged component store: the signature says how to repair
+    (f,) = d["findings"]
+    assert f["kind"] == "store-corruption" and f["culprit"] is None
+    assert "RestoreHealth" in f["remediation"]["fix"] and f["chain"][0]["line"] == 2
 
 
 def test_other_programs_crashes_are_not_the_failure(tmp_path: Path) -> None:
