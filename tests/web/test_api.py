@@ -292,3 +292,37 @@ def test_result_json_is_the_analysis_contract(sqlite_bench: Bench, case_zip: byt
     cli = json.loads(out)
     assert [f["title"] for f in job["result"]["findings"]] == [f["title"] for f in cli["findings"]]
     assert job["result"]["failures"] == cli["failures"]
+
+
+def test_a_7z_upload_is_analysed_like_its_zip(sqlite_bench: Bench, case_zip: bytes, tmp_path) -> None:
+    """Customers send 7-Zip archives: the same bundle as .7z gives the same answer as its .zip."""
+    import io
+    import zipfile
+
+    import py7zr
+
+    seven = tmp_path / "bad.7z"
+    with zipfile.ZipFile(io.BytesIO(case_zip)) as zf, py7zr.SevenZipFile(seven, "w") as z:
+        for info in zf.infolist():
+            if not info.is_dir():
+                z.writestr(zf.read(info), info.filename)
+    b = sqlite_bench
+    b.add_user("alice")
+    h = b.token("alice")
+    results = []
+    for name, data in (("bad.zip", case_zip), ("bad.7z", seven.read_bytes())):
+        number = _case(b, h)["number"]
+        tok = b.client.post(f"/api/v1/cases/{number}/links", json={}, headers=h).json()["token"]
+        assert (
+            b.client.put(f"/api/v1/uploads/{tok}", params={"filename": name}, content=data).status_code == 200
+        )
+        job = b.wait_job(
+            number, b.client.post(f"/api/v1/cases/{number}/jobs", json={}, headers=h).json()["id"], h
+        )
+        results.append(job["result"])
+    zipped, sevened = results
+    assert sevened["findings"] and sevened["findings"][0]["culprit"]["module"] == "krnlmgr.sys"
+    assert [f["title"] for f in sevened["findings"]] == [f["title"] for f in zipped["findings"]]
+    assert [(f["target"], f["code"]) for f in sevened["failures"]] == [
+        (f["target"], f["code"]) for f in zipped["failures"]
+    ]
