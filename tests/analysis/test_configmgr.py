@@ -41,3 +41,22 @@ def test_update_failure_is_named_by_its_kb_once(tmp_path: Path) -> None:
     assert [(x["target"], x["code"]) for x in d["failures"]] == [("KB4474419", "0x80070005")]
     asked = [m["artifact"] for m in d["missing"]]
     assert "cbs" in asked and "procmon" in asked
+
+
+def test_configmgr_update_logs_corroborate_the_servicing_chain(tmp_path: Path) -> None:
+    """KB4474419 pushed by ConfigMgr: the answer stays the CBS chain; ConfigMgr's report of the same
+    update failing with the same code is one of its evidence lines."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "kb4474419-registry-denied"
+    for part in ("bad", "repro"):
+        shutil.copytree(example / part, tmp_path / part)
+    logs = tmp_path.joinpath("bad", *LOGS)
+    logs.mkdir(parents=True)
+    for n in ("WUAHandler.log", "UpdatesHandler.log"):
+        shutil.copy(data_path("parsers", "cmtrace", n), logs / n)
+    with pipeline.load([tmp_path / "bad", tmp_path / "repro"]) as ws:
+        d = analyze(ws).to_dict()
+    f = d["findings"][0]
+    assert f["culprit"]["module"] == "krnlmgr.sys"
+    step = next(s for s in f["chain"] if s["summary"].startswith("Configuration Manager"))
+    assert step["summary"] == "Configuration Manager reports the deployment of KB4474419 failed 0x80070005"
+    assert (step["artifact"], step["line"]) == ("bad/Windows/CCM/Logs/UpdatesHandler.log", 6)

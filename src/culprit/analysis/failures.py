@@ -606,6 +606,20 @@ def summary_evidence(facts: Facts, code: int | None, kb: str | None) -> list[Eve
     return out
 
 
+def configmgr_evidence(facts: Facts, code: int | None, kb: str | None) -> list[Event]:
+    """ConfigMgr software-update lines that report the same update failing with the same code (the KB found
+    through the update id when the line itself does not name it)."""
+    evs = [e for e in facts.events("cmtrace:line") if _configmgr_update(e)]
+    kb_of = {str(e.get("fields.update_id")): k for e in evs if e.get("fields.update_id") and (k := _kb(e))}
+    out = []
+    for ev in evs:
+        c = ev.code if ev.code is not None else ev.get("fields.hresult")
+        their = _kb(ev) or kb_of.get(str(ev.get("fields.update_id")))
+        if code is not None and c == code and str(ev.severity) == "error" and (kb is None or their == kb):
+            out.append(ev)
+    return out
+
+
 def run(q: Any) -> None:
     """Pass: what failed."""
     q.failures = find(q.facts)

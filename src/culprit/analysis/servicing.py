@@ -24,7 +24,7 @@ import numpy as np
 from culprit.analysis import missing
 from culprit.analysis.attribution import Owner, identify, identify_module
 from culprit.analysis.facts import CaptureRef, Facts, basename, norm_path
-from culprit.analysis.failures import FailureCand, summary_evidence
+from culprit.analysis.failures import FailureCand, configmgr_evidence, summary_evidence
 from culprit.analysis.inquiry import Inquiry
 from culprit.model import AllowRule, Event, Finding, Origin, Remediation, Step
 
@@ -130,6 +130,16 @@ def build(facts: Facts, failures: list[FailureCand]) -> ServicingCase | None:
                     f"Windows Update reports {cbs_fail.failure.target} failed {code}",
                     wu_pick.origin,
                     summary_zh=f"Windows Update 报告 {cbs_fail.failure.target} 安装失败，错误 {code}",
+                )
+            )
+        cm = configmgr_evidence(facts, cbs_fail.failure.code, kb)
+        if cm:
+            code = f"0x{(cbs_fail.failure.code or 0) & 0xFFFFFFFF:08X}"
+            case.steps.append(
+                Step(
+                    f"Configuration Manager reports the deployment of {cbs_fail.failure.target} failed {code}",
+                    cm[0].origin,
+                    summary_zh=f"Configuration Manager 报告 {cbs_fail.failure.target} 的部署失败，错误 {code}",
                 )
             )
     inf = None
