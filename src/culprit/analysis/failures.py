@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from culprit.analysis.facts import Facts
+from culprit.analysis.facts import Facts, basename
 from culprit.kb import codes
 from culprit.model import Event, Failure, Origin
 
@@ -24,7 +24,9 @@ class FailureCand:
     """A failure with the events the later passes need to explain it."""
 
     failure: Failure
-    source: str  # cbs | msi | msi-ca | edgeupdate | setupapi | wu | evtx | crash | configmgr | exchange
+    source: (
+        str  # cbs | msi | msi-ca | edgeupdate | setupapi | wu | evtx | crash | configmgr | exchange | burn
+    )
     event: Event
     level: int  # 0 = what the user saw (KB, product), 1 = an inner step (custom action, driver package)
     related: dict[str, Any] = field(default_factory=dict)
@@ -369,6 +371,44 @@ def configmgr_failures(facts: Facts) -> list[FailureCand]:
     return out
 
 
+def burn_failures(facts: Facts) -> list[FailureCand]:
+    """WiX Burn bundles (setup.exe wrappers of MSI/EXE packages): a run whose package or apply phase failed,
+    named after the bundle, citing the first error line; the package and its own log go with it."""
+    out = []
+    for ev in facts.events("burn:summary"):
+        code = next(
+            (c for c in (ev.get(f"fields.{k}") for k in ("failed_result", "apply_result", "hresult")) if c),
+            None,
+        )
+        if not isinstance(code, int) or not code & 0x80000000:
+            continue
+        line = ev.get("fields.first_error_line") or ev.get("fields.failed_line")
+        at = next(
+            (
+                e
+                for e in facts.events("burn:line")
+                if e.origin.artifact == ev.origin.artifact and e.origin.line == line
+            ),
+            ev,
+        )
+        name = (
+            ev.get("fields.bundle_name") or basename(str(ev.get("fields.bundle_path") or "")) or "Burn bundle"
+        )
+        extra = {
+            k: v
+            for k, v in (
+                ("version", ev.get("fields.bundle_version")),
+                ("package", ev.get("fields.failed_package")),
+                ("package_log", ev.get("fields.child_log")),
+            )
+            if v
+        }
+        out.append(
+            FailureCand(Failure(str(name), code, at.origin, _symbol(at, code), extra), "burn", at, 0, {})
+        )
+    return out
+
+
 def exchange_failures(facts: Facts) -> list[FailureCand]:
     """Exchange Server setup (a CU or an install): the first error of each run of ExchangeSetup.log, named
     after the product and version the banner states; the line itself says what went wrong."""
@@ -573,6 +613,7 @@ def find(facts: Facts) -> list[FailureCand]:
             + edgeupdate_failures(facts)
             + configmgr_failures(facts)
             + exchange_failures(facts)
+            + burn_failures(facts)
         )
     summaries = summary_failures(facts)
     if not cands:

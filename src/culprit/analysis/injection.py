@@ -796,7 +796,7 @@ def crash_finding(facts: Facts, failures: list[FailureCand]) -> Finding | None:
 # --- the pass -----------------------------------------------------------------------------------
 
 # failures of an installer process (not of the servicing stack)
-INSTALLER_SOURCES = ("msi", "msi-ca", "edgeupdate", "capture", "crash", "configmgr")
+INSTALLER_SOURCES = ("msi", "msi-ca", "edgeupdate", "capture", "crash", "configmgr", "burn")
 
 
 def run(q: Inquiry) -> None:

@@ -86,7 +86,13 @@ def run(q: Inquiry) -> None:
         and any("msiexec" in str(f.related.get("command_line") or "").casefold() for f in q.failures)
     ):
         want.append(("msi", {}))
-    if sources & {"msi", "msi-ca", "edgeupdate", "configmgr"}:
+    if (
+        "burn" in sources
+        and "msi" not in kinds
+        and any(f.failure.extra.get("package_log") for f in q.failures)
+    ):
+        want.append(("msi", {}))  # the failing package's own (MSI) log says which action failed
+    if sources & {"msi", "msi-ca", "edgeupdate", "configmgr", "burn"}:
         want += [("good-machine", {})] if not q.facts.captures("good") else []
     if sources & {"setupapi"} and not q.facts.infs:
         want.append(("inf", {}))
