@@ -46,6 +46,9 @@ INPUTS: dict[str, tuple[str, list[Path]]] = {
     "reportingevents": ("utf-8", [CASE / "SoftwareDistribution" / "ReportingEvents.log"]),
     "msi": ("utf-16-le", sorted((SHARED / "corpus" / "msi").glob("*utf16*.log"))),
     "edgeupdate": ("utf-8", sorted(SHARED.glob("cases/*/*/ProgramData/Microsoft/EdgeUpdate/Log/*.log"))),
+    "cmtrace": ("utf-8", [SHARED / "corpus" / "other" / "plaso_sccm_various.log"]),
+    "exchangesetup": ("utf-8", sorted((SHARED / "corpus" / "other" / "exchange_setup").glob("*.log"))),
+    "burn": ("utf-8", [SHARED / "corpus" / "msi" / "redball_burn_related_bundle_uninstall.log"]),
 }
 
 _CHILD = r"""
