@@ -86,12 +86,9 @@ def run(q: Inquiry) -> None:
         and any("msiexec" in str(f.related.get("command_line") or "").casefold() for f in q.failures)
     ):
         want.append(("msi", {}))
-    if (
-        "burn" in sources
-        and "msi" not in kinds
-        and any(f.failure.extra.get("package_log") for f in q.failures)
-    ):
-        want.append(("msi", {}))  # the failing package's own (MSI) log says which action failed
+    logs = [f.failure.extra["package_log"] for f in q.failures if f.failure.extra.get("package_log")]
+    if "burn" in sources and "msi" not in kinds and logs:
+        want.append(("msi", {"log": logs[0]}))  # the failing package's own (MSI) log says which action failed
     if sources & {"msi", "msi-ca", "edgeupdate", "configmgr", "burn"}:
         want += [("good-machine", {})] if not q.facts.captures("good") else []
     if sources & {"setupapi"} and not q.facts.infs:
