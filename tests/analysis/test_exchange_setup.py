@@ -39,7 +39,12 @@ CORPUS = [
 KNOWN = {
     "msi_ExchangeSetup_MSI_1.log": ["install-source-missing"],
     "msi_ExchangeSetup_MSI_2.log": ["install-source-missing"],
-    "prereq_ExchangeSetup_AD_Prep_Reboot.log": ["insufficient-permissions", "restart-pending"],
+    "prereq_ExchangeSetup_AD_Prep_Reboot.log": [
+        "insufficient-permissions",
+        "files-in-use",
+        "restart-pending",
+        "active-directory",
+    ],
     "prereq_ExchangeSetup_NoPerm.log": ["insufficient-permissions"],
 }
 
