@@ -57,13 +57,14 @@ engine did not finish).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from culprit.model import Event, Origin, Process, Severity
 from culprit.parsers import register
+from culprit.parsers._rules import TextRule, apply, hex32, rule
 from culprit.parsers.base import ParseContext, Parser, Source
 
 MAX_TEXT = 4000  # characters of a record kept in log_text / origin.text / message
@@ -99,10 +100,6 @@ _PKG = r"(?P<package>[^\s,']+?)\.?(?=[\s,]|$)"
 _HEX = r"0x(?P<{}>[0-9A-Fa-f]{{1,8}})\b"
 
 
-def _hex(s: str) -> int:
-    return int(s, 16) & 0xFFFFFFFF
-
-
 def _bounded(s: str) -> str:
     return s if len(s) <= MAX_VALUE else s[:MAX_VALUE] + "…"
 
@@ -124,9 +121,9 @@ def _unclosed(s: str) -> str:
 
 # How a named group's text becomes its field (str when not listed; None: the field is left out).
 _CONVERT: dict[str, Callable[[str], Any]] = {
-    "result": _hex,
-    "hresult": _hex,
-    "exit_code": _hex,
+    "result": hex32,
+    "hresult": hex32,
+    "exit_code": hex32,
     "windows_build": int,
     "package_count": int,
     "condition_result": lambda s: s == "true",
@@ -141,25 +138,12 @@ _CONVERT: dict[str, Callable[[str], Any]] = {
 _ALIAS = {"quoted_value": "value"}  # group name → field name, where one field has two shapes
 
 
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    """One message shape: each named group of ``pattern`` that matched becomes the field of that name.
-
-    ``needle`` (lower case) must occur in the message before the regex runs; ``const`` fields are
-    added on a match.
-    """
-
-    needle: str
-    pattern: re.Pattern[str]
-    const: Mapping[str, Any] = field(default_factory=dict)
-
-
-def _rule(needle: str, pattern: str, flags: int = 0, **kw: Any) -> _Rule:
-    return _Rule(needle, re.compile(pattern, flags | re.M), **kw)
+def _rule(needle: str, pattern: str, flags: int = 0, **kw: Any) -> TextRule:
+    return rule(needle, pattern, flags | re.M, **kw)
 
 
 # The first rule giving a field wins, so the precise shapes come before the generic ones.
-_RULES: tuple[_Rule, ...] = (
+_RULES: tuple[TextRule, ...] = (
     # Burn v3.11.2.4516, Windows v10.0 (Build 19045: Service Pack 0), path: C:\...\setup.exe
     # Burn x86 v7.0.0-rc.2, Windows v10.0 x64 (Build 26100: Service Pack 0), path: C:\...\Redball-Setup.exe
     _rule(
@@ -275,22 +259,8 @@ _RULES: tuple[_Rule, ...] = (
 
 def message_fields(text: str) -> dict[str, Any]:
     """The fields the ``_RULES`` find in a Burn message (before the hidden-variable check)."""
-    low = text.lower()
     found: dict[str, Any] = {}
-    for rule in _RULES:
-        if rule.needle not in low:
-            continue
-        m = rule.pattern.search(text)
-        if m is None:
-            continue
-        for group, v in m.groupdict().items():
-            k = _ALIAS.get(group, group)
-            if v is not None and k not in found:
-                value = _CONVERT.get(group, str)(v)
-                if value is not None:
-                    found[k] = value
-        for k, v in rule.const.items():
-            found.setdefault(k, v)
+    apply(_RULES, text, _CONVERT, found, _ALIAS)
     return found
 
 

@@ -36,13 +36,14 @@ damaged trailer, missing attributes, an invalid date or bias, an over-long recor
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from culprit.model import Event, Origin, Process, Severity
 from culprit.parsers import register
+from culprit.parsers._rules import TextRule, apply, hex32, rule
 from culprit.parsers.base import ParseContext, Parser, Source
 
 START = "<![LOG["
@@ -80,14 +81,10 @@ def _num(s: str) -> int:
     return int(s, 16) & 0xFFFFFFFF if s[:2].lower() == "0x" else int(s)
 
 
-def _hex(s: str) -> int:
-    return int(s, 16) & 0xFFFFFFFF
-
-
 # How a named group's text becomes its field (str when not listed).
 _CONVERT: dict[str, Callable[[str], Any]] = {
     "exit_code": _num,
-    "hresult": _hex,
+    "hresult": hex32,
     "child_pid": int,
     "revision": int,
     "update_id": str.upper,
@@ -95,26 +92,12 @@ _CONVERT: dict[str, Callable[[str], Any]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    """One message shape: each named group of ``pattern`` that matched becomes the field of that name.
-
-    ``needle`` (lower case) must occur in the message before the regex runs (cheap on big logs);
-    ``const`` fields are added on a match, and ``severity`` raises the record's severity.
-    """
-
-    needle: str
-    pattern: re.Pattern[str]
-    const: Mapping[str, Any] = field(default_factory=dict)
-    severity: Severity | None = None
-
-
-def _rule(needle: str, pattern: str, flags: int = 0, **kw: Any) -> _Rule:
-    return _Rule(needle, re.compile(pattern, flags | re.M), **kw)
+def _rule(needle: str, pattern: str, flags: int = 0, **kw: Any) -> TextRule:
+    return rule(needle, pattern, flags | re.M, **kw)
 
 
 # Component-agnostic: any log may carry any of these. The first rule giving a field wins.
-_RULES: tuple[_Rule, ...] = (
+_RULES: tuple[TextRule, ...] = (
     # +++ Starting Install enforcement for App DT "Contoso Agent" ApplicationDeliveryType - ScopeId_X/DeploymentType_Y, Revision - 4, ContentPath - C:\WINDOWS\ccmcache\1k, Execution Context - System  # noqa: E501
     _rule(
         "enforcement for app dt", r'\+\+\+ Starting (?P<action>\w+) enforcement for App DT "(?P<app>[^"]*)"'
@@ -190,23 +173,8 @@ _RULES: tuple[_Rule, ...] = (
 
 def message_fields(text: str) -> tuple[dict[str, Any], Severity | None]:
     """The fields the ``_RULES`` find in a message, and the severity a rule imposes (if any)."""
-    low = text.lower()
     found: dict[str, Any] = {}
-    sev: Severity | None = None
-    for rule in _RULES:
-        if rule.needle not in low:
-            continue
-        m = rule.pattern.search(text)
-        if m is None:
-            continue
-        for k, v in m.groupdict().items():
-            if v is not None and k not in found:
-                found[k] = _CONVERT.get(k, str)(v)
-        for k, v in rule.const.items():
-            found.setdefault(k, v)
-        if rule.severity is not None and (sev is None or rule.severity > sev):
-            sev = rule.severity
-    return found, sev
+    return found, apply(_RULES, text, _CONVERT, found)
 
 
 def parse_stamp(date: str, time: str) -> tuple[datetime, int | None] | None:

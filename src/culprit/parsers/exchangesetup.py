@@ -48,13 +48,14 @@ ends inside a line (the last record ``truncated``), bytes not valid in the encod
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from culprit.model import Event, Origin, Severity
 from culprit.parsers import register
+from culprit.parsers._rules import TextRule, apply, hex32, rule
 from culprit.parsers.base import EventTimes, ParseContext, Parser, Source
 
 MAX_TEXT = 4000  # characters of a record kept in log_text / origin.text / message
@@ -99,10 +100,6 @@ _GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f
 _EXC = r"(?<!\w)(?:System|Microsoft)(?:\.[A-Za-z_]\w*){0,12}\.\w*Exception(?=:| \(0x|\s*$|\s*\")"
 
 
-def _hex(s: str) -> int:
-    return int(s, 16) & 0xFFFFFFFF
-
-
 def _guid(s: str) -> str:
     return "{" + s.upper() + "}"
 
@@ -120,147 +117,129 @@ def _clip(s: str) -> str:
 _CONVERT: dict[str, Callable[[str], Any]] = {
     "error_code": int,
     "error_record": int,
-    "hresult": _hex,
+    "hresult": hex32,
     "product_code": _guid,
     "value": _clip,
     "rule_failure": _clip,
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    """One text shape: each named group of ``pattern`` that matched becomes the field of that name.
-
-    ``needle`` (lower case) must occur in the text before the regex runs (cheap on big logs);
-    ``const`` fields are added on a match (without overriding), ``severity`` raises the record's.
-    """
-
-    needle: str
-    pattern: re.Pattern[str]
-    const: Mapping[str, Any] = field(default_factory=dict)
-    severity: Severity | None = None
-
-
-def _rule(needle: str, pattern: str, flags: int = 0, **kw: Any) -> _Rule:
-    return _Rule(needle, re.compile(pattern, flags), **kw)
-
-
 # The text a rule sees starts after the depth (and marker); \A anchors at the record's start.
 # Records of "The following error was generated when" see only the error, after 'was run: "'.
-_RULES: tuple[_Rule, ...] = (
+_RULES: tuple[TextRule, ...] = (
     # banner
-    _rule("starting microsoft exchange", r"\AStarting (?P<product>Microsoft Exchange.*?) Setup\s*$", re.M),
-    _rule("setup version:", r"\ASetup version: (?P<setup_version>\d+(?:\.\d+)+)"),
-    _rule("operating system version:", r"\AOperating system version: (?P<os_version>.+?)\.?\s*$", re.M),
-    _rule("logged on user:", r"\ALogged on user: (?P<user>.+?)\.?\s*$", re.M),
-    _rule("local time zone:", r"\ALocal time zone: (?P<time_zone>.+?)\.?\s*$", re.M),
+    rule("starting microsoft exchange", r"\AStarting (?P<product>Microsoft Exchange.*?) Setup\s*$", re.M),
+    rule("setup version:", r"\ASetup version: (?P<setup_version>\d+(?:\.\d+)+)"),
+    rule("operating system version:", r"\AOperating system version: (?P<os_version>.+?)\.?\s*$", re.M),
+    rule("logged on user:", r"\ALogged on user: (?P<user>.+?)\.?\s*$", re.M),
+    rule("local time zone:", r"\ALocal time zone: (?P<time_zone>.+?)\.?\s*$", re.M),
     # Command Line Parameter Name='mode', Value='Upgrade'.
-    _rule(
+    rule(
         "command line parameter",
         r"\ACommand Line Parameter Name='(?P<parameter>[^']*)', Value='(?P<parameter_value>[^']*)'",
     ),
-    _rule("name='mode'", r"Name='mode', Value='(?P<mode>[^']*)'", re.I),
-    _rule("name='sourcedir'", r"Name='sourcedir', Value='(?P<sourcedir>[^']*)'", re.I),
-    _rule(
+    rule("name='mode'", r"Name='mode', Value='(?P<mode>[^']*)'", re.I),
+    rule("name='sourcedir'", r"Name='sourcedir', Value='(?P<sourcedir>[^']*)'", re.I),
+    rule(
         "locally installed version", r"The locally installed version is (?P<installed_version>\d+(?:\.\d+)+)"
     ),
-    _rule("previously installed version", r"previously installed version is '(?P<previous_version>[^']*)'"),
-    _rule("installation mode is set", r"The installation mode is set to: '(?P<install_mode>[^']*)'"),
+    rule("previously installed version", r"previously installed version is '(?P<previous_version>[^']*)'"),
+    rule("installation mode is set", r"The installation mode is set to: '(?P<install_mode>[^']*)'"),
     # Exchange Installation Directory : 'C:\Program Files\Microsoft\Exchange Server\V15'.
-    _rule("installation directory", r"Exchange Installation Directory\s*:\s*'(?P<install_dir>[^']+)'", re.I),
+    rule("installation directory", r"Exchange Installation Directory\s*:\s*'(?P<install_dir>[^']+)'", re.I),
     # [ERROR-REFERENCE] Id=UmLanguagePackComponent___adacb8... Component=EXCHANGE14:\Current\Release\...
-    _rule(
+    rule(
         "id=",
         r"\A\[ERROR-REFERENCE\] Id=(?P<error_id>\S+)(?: Component=(?P<component>.+?))?\s*$",
         re.M,
     ),
     # Setup failed previously while performing the action Install.  Looking for the failed task with ID X.
-    _rule("failed task with id", r"Looking for the failed task with ID (?P<error_id>\w+)"),
+    rule("failed task with id", r"Looking for the failed task with ID (?P<error_id>\w+)"),
     # prerequisite analysis: Started/Evaluated/Finished/Failed [Rule:X] / [Setting:X] / [Analysis:X]
-    _rule(
+    rule(
         "ed [",
         r"\A(?P<prereq_step>Started|Evaluated|Finished|Failed) "
         r"\[(?:Rule:(?P<rule>[^\]\s]+)|Setting:(?P<setting>[^\]\s]+)|Analysis:[^\]]*)\]",
     ),
-    _rule(
+    rule(
         "[message:",
         r"\AFailed \[Rule:[^\]]*\] \[Message:(?P<rule_failure>.*)\]\s*\Z",
         re.S,
         severity=Severity.ERROR,
     ),
-    _rule("[ruletype:", r"\A\w+ \[Rule:[^\]]*\].*?\[RuleType:(?P<rule_type>\w+)\]"),
-    _rule("[hasexception:true]", r"\AEvaluated \[", const={"has_exception": True}, severity=Severity.WARNING),
-    _rule("[hasexception:false]", r"\AEvaluated \[", const={"has_exception": False}),
-    _rule(
+    rule("[ruletype:", r"\A\w+ \[Rule:[^\]]*\].*?\[RuleType:(?P<rule_type>\w+)\]"),
+    rule("[hasexception:true]", r"\AEvaluated \[", const={"has_exception": True}, severity=Severity.WARNING),
+    rule("[hasexception:false]", r"\AEvaluated \[", const={"has_exception": False}),
+    rule(
         "[value:",
         r"\AEvaluated \[[^\]\n]*\](?: \[HasException:\w+\])? \[Value:\"?(?P<value>.*?)\"?\] \[ParentValue:",
         re.S,
     ),
     # Help URL: http://technet.microsoft.com/library(EXCHG.150)/ms.exch.setupreadiness.AdInitErrorRule.aspx
-    _rule("help url:", r"\AHelp URL: (?P<help_url>\S*?setupreadiness\.(?P<rule>\w+)\.aspx)", re.I),
-    _rule("help url:", r"\AHelp URL: (?P<help_url>\S+)"),
+    rule("help url:", r"\AHelp URL: (?P<help_url>\S*?setupreadiness\.(?P<rule>\w+)\.aspx)", re.I),
+    rule("help url:", r"\AHelp URL: (?P<help_url>\S+)"),
     # 0.  ErrorRecord: <the error>   (the task's list of errors)
-    _rule("errorrecord:", r"\A(?P<error_record>\d+)\.\s+ErrorRecord: ", severity=Severity.ERROR),
+    rule("errorrecord:", r"\A(?P<error_record>\d+)\.\s+ErrorRecord: ", severity=Severity.ERROR),
     # Error code is 1612.   error code 1603   ExitCode: 1603
-    _rule("code", r"\b(?:error|exit) ?code(?: is|:|=)? *(?P<error_code>-?\d+)\b", re.I),
+    rule("code", r"\b(?:error|exit) ?code(?: is|:|=)? *(?P<error_code>-?\d+)\b", re.I),
     # HRESULT: 0x80070005   error code 0x8007...   hr=0x...   (0x80072030)   any bare 0x8.../0xC... code
-    _rule(
+    rule(
         "0x",
         r"\b(?:hresult|hr|error|result|status|exit ?code)(?: code)?(?: is)? *(?:[=:] *)?"
         r"\(?0x(?P<hresult>[0-9A-Fa-f]{1,8})\b",
         re.I,
     ),
-    _rule("(0x", r"\(0x(?P<hresult>[0-9A-Fa-f]{8})\)"),
-    _rule("0x", r"\b0x(?P<hresult>[89A-Fa-f][0-9A-Fa-f]{7})\b"),
+    rule("(0x", r"\(0x(?P<hresult>[0-9A-Fa-f]{8})\)"),
+    rule("0x", r"\b0x(?P<hresult>[89A-Fa-f][0-9A-Fa-f]{7})\b"),
     # Microsoft.Exchange.Configuration.Tasks.TaskException: ... ---> System.ComponentModel.Win32Exception: ...
-    _rule("exception", rf"(?P<exception>{_EXC})", re.M),
-    _rule("--->", rf"---> (?P<inner_exception>{_EXC})", re.M),
+    rule("exception", rf"(?P<exception>{_EXC})", re.M),
+    rule("--->", rf"---> (?P<inner_exception>{_EXC})", re.M),
     # the standard .NET messages of two exceptions, when the type is not written
-    _rule(
+    rule(
         "object reference not set to an instance of an object",
         r"Object reference not set to an instance of an object",
         const={"exception": "System.NullReferenceException"},
     ),
-    _rule(
+    rule(
         "access to the path",
         r"Access to the path '(?P<path>[^']*)' is denied",
         const={"exception": "System.UnauthorizedAccessException"},
     ),
-    _rule("cannot find path", r"Cannot find path '(?P<path>[^']*)' because it does not exist"),
+    rule("cannot find path", r"Cannot find path '(?P<path>[^']*)' because it does not exist"),
     # Couldn't remove product with code 8466eaed-...   Product code: {BAD2A75A-...}   ProductCode is '...'
-    _rule("product with code", rf"product with code \{{?(?P<product_code>{_GUID})", re.I),
-    _rule("package with code", rf"package with code '\{{?(?P<product_code>{_GUID})", re.I),
-    _rule("product code", rf"\bProduct ?code(?: is|:) *'?\{{?(?P<product_code>{_GUID})", re.I),
+    rule("product with code", rf"product with code \{{?(?P<product_code>{_GUID})", re.I),
+    rule("package with code", rf"package with code '\{{?(?P<product_code>{_GUID})", re.I),
+    rule("product code", rf"\bProduct ?code(?: is|:) *'?\{{?(?P<product_code>{_GUID})", re.I),
     # Installing product D:\cu23\...\MSSpeech_SR_TEL.zh-CN.msi failed.   Installing MSI package 'N:\en\x.msi'.
-    _rule("installing product", r"Installing product (?P<package>[^\r\n]{1,1000}?\.ms[ip]) failed", re.I),
-    _rule("msi package '", r"(?:Installing|Removing) MSI package '(?P<package>[^']+)'"),
+    rule("installing product", r"Installing product (?P<package>[^\r\n]{1,1000}?\.ms[ip]) failed", re.I),
+    rule("msi package '", r"(?:Installing|Removing) MSI package '(?P<package>[^']+)'"),
     # Installing a new product. Package: E:\exchangeserver.msi. Property values: ...
-    _rule("package: ", r"\bPackage: (?P<package>[^\r\n]{1,1000}?\.ms[ip])\b", re.I),
+    rule("package: ", r"\bPackage: (?P<package>[^\r\n]{1,1000}?\.ms[ip])\b", re.I),
     # Beginning processing Install-MsiPackage   Setup will run the task 'Install-BridgeheadRole'
-    _rule("processing ", r"\A(?:Beginning|Ending) processing (?P<task>[\w.-]+)"),
-    _rule("setup will run the task", r"\ASetup will run the task '(?P<task>[\w.-]+)"),
-    _rule("setup launched task", r"\ASetup launched task '(?P<task>[\w.-]+)"),
-    _rule("processing component", r"\AProcessing component '(?P<setup_component>[^']*)'"),
+    rule("processing ", r"\A(?:Beginning|Ending) processing (?P<task>[\w.-]+)"),
+    rule("setup will run the task", r"\ASetup will run the task '(?P<task>[\w.-]+)"),
+    rule("setup launched task", r"\ASetup launched task '(?P<task>[\w.-]+)"),
+    rule("processing component", r"\AProcessing component '(?P<setup_component>[^']*)'"),
     # Setup's own words of failure and success
-    _rule(
+    rule(
         "setup operation didn't complete",
         r"setup operation didn't complete",
         const={"outcome": "failure"},
         severity=Severity.ERROR,
     ),
-    _rule(
+    rule(
         "failed during prereq check",
         r"installation failed during prereq check",
         const={"outcome": "failure"},
         severity=Severity.ERROR,
     ),
-    _rule(
+    rule(
         "setup is stopping now",
         r"\ASetup is stopping now because of one or more critical errors",
         const={"outcome": "failure"},
         severity=Severity.ERROR,
     ),
-    _rule(
+    rule(
         "completed successfully",
         r"setup operation completed successfully",
         const={"outcome": "success"},
@@ -283,21 +262,7 @@ def message_fields(text: str) -> tuple[dict[str, Any], Severity | None]:
         m = _MARKER.match(text)
         if m is not None and m["marker"] != "ERROR-REFERENCE":  # the rule reads the marker itself
             text = text[m.end() :]
-    low = text.lower()
-    sev: Severity | None = None
-    for rule in _RULES:
-        if rule.needle not in low:
-            continue
-        m = rule.pattern.search(text)
-        if m is None:
-            continue
-        for k, v in m.groupdict().items():
-            if v is not None and k not in found:
-                found[k] = _CONVERT.get(k, str)(v)
-        for k, v in rule.const.items():
-            found.setdefault(k, v)
-        if rule.severity is not None and (sev is None or rule.severity > sev):
-            sev = rule.severity
+    sev = apply(_RULES, text, _CONVERT, found)
     if "time_zone" in found:
         off = tz_offset(found["time_zone"])
         if off is not None:
