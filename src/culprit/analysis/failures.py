@@ -171,6 +171,11 @@ def _last_failing_run(evs: list[Event]) -> list[Event]:
 _UPDATE_KB = re.compile(r"\bUpdate: (\d{6,8})-\d+_")
 
 
+def _kb_by_update(evs: list[Event]) -> dict[str, str]:
+    """Update id -> KB, from the lines that name both (logs name the KB once and the id often)."""
+    return {str(e.get("fields.update_id")): kb for e in evs if e.get("fields.update_id") and (kb := _kb(e))}
+
+
 def _kb_of_update(evs: list[Event], package: str) -> str | None:
     """A cumulative update's KB: its package is Package_for_RollupFix, the update name carries the number."""
     for e in evs:
@@ -555,9 +560,7 @@ def summary_failures(facts: Facts) -> list[FailureCand]:
     loud = [
         e for e in coded if str(e.severity) == "error" or e.get("fields.outcome") in ("failure", "Failure")
     ]
-    kb_of_update = {
-        str(e.get("fields.update_id")): kb for e in evs if e.get("fields.update_id") and (kb := _kb(e))
-    }
+    kb_of_update = _kb_by_update(evs)
     out = []
     for ev in named[:1] or loud:
         code = ev.code if ev.code is not None else ev.get("fields.hresult")
@@ -651,7 +654,7 @@ def configmgr_evidence(facts: Facts, code: int | None, kb: str | None) -> list[E
     """ConfigMgr software-update lines that report the same update failing with the same code (the KB found
     through the update id when the line itself does not name it)."""
     evs = [e for e in facts.events("cmtrace:line") if _configmgr_update(e)]
-    kb_of = {str(e.get("fields.update_id")): k for e in evs if e.get("fields.update_id") and (k := _kb(e))}
+    kb_of = _kb_by_update(evs)
     out = []
     for ev in evs:
         c = ev.code if ev.code is not None else ev.get("fields.hresult")

@@ -80,11 +80,7 @@ def run(q: Inquiry) -> None:
         ]
     if sources & {"cbs", "wu"}:
         want += [(k, {}) for k in ("cbs", "setupapi") if _kind_of(k) not in kinds]
-    if (
-        "configmgr" in sources
-        and "msi" not in kinds
-        and any("msiexec" in str(f.related.get("command_line") or "").casefold() for f in q.failures)
-    ):
+    if "configmgr" in sources and "msi" not in kinds and _runs_msiexec(q):
         want.append(("msi", {}))
     logs = [f.failure.extra["package_log"] for f in q.failures if f.failure.extra.get("package_log")]
     if "burn" in sources and "msi" not in kinds and logs:
@@ -107,8 +103,7 @@ def run(q: Inquiry) -> None:
             else "ExSetup.exe"
             if "exchange" in sources
             else "msiexec.exe"
-            if sources & {"msi", "msi-ca"}
-            or any("msiexec" in str(f.related.get("command_line") or "").casefold() for f in q.failures)
+            if sources & {"msi", "msi-ca"} or _runs_msiexec(q)
             else None
         )
         want.append(("procmon", {"boot": boot, **({"process": proc} if proc else {})}))
@@ -118,6 +113,11 @@ def run(q: Inquiry) -> None:
             q.missing.append(request(k, q.lang, **params))
         except Exception:  # an id the catalog does not know is a bug in this list, not the user's problem
             continue
+
+
+def _runs_msiexec(q: Inquiry) -> bool:
+    """A failure whose installer command line (ConfigMgr's) runs msiexec."""
+    return any("msiexec" in str(f.related.get("command_line") or "").casefold() for f in q.failures)
 
 
 def _denied(f: Any) -> bool:
