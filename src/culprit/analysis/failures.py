@@ -371,7 +371,7 @@ def configmgr_failures(facts: Facts) -> list[FailureCand]:
             continue
         target = app.get(art) or _command_target(command.get(art)) or "ConfigMgr deployment"
         related = {"command_line": command[art].get("fields.command_line")} if art in command else {}
-        sym = _symbol(ev, code) if code > 0xFFFF else _msi_symbol(code)
+        sym = _symbol(ev, code)
         out.append(FailureCand(Failure(target, code, ev.origin, sym), "configmgr", ev, 0, related))
     return out
 
@@ -443,7 +443,7 @@ def exchange_failures(facts: Facts) -> list[FailureCand]:
         said = re.sub(r"^(?:\[(?:ERROR|WARNING)\]\s*|\d+\.\s+ErrorRecord:\s*)", "", said)
         if said:
             extra["error"] = said[:160] + ("…" if len(said) > 160 else "")
-        sym = None if code is None else (_symbol(ev, code) if code > 0xFFFF else _msi_symbol(code))
+        sym = None if code is None else _symbol(ev, code)
         out.append(FailureCand(Failure(target, code, ev.origin, sym, extra), "exchange", ev, 0, {}))
     return out
 
@@ -453,14 +453,6 @@ def _command_target(ev: Event | None) -> str | None:
         return None
     m = re.search(r'"([^"]+\.msi)"|(\S+\.msi)\b', str(ev.get("fields.command_line")), re.I)
     return (m.group(1) or m.group(2)) if m else None
-
-
-def _msi_symbol(code: int) -> str | None:
-    """Installer exit codes are Win32 errors (1603 ERROR_INSTALL_FAILURE)."""
-    try:
-        return codes.symbol(0x80070000 | code)
-    except Exception:
-        return None
 
 
 def _configmgr_update(ev: Event) -> bool:
