@@ -30,3 +30,12 @@ def case_path(*parts: str) -> Path:
 
 def data_path(*parts: str) -> Path:
     return DATA.joinpath(*parts)
+
+
+def analysis_of(paths: list[Path], good: list[Path] | tuple[Path, ...] = ()) -> dict:
+    """``culprit analyze`` of bundle paths as the JSON contract (what ``--format json`` prints)."""
+    from culprit import pipeline
+    from culprit.analysis import analyze
+
+    with pipeline.load(paths, good=list(good)) as ws:
+        return analyze(ws).to_dict()

@@ -7,9 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from culprit import pipeline
-from culprit.analysis import analyze
-from tests.conftest import data_path
+from tests.conftest import analysis_of, data_path
 
 LOG = "Contoso_Agent_20240903103101.log"
 
@@ -21,8 +19,7 @@ def run(tmp_path: Path, with_msi_log: bool) -> dict:
     if with_msi_log:
         child = "Contoso_Agent_20240903103101_000_ContosoAgentMsi.log"
         shutil.copy(data_path("parsers", "msi", "en_failure_rollover.log"), temp / child)
-    with pipeline.load([tmp_path / "bad"]) as ws:
-        return analyze(ws).to_dict()
+    return analysis_of([tmp_path / "bad"])
 
 
 def test_failing_bundle_is_the_failure_and_its_package_log_is_asked_for(tmp_path: Path) -> None:

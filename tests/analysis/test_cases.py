@@ -10,15 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from culprit import pipeline
-from culprit.analysis import analyze
 from culprit.cli import main
-from tests.conftest import case_path, data_path
+from tests.conftest import analysis_of, case_path, data_path
 
 
 def run(paths: list[Path], good: list[Path] = ()) -> dict:
-    with pipeline.load(paths, good=good) as ws:
-        return analyze(ws).to_dict()
+    return analysis_of(paths, good)
 
 
 def norm(p: str) -> str:

@@ -7,9 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from culprit import pipeline
-from culprit.analysis import analyze
-from tests.conftest import data_path
+from tests.conftest import analysis_of, data_path
 
 LOGS = ("Windows", "CCM", "Logs")
 
@@ -19,8 +17,7 @@ def run(tmp_path: Path, *names: str) -> dict:
     logs.mkdir(parents=True)
     for n in names:
         shutil.copy(data_path("parsers", "cmtrace", n), logs / n)
-    with pipeline.load([tmp_path / "bad"]) as ws:
-        return analyze(ws).to_dict()
+    return analysis_of([tmp_path / "bad"])
 
 
 def test_app_deployment_failure_and_what_to_collect(tmp_path: Path) -> None:
@@ -53,8 +50,7 @@ def test_configmgr_update_logs_corroborate_the_servicing_chain(tmp_path: Path) -
     logs.mkdir(parents=True)
     for n in ("WUAHandler.log", "UpdatesHandler.log"):
         shutil.copy(data_path("parsers", "cmtrace", n), logs / n)
-    with pipeline.load([tmp_path / "bad", tmp_path / "repro"]) as ws:
-        d = analyze(ws).to_dict()
+    d = analysis_of([tmp_path / "bad", tmp_path / "repro"])
     f = d["findings"][0]
     assert f["culprit"]["module"] == "krnlmgr.sys"
     step = next(s for s in f["chain"] if s["summary"].startswith("Configuration Manager"))

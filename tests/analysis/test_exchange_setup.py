@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from culprit import pipeline
-from culprit.analysis import analyze
 from culprit.cli import main
-from tests.conftest import corpus_path, data_path
+from tests.conftest import analysis_of, corpus_path, data_path
 
 CORPUS = [
     ("known_ExchangeSetup_ADServiceNotStarted.log", "2019", None, 500, "Unable to set shared config DC."),
@@ -53,8 +51,7 @@ def run(tmp_path, src) -> dict:
     logs = tmp_path / "bad" / "ExchangeSetupLogs"
     logs.mkdir(parents=True)
     (logs / "ExchangeSetup.log").write_bytes(src.read_bytes())
-    with pipeline.load([tmp_path / "bad"]) as ws:
-        return analyze(ws).to_dict()
+    return analysis_of([tmp_path / "bad"])
 
 
 @pytest.mark.corpus

@@ -8,8 +8,7 @@ import codecs
 import shutil
 from pathlib import Path
 
-from culprit import pipeline
-from culprit.analysis import analyze
+from tests.conftest import analysis_of
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "kb4474419-registry-denied"
 
@@ -72,8 +71,7 @@ def bundle(tmp_path: Path, with_machine_inf: bool) -> list[Path]:
 
 
 def run(paths: list[Path]) -> dict:
-    with pipeline.load(paths) as ws:
-        return analyze(ws).to_dict()
+    return analysis_of(paths)
 
 
 def allow_of(d: dict) -> dict:

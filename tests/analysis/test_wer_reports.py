@@ -7,9 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from culprit import pipeline
-from culprit.analysis import analyze
-from tests.conftest import corpus_path, data_path
+from tests.conftest import analysis_of, corpus_path, data_path
 
 ARCHIVE = ("ProgramData", "Microsoft", "Windows", "WER", "ReportArchive")
 
@@ -24,8 +22,7 @@ def bundle(tmp_path: Path, reports: dict[str, Path | bytes]) -> Path:
 
 
 def run(bad: Path) -> dict:
-    with pipeline.load([bad]) as ws:
-        return analyze(ws).to_dict()
+    return analysis_of([bad])
 
 
 def test_installer_crash_in_foreign_module_names_the_product(tmp_path: Path) -> None:

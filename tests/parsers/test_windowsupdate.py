@@ -14,7 +14,7 @@ from culprit.parsers import sniff
 from culprit.parsers.base import ParseContext, Source
 from culprit.parsers.reportingevents import ReportingEventsParser
 from culprit.parsers.windowsupdate import WindowsUpdateParser
-from tests.conftest import case_path, corpus_path
+from tests.conftest import analysis_of, case_path, corpus_path
 
 WU = ("kb4474419-registry-denied", "bad", "Windows", "WindowsUpdate.log")
 RE = ("kb4474419-registry-denied", "bad", "Windows", "SoftwareDistribution", "ReportingEvents.log")
@@ -246,11 +246,7 @@ def test_win10_rendered_log_lines_failures_and_brackets() -> None:
 
 
 def _analyze(bad: Path) -> dict:
-    from culprit import pipeline
-    from culprit.analysis import analyze
-
-    with pipeline.load([bad]) as ws:
-        return analyze(ws).to_dict()
+    return analysis_of([bad])
 
 
 def test_win10_placeholder_is_named_and_the_real_log_requested(tmp_path: Path) -> None:
