@@ -14,6 +14,7 @@ facts, MIT); Windows DDK structures (FILE_*_INFORMATION, FILE_FS_*_INFORMATION, 
 
 from __future__ import annotations
 
+import mmap
 import struct
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -97,19 +98,31 @@ class _R:
     def string(self, info: tuple[bool, int]) -> str:
         ascii_, count = info
         p = self.p
-        if ascii_:
-            self.p = p + count
-            text = self.b[p : p + count].decode("latin-1")
-        else:
-            self.p = p + 2 * count
-            text = self.b[p : p + 2 * count].decode("utf-16-le", "replace")
-        return text.partition("\x00")[0] if "\x00" in text else text
+        n = count if ascii_ else 2 * count
+        self.p = p + n
+        return string_text(self.b[p : p + n], ascii_)
 
     def wstr(self, nbytes: int) -> str:
-        return _cut(self.bytes(nbytes).decode("utf-16-le", "replace"))
+        return wtext(self.bytes(nbytes))
 
     def left(self) -> int:
         return len(self.b) - self.p
+
+
+def string_text(raw: bytes, ascii_: bool) -> str:
+    """A detail string's bytes as text: Latin-1 when flagged ASCII, else UTF-16LE; cut at the first NUL."""
+    text = raw.decode("latin-1") if ascii_ else raw.decode("utf-16-le", "replace")
+    return text.partition("\x00")[0] if "\x00" in text else text
+
+
+def detail_text(items: Items) -> str:
+    """The Detail column as Procmon prints it: ``Key: value`` pairs joined by ``, ``."""
+    return ", ".join(f"{k}: {v}" if k != "Detail" else v for k, v in items)
+
+
+def wtext(raw: bytes) -> str:
+    """UTF-16LE bytes of a counted (not prefixed) string, cut at the first NUL."""
+    return _cut(raw.decode("utf-16-le", "replace"))
 
 
 def _cut(s: str) -> str:
@@ -207,15 +220,23 @@ def _process(cap: PmlCapture, op: int, r: _R, x: _R | None, tid: int, ps: int) -
     if op == 4:  # Thread Exit
         r.skip(4)
         kernel, user = r.u64(), r.u64()
-        return "", [("Thread ID", str(tid)), ("User Time", seconds(user)), ("Kernel Time", seconds(kernel))]
+        return "", thread_exit_items(tid, kernel, user)
     if op == 5:  # Load Image
         base = r.ptr(ps)
         size = r.u32()
         pinfo = r.info()
         r.skip(2)
         path = r.string(pinfo)
-        return path, [("Image Base", f"0x{base:x}"), ("Image Size", f"0x{size:x}")]
+        return path, load_image_items(base, size)
     return "", []
+
+
+def thread_exit_items(tid: int, kernel: int, user: int) -> Items:
+    return [("Thread ID", str(tid)), ("User Time", seconds(user)), ("Kernel Time", seconds(kernel))]
+
+
+def load_image_items(base: int, size: int) -> Items:
+    return [("Image Base", f"0x{base:x}"), ("Image Size", f"0x{size:x}")]
 
 
 # --- registry -------------------------------------------------------------------------------------------------
@@ -309,61 +330,98 @@ def _registry(cap: PmlCapture, op: int, r: _R, x: _R | None, tid: int, ps: int) 
 
 def _key_info(op: int, length: int, index: int | None, klass: int, x: _R | None) -> Items:
     name = C.KEY_INFORMATION_CLASSES.get(klass, str(klass))
-    items: Items = [("Index", num(index or 0))] if op == 7 else [("Query", name)]
     if x is None:
-        items.append(("Length", num(length)))
-        return items
+        return key_info_items(op, index, name, length)
+    a = b = 0
+    text = ""
     if name == "Name":
         x.wstr(x.u32())  # Procmon does not print the name it queried
-    elif name == "HandleTags":
-        items.append(("HandleTags", f"0x{x.u32():x}"))
-    elif name == "Flags":
-        items.append(("UserFlags", f"0x{x.u32():x}"))
+    elif name in ("HandleTags", "Flags"):
+        a = x.u32()
     elif name == "Cached":
         x.skip(12)
-        sub = x.u32()
+        a = x.u32()
         x.skip(4)
-        vals = x.u32()
-        items += [("SubKeys", num(sub)), ("Values", num(vals))]
+        b = x.u32()
     elif name == "Basic":
         x.skip(12)
-        items.append(("Name", x.wstr(x.u32())))
+        text = x.wstr(x.u32())
     elif name == "Full":
         x.skip(20)
-        sub = x.u32()
+        a = x.u32()
         x.skip(8)
-        vals = x.u32()
-        items += [("SubKeys", num(sub)), ("Values", num(vals))]
+        b = x.u32()
     elif name == "Node":
         x.skip(20)
-        items.append(("Name", x.wstr(x.u32())))
+        text = x.wstr(x.u32())
+    return key_info_items(op, index, name, None, a, b, text)
+
+
+def key_info_items(
+    op: int, index: int | None, name: str, length: int | None, a: int = 0, b: int = 0, text: str = ""
+) -> Items:
+    """RegQueryKey / RegEnumKey Detail: ``length`` when there is no result block, else the result's fields
+    (``a``/``b``: HandleTags, UserFlags or SubKeys/Values; ``text``: the key name)."""
+    items: Items = [("Index", num(index or 0))] if op == 7 else [("Query", name)]
+    if length is not None:
+        items.append(("Length", num(length)))
+    elif name == "HandleTags":
+        items.append(("HandleTags", f"0x{a:x}"))
+    elif name == "Flags":
+        items.append(("UserFlags", f"0x{a:x}"))
+    elif name in ("Cached", "Full"):
+        items += [("SubKeys", num(a)), ("Values", num(b))]
+    elif name in ("Basic", "Node"):
+        items.append(("Name", text))
     return items
 
 
 def _value_info(op: int, length: int, index: int | None, klass: int, x: _R | None) -> Items:
-    items: Items = [("Index", num(index or 0))] if op == 6 else []
     if x is None:
-        items.append(("Length", num(length)))
-        return items
+        return value_info_items(op, index, length)
     x.skip(4)
     tname = reg_type_name(x.u32())
+    name = ""
+    vlen = 0
+    data = b""
     if klass == 1:  # KeyValueFullInformation
         data_off = x.u32()
         vlen = x.u32()
         name = x.wstr(x.u32())
-        if op == 6:
-            items.append(("Name", name))
         x.p = data_off
+        data = x.bytes(vlen)
     elif klass == 2:  # KeyValuePartialInformation
         vlen = x.u32()
-    else:
+        data = x.bytes(vlen)
+    return value_info_items(op, index, None, tname, klass, vlen, name, data)
+
+
+def value_info_items(
+    op: int,
+    index: int | None,
+    length: int | None,
+    tname: str = "",
+    klass: int = 0,
+    vlen: int = 0,
+    name: str = "",
+    data: bytes = b"",
+) -> Items:
+    """RegQueryValue / RegEnumValue Detail: ``length`` when there is no result block, else the value's
+    type, length and data (full information also names the value, printed for RegEnumValue)."""
+    items: Items = [("Index", num(index or 0))] if op == 6 else []
+    if length is not None:
+        items.append(("Length", num(length)))
+        return items
+    if klass not in (1, 2):
         items.append(("Type", tname))
         return items
+    if klass == 1 and op == 6:
+        items.append(("Name", name))
     items += [("Type", tname), ("Length", num(vlen))]
     if vlen > 0:
-        data = reg_data(tname, x.bytes(vlen))
-        if data is not None:
-            items.append(("Data", data))
+        text = reg_data(tname, data)
+        if text is not None:
+            items.append(("Data", text))
     return items
 
 
@@ -422,6 +480,10 @@ def _fs_read_write(cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps: i
     offset = d.s64()
     if x is not None and x.left() >= 4:
         length = x.u32()
+    return path, read_write_items(offset, length, flags_prio)
+
+
+def read_write_items(offset: int, length: int, flags_prio: int) -> Items:
     items: Items = [("Offset", num(offset)), ("Length", num(length))]
     io_flags = flags_prio & 0xE000FF
     prio = (flags_prio >> 0x11) & 7
@@ -429,7 +491,7 @@ def _fs_read_write(cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps: i
         items.append(("I/O Flags", C.mask_names(io_flags, C.IO_FLAGS)))
     if prio:
         items.append(("Priority", C.PRIORITIES.get(prio, f"0x{prio:x}")))
-    return path, items
+    return items
 
 
 def _fs_ioctl(cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps: int) -> tuple[str, Items]:
@@ -439,17 +501,24 @@ def _fs_ioctl(cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps: int) -
     read_len = d.u32()
     d.skip(pad + 4 + pad)
     name = C.ioctl_name(d.u32())
+    offload = None
+    if name in ("FSCTL_OFFLOAD_READ", "FSCTL_OFFLOAD_WRITE") and r.left() >= 16:
+        offload = (r.s64(), r.u64())
+    return path, ioctl_items(name, write_len, read_len, offload)
+
+
+def ioctl_items(name: str, write_len: int, read_len: int, offload: tuple[int, int] | None) -> Items:
+    """FileSystemControl / DeviceIoControl Detail: the control code's name, and the lengths it prints."""
     items: Items = [("Control", name)]
     if name == "FSCTL_PIPE_INTERNAL_WRITE":
         items.append(("Length", num(write_len)))
     elif name == "FSCTL_PIPE_INTERNAL_READ":
         items.append(("Length", num(read_len)))
-    elif name in ("FSCTL_OFFLOAD_READ", "FSCTL_OFFLOAD_WRITE") and r.left() >= 16:
-        off = r.s64()
-        items += [("Offset", num(off)), ("Length", num(r.u64()))]
+    elif offload is not None:
+        items += [("Offset", num(offload[0])), ("Length", num(offload[1]))]
     elif name in ("FSCTL_PIPE_TRANSCEIVE", "FSCTL_PIPE_INTERNAL_TRANSCEIVE"):
         items += [("WriteLength", num(write_len)), ("ReadLength", num(read_len))]
-    return path, items
+    return items
 
 
 _DIR_CLASSES = {1, 2, 3, 12, 37, 38}
@@ -851,9 +920,11 @@ def decode_all(cap: PmlCapture, chunk: int = 1 << 16) -> Iterator[Decoded]:
             yield Decoded(path, items, None)
 
 
-def decode_at(cap: PmlCapture, i: int, off: int) -> Decoded:
-    """:func:`decode` with the event's file offset already known."""
-    buf, b0 = cap.window(off, WINDOW)  # the event starts at buf[b0] (no copy on the common path)
+def decode_at(cap: PmlCapture, i: int, off: int, whole: bytes | mmap.mmap | None = None) -> Decoded:
+    """:func:`decode` with the event's file offset already known (``whole``: the entire file, e.g. its
+    mapping, to read from instead of a cached block)."""
+    # the event starts at buf[b0] (no copy on the common path)
+    buf, b0 = (whole, off) if whole is not None else cap.window(off, WINDOW)
     avail = len(buf) - b0
     if avail < 0x34:
         return Decoded("", [], f"event {i:,}: header runs past the end of the file")

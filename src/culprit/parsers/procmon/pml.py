@@ -49,6 +49,7 @@ from culprit.parsers.procmon.structs import (
     read_hosts_ports,
     read_processes,
     read_strings,
+    string_at,
 )
 
 CHUNK = 1 << 16  # events gathered per numpy pass
@@ -145,6 +146,7 @@ class PmlCapture(Capture):
         u8 = np.frombuffer(self._mm, dtype=np.uint8)
         rec = u8[offs[:, None] + np.arange(8)].view("<u4").reshape(-1, 2)
         order = np.argsort(rec[:, 0], kind="stable")
+        self._proc_offsets = offs[order]
         self._raw_index = rec[order, 0].astype(np.int64)
         self._proc_pids = rec[order, 1].astype(np.uint32)
         self._proc_count = len(order)
@@ -160,6 +162,51 @@ class PmlCapture(Capture):
     @processes.setter
     def processes(self, value: list[ProcessRecord]) -> None:
         self._procs = value
+
+    @property
+    def process_names(self) -> list[str]:
+        """Each process's name, in :attr:`processes` order, without parsing the records and module lists
+        (falls back to them when the table is anything but well formed)."""
+        if self._procs is None:
+            names = self._names_alone()
+            if names is not None:
+                return names
+        return [p.name for p in self.processes]
+
+    def _names_alone(self) -> list[str] | None:
+        h = self.header
+        mm = self._mm
+        if not self._proc_count or mm is None or not h.string_table_offset:
+            return None
+        size = len(mm)
+        st = h.string_table_offset
+        if st + 4 > size:
+            return None
+        nstr = struct.unpack_from("<I", mm, st)[0]
+        if st + 4 + 4 * nstr > size or len(np.unique(self._raw_index)) != len(self._raw_index):
+            return None
+        # a record is whole when its fixed part, module count and module list lie inside the file
+        # (what read_processes checks before it keeps a record)
+        ps = self.pointer_size
+        offs = self._proc_offsets
+        fixed = 96 + ps
+        if int(offs.max()) + fixed + 4 > size:
+            return None
+        u8 = np.frombuffer(mm, np.uint8)
+        count = u8[(offs + fixed)[:, None] + np.arange(4)].copy().view("<u4")[:, 0].astype(np.int64)
+        mod = (8 + 8 + 4 + 16 + 4 if ps == 8 else 4 + 4 + 4 + 16 + 4) + 24
+        if bool(np.any(offs + fixed + 4 + count * mod > size)):
+            return None
+        idx = u8[(offs + 64)[:, None] + np.arange(4)].copy().view("<u4")[:, 0].tolist()
+        table = np.frombuffer(mm, dtype="<u4", count=nstr, offset=st + 4)
+        cache: dict[int, str] = {}
+        out = []
+        for i in idx:
+            name = cache.get(i)
+            if name is None:
+                name = cache[i] = string_at(mm, st + int(table[i]))[0] if i < nstr else ""
+            out.append(name)
+        return out
 
     def _load_processes(self) -> list[ProcessRecord]:
         h = self.header

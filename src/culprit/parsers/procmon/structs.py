@@ -169,19 +169,24 @@ def read_strings(buf: bytes | memoryview, start: int, warn: list[str]) -> list[s
     out: list[str] = []
     bad = 0
     for o in offs.tolist():
-        p = start + o
-        if p + 4 > size:
-            out.append("")
-            bad += 1
-            continue
-        ln = struct.unpack_from("<I", buf, p)[0]
-        if p + 4 + ln > size:
-            bad += 1
-            ln = max(0, size - p - 4)
-        out.append(_wstr(bytes(buf[p + 4 : p + 4 + ln])))
+        text, ok = string_at(buf, start + o)
+        out.append(text)
+        bad += not ok
     if bad:
         warn.append(f"string table: {bad:,} string(s) point past the end of the file")
     return out
+
+
+def string_at(buf: bytes | memoryview, p: int) -> tuple[str, bool]:
+    """The string-table entry at ``p`` (u32 byte length + UTF-16LE), and whether it was whole."""
+    size = len(buf)
+    if p + 4 > size:
+        return "", False
+    ln = struct.unpack_from("<I", buf, p)[0]
+    whole = p + 4 + ln <= size
+    if not whole:
+        ln = max(0, size - p - 4)
+    return _wstr(bytes(buf[p + 4 : p + 4 + ln])), whole
 
 
 class Module(NamedTuple):
