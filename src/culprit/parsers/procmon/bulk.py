@@ -196,9 +196,10 @@ class _Batch:
         self.p_len = np.zeros(n, np.int64)
         self.p_ascii = np.ones(n, bool)
         self.p_dir = np.zeros(n, bool)  # QueryDirectory: a filter may follow the path
-        # detail: a code per event into self.texts
+        # detail: a code per event into the concatenation of self.pieces (texts made per distinct key)
         self.code = np.zeros(n, np.int64)
-        self.texts: list[str] = [""]
+        self.pieces: list[pa.Array] = [pa.array([""], pa.large_string())]
+        self.count = 1
         self.given_paths: list[tuple[int, str]] = []  # (row, path) made by a representative's decoder
 
     # --- groups --------------------------------------------------------------------------------------------
@@ -333,10 +334,15 @@ class _Batch:
     def _details(self) -> pa.Array:
         slow = np.flatnonzero(self.slow)
         if slow.shape[0]:
-            base = len(self.texts)
-            self.texts.extend(self._slow(int(r))[1] for r in slow.tolist())
-            self.code[slow] = base + np.arange(slow.shape[0])
-        return pa.array(self.texts, pa.large_string()).take(pa.array(self.code))
+            self.code[slow] = self._add(pa.array([self._slow(int(r))[1] for r in slow.tolist()], pa.large_string()))
+        return pa.concat_arrays(self.pieces).take(pa.array(self.code))
+
+    def _add(self, texts: pa.Array) -> np.ndarray:
+        """Append texts; return their codes."""
+        base = self.count
+        self.pieces.append(texts)
+        self.count += len(texts)
+        return base + np.arange(len(texts))
 
     def _slow(self, r: int) -> tuple[str, str]:
         """Path and Detail of batch row ``r`` by the per-event decoder (cached: both columns ask)."""
@@ -350,12 +356,20 @@ class _Batch:
         return hit
 
     def text(
-        self, rows: np.ndarray, keys: list[np.ndarray], fmt: Callable[..., D.Items] | None, path: bool = False
+        self,
+        rows: np.ndarray,
+        keys: list[np.ndarray],
+        fmt: Callable[..., D.Items] | None,
+        path: bool = False,
+        vfmt: Callable[..., pa.Array] | None = None,
     ) -> None:
-        """Give ``rows`` their Detail: one text per distinct key tuple, by ``fmt(*key)`` or by decoding a
-        representative event (its own rows go one by one if that event turns out damaged); with ``path``,
-        the representative's path too."""
+        """Give ``rows`` their Detail: one text per distinct key tuple, by ``fmt(*key)`` (``vfmt(*columns)``
+        when there are many), or by decoding a representative event (its own rows go one by one if that
+        event turns out damaged); with ``path``, the representative's path too."""
         first, inverse = _distinct(keys, rows.shape[0])
+        if vfmt is not None and first.shape[0] >= VECTOR_MIN:
+            self.code[rows] = self._add(vfmt(*(k[first] for k in keys)))[inverse]
+            return
         texts: list[str] = []
         paths: list[str] = []
         redo: list[int] = []
@@ -372,11 +386,88 @@ class _Batch:
                 paths.append(d.path)
         if path:
             self.given_paths.extend(zip(rows.tolist(), (paths[u] for u in inverse.tolist()), strict=True))
-        base = len(self.texts)
-        self.texts.extend(texts)
-        self.code[rows] = base + inverse
+        self.code[rows] = self._add(pa.array(texts, pa.large_string()))[inverse]
         for u in redo:
             self.slow[rows[inverse == u]] = True
+
+
+VECTOR_MIN = 64  # distinct keys from which an operation's texts are made by Arrow kernels, not one by one
+
+
+def _L(text: str) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())
+
+
+def _cat(*parts: str | pa.Array) -> pa.Array:
+    """Concatenate text columns and literals element-wise."""
+    return pc.binary_join_element_wise(*(_L(p) if isinstance(p, str) else p for p in parts), _L(""))
+
+
+def _dec(v: np.ndarray) -> pa.Array:
+    return pc.cast(pa.array(v.astype(np.int64)), pa.large_string())
+
+
+def _seconds(ticks: np.ndarray) -> pa.Array:
+    """``s.fffffff`` as :func:`details.seconds` prints 100 ns ticks."""
+    t = ticks.astype(np.uint64)
+    frac = pc.utf8_lpad(_dec((t % np.uint64(10_000_000)).astype(np.int64)), 7, "0")
+    return _cat(_dec((t // np.uint64(10_000_000)).astype(np.int64)), ".", frac)
+
+
+def _digits_text(chars: np.ndarray, keep: np.ndarray) -> pa.Array:
+    """Rows of right-aligned characters, of which the last ``keep`` per row are the text."""
+    n, width = chars.shape
+    mask = np.arange(width)[None, :] >= (width - keep)[:, None]
+    offs = np.zeros(n + 1, np.int64)
+    np.cumsum(keep, out=offs[1:])
+    data = chars[mask]
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offs), pa.py_buffer(np.ascontiguousarray(data)))
+
+
+def _num(v: np.ndarray) -> pa.Array:
+    """``1,234,567`` as :func:`details.num` prints a signed 64-bit count."""
+    s = v.astype(np.int64)
+    neg = s < 0
+    a = np.where(neg, -(s + 1), s).astype(np.uint64) + neg.astype(np.uint64)  # |s| without overflow
+    n = a.shape[0]
+    width = 27  # 20 digits, 6 commas, a sign
+    chars = np.full((n, width), ord(","), np.uint8)
+    ndig = np.ones(n, np.int64)
+    rest = a.copy()
+    col = width - 1
+    for k in range(20):
+        if k and k % 3 == 0:
+            col -= 1  # a comma
+        chars[:, col] = (rest % np.uint64(10)).astype(np.uint8) + ord("0")
+        rest //= np.uint64(10)
+        col -= 1
+        if k:
+            ndig += a >= np.uint64(10**k)
+    keep = ndig + (ndig - 1) // 3
+    chars[np.arange(n), width - 1 - keep] = ord("-")
+    return _digits_text(chars, keep + neg)
+
+
+def _hex(v: np.ndarray) -> pa.Array:
+    """Lower-case hex digits of an unsigned 64-bit value, without leading zeros."""
+    a = v.astype(np.uint64)
+    n = a.shape[0]
+    digits = np.frombuffer(b"0123456789abcdef", np.uint8)
+    chars = np.empty((n, 16), np.uint8)
+    keep = np.ones(n, np.int64)
+    for k in range(16):
+        chars[:, 15 - k] = digits[((a >> np.uint64(4 * k)) & np.uint64(15)).astype(np.int64)]
+        if k:
+            keep += a >= (np.uint64(1) << np.uint64(4 * k))
+    return _digits_text(chars, keep)
+
+
+def _read_write(offset: np.ndarray, length: np.ndarray, flags: np.ndarray) -> pa.Array:
+    """ReadFile/WriteFile Detail: offset and length, then the few distinct I/O flag / priority texts."""
+    uniq, inv = np.unique(flags, return_inverse=True)
+    tails = [D.detail_text(D.read_write_items(0, 0, f)[2:]) for f in uniq.tolist()]
+    tail = pa.array([", " + t if t else "" for t in tails], pa.large_string()).take(pa.array(inv.reshape(-1)))
+    return _cat("Offset: ", _num(offset), ", Length: ", _num(length), tail)
 
 
 def _distinct(keys: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -527,7 +618,13 @@ class _Group:
     def constant(self) -> None:
         self.done([], None)
 
-    def done(self, keys: list[np.ndarray], fmt: Callable[..., D.Items] | None, path: bool = False) -> None:
+    def done(
+        self,
+        keys: list[np.ndarray],
+        fmt: Callable[..., D.Items] | None,
+        path: bool = False,
+        vfmt: Callable[..., pa.Array] | None = None,
+    ) -> None:
         """Texts for the rows whose fields were all readable; the others go one by one (``path``: the
         representative's path is every row's path too)."""
         b = self.b
@@ -536,7 +633,7 @@ class _Group:
             b.slow[self.rows[bad]] = True
         good = self.ok
         if good.any():
-            b.text(self.rows[good], [k[good] for k in keys], fmt, path)
+            b.text(self.rows[good], [k[good] for k in keys], fmt, path, vfmt)
 
 
 # --- per class (mirrors details.py: the fields each Detail is made of) ---------------------------------------
@@ -545,14 +642,22 @@ class _Group:
 def _process(g: _Group, op: int, sub: int) -> None:
     ps = g.b.ps
     if op == 3:  # Thread Create
-        g.done([g.u32(0)], lambda tid: [("Thread ID", str(tid))])
+        g.done([g.u32(0)], lambda tid: [("Thread ID", str(tid))], vfmt=lambda tid: _cat("Thread ID: ", _dec(tid)))
     elif op == 4:  # Thread Exit: Thread ID (the header's), times
         tid = g.b.tid[g.rows].astype(np.uint64)
-        g.done([tid, g.u64(4), g.u64(12)], D.thread_exit_items)
+
+        def exits(tid: np.ndarray, kernel: np.ndarray, user: np.ndarray) -> pa.Array:
+            return _cat("Thread ID: ", _dec(tid), ", User Time: ", _seconds(user), ", Kernel Time: ", _seconds(kernel))
+
+        g.done([tid, g.u64(4), g.u64(12)], D.thread_exit_items, vfmt=exits)
     elif op == 5:  # Load Image
         base, size = g.ptr(0), g.u32(ps)
         g.path(ps + 4, ps + 8)
-        g.done([base, size], D.load_image_items)
+        g.done(
+            [base, size],
+            D.load_image_items,
+            vfmt=lambda base, size: _cat("Image Base: 0x", _hex(base), ", Image Size: 0x", _hex(size)),
+        )
     elif op in (0, 1, 2, 7, 8):  # Process Create/Defined/Start/Exit/Statistics: rare, one by one
         g.per_event()
     else:
@@ -690,7 +795,11 @@ def _filesystem(g: _Group, op: int, sub: int) -> None:
         offset = g.u64(d + 20 + 2 * pad).view(np.int64)
         has, xlen = g.x_u32(0)
         length_ = np.where(has == 1, xlen, length_)
-        g.done([offset, length_, flags_prio], lambda o, n, f: D.read_write_items(int(np.int64(o)), n, f))
+        g.done(
+            [offset, length_, flags_prio],
+            lambda o, n, f: D.read_write_items(int(np.int64(o)), n, f),
+            vfmt=_read_write,
+        )
     elif name == "CreateFile":
         t = g.tail_window()
         g.ok &= g.tail_left() >= 8
@@ -703,9 +812,7 @@ def _filesystem(g: _Group, op: int, sub: int) -> None:
     elif name in ("FileSystemControl", "DeviceIoControl"):
         _ioctl(g, g.u32(d + 8), g.u32(d + 12), g.u32(d + 20 + 2 * pad))
     elif name == "QueryDirectory":
-        g.b.p_dir[g.rows] = True
-        g.ok &= g.tail_left() >= 2  # the filter's u16 info
-        g.done([g.u32(d + 0x14 + 2 * pad), g.rest(), *g.x()], None)
+        _directory(g, g.u32(d + 0x14 + 2 * pad))
     elif name == "NotifyChangeDirectory":
         g.done([g.u32(d + 0x10 + pad)], None)
     elif name == "CreateFileMapping":
@@ -718,7 +825,11 @@ def _filesystem(g: _Group, op: int, sub: int) -> None:
         left = g.tail_left()
         t = g.tail_window()
         end = np.where(left >= 8, t[:, 0:8].copy().view("<i8")[:, 0], 0)
-        g.done([(left >= 8).astype(np.uint64), end], lambda has, e: [("EndingOffset", D.num(int(np.int64(e))))] if has else [])
+        g.done(
+            [(left >= 8).astype(np.uint64), end],
+            lambda has, e: [("EndingOffset", D.num(int(np.int64(e))))] if has else [],
+            vfmt=lambda has, e: pc.if_else(pa.array(has.astype(bool)), _cat("EndingOffset: ", _num(e)), _L("")),
+        )
     elif name == "FASTIO_MDL_READ_COMPLETE":
         g.done([g.ptr(d + ps + 4)], None)
     elif op == 25 or op == 30:  # Query*Information*: the result is the extra block
@@ -732,6 +843,70 @@ def _filesystem(g: _Group, op: int, sub: int) -> None:
         g.done([g.u64(at), g.u16(at + 8 + ps), has.astype(np.uint64), length_], None)
     else:
         g.constant()
+
+
+def _directory(g: _Group, klass: np.ndarray) -> None:
+    """QueryDirectory: the filter after the path, and the names of the entries in the result block (walked
+    for all events at once, one entry per step)."""
+    b = g.b
+    n = g.rows.shape[0]
+    b.p_dir[g.rows] = True
+    left = g.tail_left()
+    g.ok &= left >= 2  # the filter's u16 info
+    t = g.tail_window()
+    info = t[:, 0].astype(np.int64) | (t[:, 1].astype(np.int64) << 8)
+    fascii = info > 0x7FFF
+    fstart = g.tail + 2
+    fend = np.minimum(fstart + np.where(fascii, info & 0x7FFF, 2 * (info & 0x7FFF)), b.de[g.rows])
+    filters, filter_bytes = g.span_values(fstart, np.maximum(fstart, fend))
+    has, xlen, _ = g.x_window(0)
+    xb = b.xb[g.rows]
+    len_at = np.zeros(n, np.int64)
+    name_at = np.full(n, 1 << 20, np.int64)  # classes without a layout list nothing
+    for k, (la, na) in D.DIR_LAYOUT.items():
+        m = klass == k
+        len_at[m], name_at[m] = la, na
+    # walk the entry chains of every event together
+    pos = np.zeros(n, np.int64)
+    live = np.flatnonzero(has & (name_at <= xlen))
+    e_row: list[np.ndarray] = []
+    e_start: list[np.ndarray] = []
+    e_end: list[np.ndarray] = []
+    while live.shape[0]:
+        at = xb[live] + pos[live]
+        nxt = b.mem.window(at, 4).view("<u4")[:, 0].astype(np.int64)
+        ln = b.mem.window(at + len_at[live], 4).view("<u4")[:, 0].astype(np.int64)
+        start = at + name_at[live]
+        e_row.append(live)
+        e_start.append(start)
+        e_end.append(np.minimum(start + ln, xb[live] + xlen[live]))
+        pos[live] += nxt
+        live = live[(nxt != 0) & (pos[live] + name_at[live] <= xlen[live])]
+    names = np.zeros(n, np.int64)
+    listing: list[np.ndarray] = [np.zeros(0, np.int64)]
+    if e_row:
+        rows_ = np.concatenate(e_row)
+        order = np.argsort(rows_, kind="stable")  # by event, entries in their order
+        rows_ = rows_[order]
+        s_, e_ = np.concatenate(e_start)[order], np.concatenate(e_end)[order]
+        codes, name_bytes = g.span_values(s_, np.maximum(s_, e_))
+        # each event's sequence of name codes, as bytes, is its listing key
+        count = np.bincount(rows_, minlength=n)
+        offs = np.zeros(n + 1, np.int64)
+        np.cumsum(count * 4, out=offs[1:])
+        seq = pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), n, [None, pa.py_buffer(offs), pa.py_buffer(codes.astype("<u4").tobytes())]
+        )
+        enc = pc.dictionary_encode(seq)
+        names = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        listing = [np.frombuffer(v, "<u4") for v in enc.dictionary.to_pylist()]
+
+    def fmt(klass: int, flt: int, ascii_: int, has: int, seq: int) -> D.Items:
+        text = D.string_text(filter_bytes[flt].as_py(), bool(ascii_))
+        entries = [D.wtext(name_bytes[c].as_py()) for c in listing[seq].tolist()] if has else None
+        return D.directory_items(text, klass, entries)
+
+    g.done([klass, filters, fascii.astype(np.uint64), has.astype(np.uint64), names], fmt)
 
 
 _PIPE_LENGTHS = {"FSCTL_PIPE_INTERNAL_WRITE": (1, 0), "FSCTL_PIPE_INTERNAL_READ": (0, 1),

@@ -521,49 +521,50 @@ def ioctl_items(name: str, write_len: int, read_len: int, offload: tuple[int, in
     return items
 
 
-_DIR_CLASSES = {1, 2, 3, 12, 37, 38}
-
-
 def _fs_query_directory(cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, ps: int) -> tuple[str, Items]:
     pad = 4 if ps == 8 else 0
     finfo = r.info()
     flt = r.string(finfo)
-    items: Items = []
     if flt:
         path = path + flt if path.endswith("\\") else path + "\\" + flt
-        items.append(("Filter", flt))
     d.skip(0x10 + pad + 4 + pad)
     klass = d.u32()
-    if x is None:
-        return path, items
-    names: list[str] = []
-    if klass in _DIR_CLASSES:
-        names = _dir_names(x.b, klass)
+    names = None if x is None else _dir_names(x.b, klass) if klass in DIR_LAYOUT else []
+    return path, directory_items(flt, klass, names)
+
+
+def directory_items(flt: str, klass: int, names: list[str] | None) -> Items:
+    """QueryDirectory Detail: the filter, then (with a result block) the entries it listed."""
+    items: Items = [("Filter", flt)] if flt else []
+    if names is None:
+        return items
     # Procmon numbers the entries from 0 (from 1 after a Filter) and prints the information class in
     # the place of the third item.
     first = 1 if flt else 0
-    listing: Items = [(str(first + j), n) for j, n in enumerate(names)]
-    out = items + listing
+    out = items + [(str(first + j), n) for j, n in enumerate(names)]
     if len(out) >= 2:
         cls_item = ("FileInformationClass", C.FILE_INFORMATION_CLASSES.get(klass, str(klass)))
         if len(out) > 2:
             out[2] = cls_item
         else:
             out.append(cls_item)
-    return path, out
+    return out
+
+
+# directory information class -> (offset of the name length, offset of the name) in each entry
+DIR_LAYOUT = {1: (0x3C, 0x40), 2: (0x3C, 0x44), 3: (0x3C, 0x5E), 12: (0x08, 0x0C), 37: (0x3C, 0x68), 38: (0x3C, 0x50)}
 
 
 def _dir_names(b: bytes, klass: int) -> list[str]:
     out: list[str] = []
     pos = 0
     n = len(b)
-    name_at = {1: 0x40, 2: 0x44, 3: 0x5E, 12: 0x0C, 37: 0x68, 38: 0x50}[klass]
-    len_at = {1: 0x3C, 2: 0x3C, 3: 0x3C, 12: 0x08, 37: 0x3C, 38: 0x3C}[klass]
+    len_at, name_at = DIR_LAYOUT[klass]
     while pos + name_at <= n:
         nxt = struct.unpack_from("<I", b, pos)[0]
         ln = struct.unpack_from("<I", b, pos + len_at)[0]
         start = pos + name_at
-        out.append(_cut(b[start : min(n, start + ln)].decode("utf-16-le", "replace")))
+        out.append(wtext(b[start : min(n, start + ln)]))
         if nxt == 0:
             break
         pos += nxt

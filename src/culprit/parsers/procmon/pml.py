@@ -54,6 +54,7 @@ from culprit.parsers.procmon.structs import (
 
 CHUNK = 1 << 16  # events gathered per numpy pass
 BLOCK = 1 << 18  # bytes read at once for per-event decoding
+RELEASE_FROM = 1 << 28  # files from this size give back mapped pages once they are read
 MAX_DEPTH = 1024  # sanity limits when walking an unindexed capture
 MAX_DETAIL = 1 << 20
 
@@ -306,8 +307,12 @@ class PmlCapture(Capture):
         tim = np.empty(n, np.int64)
         res = np.empty(n, np.uint32)
         depth = np.empty(n, np.uint16)
-        # every EVENT_HEADER_SIZE-byte window of the file, as rows (a view: nothing is copied until indexed)
-        windows = np.lib.stride_tricks.sliding_window_view(u8, EVENT_HEADER_SIZE) if n else None
+        # every EVENT_HEADER_SIZE-byte run of the file as one record (a view: nothing is copied until indexed)
+        windows = (
+            np.ndarray(buffer=u8, dtype=f"V{EVENT_HEADER_SIZE}", shape=(size - EVENT_HEADER_SIZE + 1,), strides=(1,))
+            if n
+            else None
+        )
         nproc = self._proc_count
         raw = getattr(self, "_raw_index", np.zeros(0, np.int64))
         pids = np.concatenate((getattr(self, "_proc_pids", np.zeros(0, np.uint32)), np.zeros(1, np.uint32)))
@@ -318,7 +323,7 @@ class PmlCapture(Capture):
         for a in range(0, n, CHUNK):
             b = min(n, a + CHUNK)
             offs = offsets[a:b].astype(np.int64)
-            rec = windows[offs].view(EVENT_DTYPE).reshape(-1)  # type: ignore[index]
+            rec = windows[offs].view(EVENT_DTYPE)  # type: ignore[index]
             rclass = rec["event_class"]
             rdepth = rec["depth"]
             tid[a:b] = rec["tid"]
@@ -419,6 +424,8 @@ class PmlCapture(Capture):
 
     def _release(self, start: int, end: int) -> None:
         """Drop the mapped pages of an already gathered range from our resident set (bounded RSS on huge files)."""
+        if self._size < RELEASE_FROM:
+            return  # a small file's pages are cheaper to keep than to fault in again
         advise = getattr(self._mm, "madvise", None)
         flag = getattr(mmap, "MADV_DONTNEED", None)
         if advise is None or flag is None:
