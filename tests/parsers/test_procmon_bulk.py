@@ -91,7 +91,9 @@ def test_non_ascii_paths_and_registry_data(tmp_path: Path) -> None:
     """Paths outside ASCII (a zh-CN profile), NULs and Latin-1 take the careful path and still match."""
     w = PmlWriter(is64=True)
     p = w.add_process(1200, "setup.exe")
-    w.add_event(p, "CreateFile", "C:\\Users\\张伟\\AppData\\Local\\Temp\\安装.log", desired_access="Generic Write")
+    w.add_event(
+        p, "CreateFile", "C:\\Users\\张伟\\AppData\\Local\\Temp\\安装.log", desired_access="Generic Write"
+    )
     w.add_event(p, "RegSetValue", "HKLM\\SOFTWARE\\厂商\\产品\\路径", type="REG_SZ", data="C:\\程序\\app.exe")
     w.add_event(p, "RegQueryValue", "HKLM\\SOFTWARE\\Contoso\\Name", type="REG_SZ", data="Müller")
     w.add_event(p, "ReadFile", "C:\\Temp\\a.txt", offset=4096, length=512)

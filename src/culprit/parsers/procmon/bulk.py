@@ -26,6 +26,7 @@ per-event decoder.
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -93,7 +94,7 @@ class _Memory:
     """The mapped file as numpy and Arrow views (released with :meth:`close` so the map can close)."""
 
     def __init__(self, cap: PmlCapture) -> None:
-        self.whole = cap.buffer
+        self.whole: bytes | mmap.mmap = cap.buffer
         self.u8 = np.frombuffer(cap.buffer, np.uint8)
         self.size = int(self.u8.shape[0])
         self.arrow = pa.py_buffer(self.u8)
@@ -139,7 +140,9 @@ class _Memory:
         np.cumsum(lens, out=offs[1:])
         idx = np.repeat(start - offs[:-1], lens) + np.arange(int(offs[-1]), dtype=np.int64)
         data = self.u8[idx]
-        return pa.LargeBinaryArray.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offs), pa.py_buffer(data)])
+        return pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), n, [None, pa.py_buffer(offs), pa.py_buffer(data)]
+        )
 
     def _take(self, start: np.ndarray, end: np.ndarray) -> pa.LargeBinaryArray:
         # a binary array over the whole file whose even entries are the spans and odd ones the gaps
@@ -148,7 +151,9 @@ class _Memory:
         offs[0::2] = start
         offs[1::2] = end
         offs = np.append(offs, end[-1])
-        whole = pa.LargeBinaryArray.from_buffers(pa.large_binary(), 2 * n, [None, pa.py_buffer(offs), self.arrow])
+        whole = pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), 2 * n, [None, pa.py_buffer(offs), self.arrow]
+        )
         return whole.take(pa.array(np.arange(0, 2 * n, 2, dtype=np.int64)))
 
     def close(self) -> None:
@@ -334,7 +339,9 @@ class _Batch:
     def _details(self) -> pa.Array:
         slow = np.flatnonzero(self.slow)
         if slow.shape[0]:
-            self.code[slow] = self._add(pa.array([self._slow(int(r))[1] for r in slow.tolist()], pa.large_string()))
+            self.code[slow] = self._add(
+                pa.array([self._slow(int(r))[1] for r in slow.tolist()], pa.large_string())
+            )
         return pa.concat_arrays(self.pieces).take(pa.array(self.code))
 
     def _add(self, texts: pa.Array) -> np.ndarray:
@@ -473,25 +480,21 @@ def _read_write(offset: np.ndarray, length: np.ndarray, flags: np.ndarray) -> pa
 def _distinct(keys: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
     """First row of each distinct key tuple, and row -> distinct index (numbered in order of appearance).
 
-    Each column is hashed by Arrow's ``dictionary_encode``; two columns' codes combine into one int64
-    (``a * len(b's values) + b``, exact) that is encoded again.
+    The tuple's columns, as 8-byte values side by side, make one fixed-size binary value per row that
+    Arrow's ``dictionary_encode`` hashes in one pass.
     """
     if not keys:
         return np.zeros(1, np.int64), np.zeros(n, np.int64)
-    code, k = _encode(keys[0])
-    for col in keys[1:]:
-        c2, k2 = _encode(col)
-        code, k = _encode(code * k2 + c2)
+    m = np.empty((n, len(keys)), np.uint64)
+    for j, k in enumerate(keys):
+        m[:, j] = k.astype(np.uint64) if k.dtype != np.int64 else k.view(np.uint64)
+    rows = pa.FixedSizeBinaryArray.from_buffers(pa.binary(8 * len(keys)), n, [None, pa.py_buffer(m)])
+    code = pc.dictionary_encode(rows).indices.to_numpy(zero_copy_only=False).astype(np.int64)
     # codes are handed out in order of first appearance: a row is a first one where a new maximum starts
     new = np.empty(n, bool)
     new[0] = True
     new[1:] = code[1:] > np.maximum.accumulate(code)[:-1]
     return np.flatnonzero(new), code
-
-
-def _encode(col: np.ndarray) -> tuple[np.ndarray, int]:
-    d = pc.dictionary_encode(pa.array(col))
-    return d.indices.to_numpy(zero_copy_only=False).astype(np.int64), len(d.dictionary)
 
 
 def _as_utf8(raw: pa.LargeBinaryArray, ascii_: bool) -> tuple[pa.Array, np.ndarray]:
@@ -636,18 +639,22 @@ class _Group:
             b.text(self.rows[good], [k[good] for k in keys], fmt, path, vfmt)
 
 
-# --- per class (mirrors details.py: the fields each Detail is made of) ---------------------------------------
+# --- per class (mirrors details.py: the fields each Detail is made of) -------------------------------------
 
 
 def _process(g: _Group, op: int, sub: int) -> None:
     ps = g.b.ps
     if op == 3:  # Thread Create
-        g.done([g.u32(0)], lambda tid: [("Thread ID", str(tid))], vfmt=lambda tid: _cat("Thread ID: ", _dec(tid)))
+        g.done(
+            [g.u32(0)], lambda tid: [("Thread ID", str(tid))], vfmt=lambda tid: _cat("Thread ID: ", _dec(tid))
+        )
     elif op == 4:  # Thread Exit: Thread ID (the header's), times
         tid = g.b.tid[g.rows].astype(np.uint64)
 
         def exits(tid: np.ndarray, kernel: np.ndarray, user: np.ndarray) -> pa.Array:
-            return _cat("Thread ID: ", _dec(tid), ", User Time: ", _seconds(user), ", Kernel Time: ", _seconds(kernel))
+            return _cat(
+                "Thread ID: ", _dec(tid), ", User Time: ", _seconds(user), ", Kernel Time: ", _seconds(kernel)
+            )
 
         g.done([tid, g.u64(4), g.u64(12)], D.thread_exit_items, vfmt=exits)
     elif op == 5:  # Load Image
@@ -691,14 +698,17 @@ def _registry(g: _Group, op: int, sub: int) -> None:
         g.constant()
 
 
-def _xu32(w: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """The u32 at a per-row offset of window rows (offsets beyond the window read 0)."""
-    n, width = w.shape
-    at = np.minimum(at, width - 4)
-    j = np.arange(n)
-    v = np.zeros(n, np.uint64)
-    for k in range(4):
-        v |= w[j, at + k].astype(np.uint64) << np.uint64(8 * k)
+def _xu32(w: np.ndarray, at: int | np.ndarray) -> np.ndarray:
+    """The u32 at an offset (one for all rows, or one per row) of window rows; past the window reads 0."""
+    width = w.shape[1]
+    if isinstance(at, int):
+        if at + 4 > width:
+            return np.zeros(w.shape[0], np.uint64)
+        return np.ascontiguousarray(w[:, at : at + 4]).view("<u4")[:, 0].astype(np.uint64)
+    v = np.zeros(w.shape[0], np.uint64)
+    for a in np.unique(at).tolist():
+        m = at == a
+        v[m] = _xu32(w[m], int(a))
     return v
 
 
@@ -755,20 +765,22 @@ def _value_info(g: _Group, op: int) -> None:
     has, xlen, w = g.x_window(20)
     full, partial = has & (klass == 1), has & (klass == 2)
     g.ok &= ~has | (xlen >= np.where(full, 20, np.where(partial, 12, 8)))
-    rtype = np.where(has, _xu32(w, np.full(n, 4)), 0)
-    vlen = np.where(full, _xu32(w, np.full(n, 12)), np.where(partial, _xu32(w, np.full(n, 8)), 0)).astype(np.int64)
+    rtype = np.where(has, _xu32(w, 4), 0)
+    vlen = np.where(full, _xu32(w, 12), np.where(partial, _xu32(w, 8), 0)).astype(np.int64)
     xb = g.b.xb[g.rows]
     xe = xb + xlen
     # the value name (full information), then the data: at data_off (full) or right after the length
-    nlen = np.where(full, _xu32(w, np.full(n, 16)), 0).astype(np.int64)
+    nlen = np.where(full, _xu32(w, 16), 0).astype(np.int64)
     nstart = np.where(full, xb + 20, 0)
     names, name_texts = g.span_values(nstart, np.where(full, np.minimum(nstart + nlen, xe), 0))
-    data_off = _xu32(w, np.full(n, 8)).astype(np.int64)
+    data_off = _xu32(w, 8).astype(np.int64)
     dstart = np.where(full, np.minimum(xb + data_off, xe), np.where(partial, xb + 12, 0))
     data, data_bytes = g.span_values(dstart, np.where(full | partial, np.minimum(dstart + vlen, xe), 0))
     length = np.where(has, 0, length)
 
-    def fmt(length: int, index: int, klass: int, has: int, rtype: int, vlen: int, name: int, data: int) -> D.Items:
+    def fmt(
+        length: int, index: int, klass: int, has: int, rtype: int, vlen: int, name: int, data: int
+    ) -> D.Items:
         if not has:
             return D.value_info_items(op, index, length)
         return D.value_info_items(
@@ -828,7 +840,9 @@ def _filesystem(g: _Group, op: int, sub: int) -> None:
         g.done(
             [(left >= 8).astype(np.uint64), end],
             lambda has, e: [("EndingOffset", D.num(int(np.int64(e))))] if has else [],
-            vfmt=lambda has, e: pc.if_else(pa.array(has.astype(bool)), _cat("EndingOffset: ", _num(e)), _L("")),
+            vfmt=lambda has, e: pc.if_else(
+                pa.array(has.astype(bool)), _cat("EndingOffset: ", _num(e)), _L("")
+            ),
         )
     elif name == "FASTIO_MDL_READ_COMPLETE":
         g.done([g.ptr(d + ps + 4)], None)

@@ -552,7 +552,14 @@ def directory_items(flt: str, klass: int, names: list[str] | None) -> Items:
 
 
 # directory information class -> (offset of the name length, offset of the name) in each entry
-DIR_LAYOUT = {1: (0x3C, 0x40), 2: (0x3C, 0x44), 3: (0x3C, 0x5E), 12: (0x08, 0x0C), 37: (0x3C, 0x68), 38: (0x3C, 0x50)}
+DIR_LAYOUT = {
+    1: (0x3C, 0x40),
+    2: (0x3C, 0x44),
+    3: (0x3C, 0x5E),
+    12: (0x08, 0x0C),
+    37: (0x3C, 0x68),
+    38: (0x3C, 0x50),
+}
 
 
 def _dir_names(b: bytes, klass: int) -> list[str]:

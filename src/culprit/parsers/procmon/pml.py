@@ -309,7 +309,9 @@ class PmlCapture(Capture):
         depth = np.empty(n, np.uint16)
         # every EVENT_HEADER_SIZE-byte run of the file as one record (a view: nothing is copied until indexed)
         windows = (
-            np.ndarray(buffer=u8, dtype=f"V{EVENT_HEADER_SIZE}", shape=(size - EVENT_HEADER_SIZE + 1,), strides=(1,))
+            np.ndarray(
+                buffer=u8, dtype=f"V{EVENT_HEADER_SIZE}", shape=(size - EVENT_HEADER_SIZE + 1,), strides=(1,)
+            )
             if n
             else None
         )
