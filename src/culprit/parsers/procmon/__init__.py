@@ -23,6 +23,11 @@ Public API (used by the analysis and by the good-vs-bad diff)::
         cap.stack(i)                                    # ["ntoskrnl.exe+0x1a2b3", "krnlmgr.sys+0x1f00"]
         cap.warnings                                    # what could not be read
 
+    from culprit.parsers.procmon import bulk
+    with open_capture("edge_install.PML") as cap:      # PML: every event at once, as Arrow
+        for batch in bulk.batches(cap):                 # record batches (time, process_name, pid, tid,
+            ...                                         #   operation, path, result, detail, duration...)
+
 Parsers registered: ``procmon`` (PML, sniffed on ``PML_``) and ``procmon-csv`` (header row with Procmon
 column names). Event fields are documented in ``docs/events/procmon.md``.
 
