@@ -820,7 +820,7 @@ def _filesystem(g: _Group, op: int, sub: int) -> None:
         sid = g.span(g.tail + 8, np.minimum(g.tail + 8 + sid_len, g.b.de[g.rows]))
         first = d + 0x10 + pad
         fields = [g.u32(first), g.u32(first + 4 + pad), g.u32(first + 4 + pad + 4 + 4 + 2 * ps)]
-        g.done([access, sid, *fields, *g.x_u32(0)], None)
+        g.done([access, sid_len, sid, *fields, *g.x_u32(0)], None)
     elif name in ("FileSystemControl", "DeviceIoControl"):
         _ioctl(g, g.u32(d + 8), g.u32(d + 12), g.u32(d + 20 + 2 * pad))
     elif name == "QueryDirectory":
