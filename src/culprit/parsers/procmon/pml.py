@@ -54,7 +54,7 @@ from culprit.parsers.procmon.structs import (
 
 CHUNK = 1 << 16  # events gathered per numpy pass
 BLOCK = 1 << 18  # bytes read at once for per-event decoding
-RELEASE_FROM = 1 << 28  # files from this size give back mapped pages once they are read
+RELEASE_FROM = 1 << 26  # files from 64 MB give back mapped pages once they are read (bounded RSS)
 MAX_DEPTH = 1024  # sanity limits when walking an unindexed capture
 MAX_DETAIL = 1 << 20
 
