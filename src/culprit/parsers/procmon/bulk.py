@@ -200,7 +200,7 @@ class _Batch:
         self.p_at = self.ds.copy()
         self.p_len = np.zeros(n, np.int64)
         self.p_ascii = np.ones(n, bool)
-        self.p_dir = np.zeros(n, bool)  # QueryDirectory: a filter may follow the path
+        self.filters: dict[int, str] = {}  # row -> QueryDirectory filter, shown after the path
         # detail: a code per event into the concatenation of self.pieces (texts made per distinct key)
         self.code = np.zeros(n, np.int64)
         self.pieces: list[pa.Array] = [pa.array([""], pa.large_string())]
@@ -305,36 +305,16 @@ class _Batch:
             where[np.array(py_rows, np.int64)] = base + np.arange(len(py_rows))
         paths = pa.concat_arrays(pieces) if len(pieces) > 1 else pieces[0]
         out = paths.take(pa.array(where))
-        if self.p_dir.any():
-            out = self._directory_filters(out)
+        rows = [r for r in self.filters if not self.slow[r]]
+        if rows:  # QueryDirectory paths end with the filter the call named
+            joined = [
+                D.directory_path(p, self.filters[r])
+                for r, p in zip(rows, out.take(rows).to_pylist(), strict=True)
+            ]
+            where = np.arange(n, dtype=np.int64)
+            where[rows] = n + np.arange(len(rows))
+            out = pa.concat_arrays([out, pa.array(joined, pa.large_string())]).take(pa.array(where))
         return out
-
-    def _directory_filters(self, paths: pa.Array) -> pa.Array:
-        """QueryDirectory shows ``path\\filter`` when the call named a filter (text after the path)."""
-        rows = np.flatnonzero(self.p_dir & ~self.slow)
-        at = self.p_at[rows] + self.p_len[rows]
-        w = self.mem.window(at, 2)
-        info = w[:, 0].astype(np.int64) | (w[:, 1].astype(np.int64) << 8)
-        ascii_ = info > 0x7FFF
-        count = info & 0x7FFF
-        start = at + 2
-        end = np.minimum(start + np.where(ascii_, count, 2 * count), self.de[rows])
-        has = (count > 0) & (at + 2 <= self.de[rows])
-        if not has.any():
-            return paths
-        rows, ascii_, start, end = rows[has], ascii_[has], start[has], end[has]
-        filters = [
-            D.string_text(bytes(self.mem.u8[s:e]), bool(a))
-            for s, e, a in zip(start.tolist(), end.tolist(), ascii_.tolist(), strict=True)
-        ]
-        base = paths.take(pa.array(rows)).to_pylist()
-        joined = [
-            p if not f else (p + f if p.endswith("\\") else p + "\\" + f)
-            for p, f in zip(base, filters, strict=True)
-        ]
-        where = np.arange(self.n, dtype=np.int64)
-        where[rows] = self.n + np.arange(rows.shape[0])
-        return pa.concat_arrays([paths, pa.array(joined, pa.large_string())]).take(pa.array(where))
 
     def _details(self) -> pa.Array:
         slow = np.flatnonzero(self.slow)
@@ -533,10 +513,6 @@ class _Group:
     # fixed fields at the detail block's start
     def need(self, nbytes: int | np.ndarray) -> None:
         self.ok &= self.size >= nbytes
-
-    def u8(self, at: int) -> np.ndarray:
-        self.need(at + 1)
-        return self.h[:, at].astype(np.uint64)
 
     def u16(self, at: int) -> np.ndarray:
         self.need(at + 2)
@@ -864,7 +840,6 @@ def _directory(g: _Group, klass: np.ndarray) -> None:
     for all events at once, one entry per step)."""
     b = g.b
     n = g.rows.shape[0]
-    b.p_dir[g.rows] = True
     left = g.tail_left()
     g.ok &= left >= 2  # the filter's u16 info
     t = g.tail_window()
@@ -873,6 +848,13 @@ def _directory(g: _Group, klass: np.ndarray) -> None:
     fstart = g.tail + 2
     fend = np.minimum(fstart + np.where(fascii, info & 0x7FFF, 2 * (info & 0x7FFF)), b.de[g.rows])
     filters, filter_bytes = g.span_values(fstart, np.maximum(fstart, fend))
+    texts: dict[tuple[int, bool], str] = {}
+    for r, code, a in zip(g.rows[g.ok].tolist(), filters[g.ok].tolist(), fascii[g.ok].tolist(), strict=True):
+        text = texts.get((code, a))
+        if text is None:
+            text = texts[(code, a)] = D.string_text(filter_bytes[code].as_py(), a)
+        if text:
+            b.filters[r] = text
     has, xlen, _ = g.x_window(0)
     xb = b.xb[g.rows]
     len_at = np.zeros(n, np.int64)

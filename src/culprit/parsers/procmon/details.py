@@ -525,12 +525,18 @@ def _fs_query_directory(cap: PmlCapture, path: str, r: _R, d: _R, x: _R | None, 
     pad = 4 if ps == 8 else 0
     finfo = r.info()
     flt = r.string(finfo)
-    if flt:
-        path = path + flt if path.endswith("\\") else path + "\\" + flt
+    path = directory_path(path, flt)
     d.skip(0x10 + pad + 4 + pad)
     klass = d.u32()
     names = None if x is None else _dir_names(x.b, klass) if klass in DIR_LAYOUT else []
     return path, directory_items(flt, klass, names)
+
+
+def directory_path(path: str, flt: str) -> str:
+    """QueryDirectory's Path: the directory, then the filter the call named (if any)."""
+    if not flt:
+        return path
+    return path + flt if path.endswith("\\") else path + "\\" + flt
 
 
 def directory_items(flt: str, klass: int, names: list[str] | None) -> Items:
