@@ -40,11 +40,15 @@ from culprit.parsers.procmon.structs import (
     EVENT_HEADER_SIZE,
     HEADER_SIZE,
     MAGIC,
+    MODULE_PAD,
     OFFSET_DTYPE,
+    PROCESS_FIXED,
+    PROCESS_NAME_AT,
     Header,
     Module,
     PmlError,
     ProcessRecord,
+    module_struct,
     read_header,
     read_hosts_ports,
     read_processes,
@@ -188,17 +192,16 @@ class PmlCapture(Capture):
             return None
         # a record is whole when its fixed part, module count and module list lie inside the file
         # (what read_processes checks before it keeps a record)
-        ps = self.pointer_size
         offs = self._proc_offsets
-        fixed = 96 + ps
+        fixed = PROCESS_FIXED + self.pointer_size
         if int(offs.max()) + fixed + 4 > size:
             return None
         u8 = np.frombuffer(mm, np.uint8)
         count = u8[(offs + fixed)[:, None] + np.arange(4)].copy().view("<u4")[:, 0].astype(np.int64)
-        mod = (8 + 8 + 4 + 16 + 4 if ps == 8 else 4 + 4 + 4 + 16 + 4) + 24
+        mod = module_struct(self.header.is64).size + MODULE_PAD
         if bool(np.any(offs + fixed + 4 + count * mod > size)):
             return None
-        idx = u8[(offs + 64)[:, None] + np.arange(4)].copy().view("<u4")[:, 0].tolist()
+        idx = u8[(offs + PROCESS_NAME_AT)[:, None] + np.arange(4)].copy().view("<u4")[:, 0].tolist()
         table = np.frombuffer(mm, dtype="<u4", count=nstr, offset=st + 4)
         cache: dict[int, str] = {}
         out = []

@@ -240,6 +240,16 @@ class ProcessRecord:
 
 
 _PROC = struct.Struct("<IIIIQIIQQII8I2I")  # up to the PVOID before the module count
+PROCESS_NAME_AT = struct.calcsize("<IIIIQIIQQII2I")  # the name's string index: after integrity, user
+PROCESS_FIXED = _PROC.size  # then a PVOID, the u32 module count and the module records
+
+
+def module_struct(is64: bool) -> struct.Struct:
+    """One module record's fields (24 more bytes follow each record)."""
+    return struct.Struct("<QQI4II" if is64 else "<III4II")
+
+
+MODULE_PAD = 24
 
 
 def read_processes(
@@ -256,8 +266,8 @@ def read_processes(
         return []
     offs = np.frombuffer(buf, dtype="<u4", count=n, offset=start + 4 + 4 * n).tolist()
     ps = 8 if is64 else 4
-    mod = struct.Struct("<QQI4II" if is64 else "<III4II")
-    mod_size = mod.size + 24
+    mod = module_struct(is64)
+    mod_size = mod.size + MODULE_PAD
 
     def s(i: int) -> str:
         return strings[i] if 0 <= i < len(strings) else ""
